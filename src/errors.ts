@@ -1,0 +1,53 @@
+/**
+ * What went wrong, as a stable string an app can switch on.
+ *
+ * - `bad-option`: a constructor option is out of range or of the wrong type.
+ * - `closed`: the player was used after `close()`.
+ * - `worklet-load`: the AudioWorklet module could not be loaded.
+ * - `context`: the AudioContext failed or closed underneath the player.
+ * - `buffer-full`: a push did not fit in the ring (`maxBufferMs`); nothing of it was written.
+ * - `oversized`: a single chunk is larger than the whole ring and can never fit.
+ * - `too-many-utterances`: more utterances queued than the worklet can track.
+ * - `empty-chunk`: a push or frame carried no audio bytes.
+ * - `non-finite`: NaN or ±Infinity samples were replaced by silence.
+ * - `bad-frame`: a binary frame's header is malformed (see the protocol spec).
+ * - `bad-control`: a text frame is not a valid control message.
+ * - `unknown-utterance`: a control message names an utterance the player never saw.
+ * - `stale`: audio arrived for an utterance that was interrupted; it was discarded.
+ * - `after-end`: audio arrived for an utterance already ended; it was discarded.
+ * - `rate-change`: a frame's sample rate differs from its utterance's; it was discarded.
+ * - `sequence`: frames of an utterance went missing, or arrived duplicated or out of order.
+ * - `disconnected`: the attached socket closed while an utterance was still arriving.
+ */
+export type ErrorCode =
+  | 'bad-option'
+  | 'closed'
+  | 'worklet-load'
+  | 'context'
+  | 'buffer-full'
+  | 'oversized'
+  | 'too-many-utterances'
+  | 'empty-chunk'
+  | 'non-finite'
+  | 'bad-frame'
+  | 'bad-control'
+  | 'unknown-utterance'
+  | 'stale'
+  | 'after-end'
+  | 'rate-change'
+  | 'sequence'
+  | 'disconnected';
+
+/** An Error that carries an {@link ErrorCode}; thrown by the player and carried by `error` events. */
+export class VoxplayError extends Error {
+  readonly code: ErrorCode;
+  /** The utterance concerned, when there is one. */
+  readonly utteranceId: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { utteranceId?: string; cause?: unknown }) {
+    super(`voxplay: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VoxplayError';
+    this.code = code;
+    this.utteranceId = options?.utteranceId;
+  }
+}

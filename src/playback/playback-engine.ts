@@ -1,0 +1,394 @@
+import { StreamingResampler } from '../dsp/resampler';
+import { Fader } from '../dsp/fade';
+import { SampleRing } from '../ring/sample-ring';
+import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD } from './engine-messages';
+
+/** Utterances the engine can hold queued at once; the player refuses more. */
+export const MAX_SEGMENTS = 64;
+
+const enum Phase {
+  Free,
+  /** Waiting for the prebuffer to fill before the first sample sounds. */
+  Waiting,
+  Playing,
+  /** Fading out over the last buffered samples because data is about to run out. */
+  UnderrunFade,
+  /** Silent mid-utterance, waiting for data. */
+  Starved,
+  /** Fading out because of interrupt(); everything before `flushTo` is dropped after. */
+  InterruptFade,
+}
+
+/** One utterance's stretch of the ring's input stream. Pooled: never allocated in process(). */
+class Segment {
+  serial = 0;
+  rate = 0;
+  start = 0;
+  end = Infinity;
+  prebuffer = 0;
+  phase = Phase.Free;
+  consumed = 0;
+  produced = 0;
+  starvedFrames = 0;
+  resampler: StreamingResampler | null = null;
+}
+
+/**
+ * The playback state machine that runs inside the AudioWorklet: reads one utterance at a
+ * time from the ring, resamples it to the context rate, applies fades at interrupt and
+ * underrun edges, and logs events for the main thread.
+ *
+ * Pure: no Web Audio globals, so unit tests drive it directly. After construction,
+ * {@link PlaybackEngine.render} never allocates and never throws; the message handlers
+ * ({@link PlaybackEngine.begin} and friends) run between render quanta and may allocate
+ * only when a new source rate needs a resampler.
+ */
+export class PlaybackEngine {
+  readonly ring: SampleRing;
+  readonly outRate: number;
+  readonly fadeFrames: number;
+  /** Absolute count of samples consumed from the ring (played or dropped). */
+  absRead = 0;
+  /** Event log since the last {@link PlaybackEngine.takeEvents}. */
+  readonly log = new Float64Array(EVENT_LOG_RECORDS * EVENT_RECORD);
+  logCount = 0;
+  /** Events that did not fit in the log before it was taken (should stay 0). */
+  logOverflow = 0;
+
+  private readonly pool: Segment[] = [];
+  private readonly queue: Segment[] = [];
+  private head = 0;
+  private size = 0;
+  private readonly resamplers = new Map<number, StreamingResampler>();
+  private readonly fader = new Fader(1);
+  private flushTo = -1;
+  private interruptFadeFrames = 0;
+
+  constructor(ring: SampleRing, outRate: number, fadeFrames: number, rates: readonly number[] = []) {
+    this.ring = ring;
+    this.outRate = outRate;
+    this.fadeFrames = Math.max(0, Math.round(fadeFrames));
+    for (let i = 0; i < MAX_SEGMENTS; i++) {
+      this.pool.push(new Segment());
+      this.queue.push(this.pool[i]);
+    }
+    for (const rate of rates) this.prepareRate(rate);
+  }
+
+  /** Builds (once) the resampler for a source rate; call outside render(). */
+  prepareRate(rate: number): StreamingResampler {
+    let resampler = this.resamplers.get(rate);
+    if (!resampler) {
+      resampler = new StreamingResampler(rate, this.outRate);
+      this.resamplers.set(rate, resampler);
+    }
+    return resampler;
+  }
+
+  /** Utterances queued (including the one sounding). */
+  get queued(): number {
+    return this.size;
+  }
+
+  /** The utterance at the head of the queue, or -1. */
+  get currentSerial(): number {
+    return this.size > 0 ? this.queue[this.head].serial : -1;
+  }
+
+  /** Input samples of the head utterance played so far. */
+  get currentPlayed(): number {
+    return this.size > 0 ? played(this.queue[this.head]) : 0;
+  }
+
+  /** Input samples of the head utterance taken from the ring. */
+  get currentConsumed(): number {
+    return this.size > 0 ? this.queue[this.head].consumed : 0;
+  }
+
+  /** A new utterance starts at absolute position `at`. Returns false when the queue is full. */
+  begin(serial: number, rate: number, at: number, prebuffer: number): boolean {
+    if (this.size >= MAX_SEGMENTS) return false;
+    let seg: Segment | null = null;
+    for (const candidate of this.pool) {
+      if (candidate.phase === Phase.Free) {
+        seg = candidate;
+        break;
+      }
+    }
+    if (!seg) return false;
+    // Utterances are contiguous in the ring: a new one ends any still-open predecessor.
+    if (this.size > 0) {
+      const last = this.queue[(this.head + this.size - 1) % MAX_SEGMENTS];
+      if (last.end > at) last.end = at;
+    }
+    seg.serial = serial;
+    seg.rate = rate;
+    seg.start = at;
+    seg.end = Infinity;
+    seg.prebuffer = Math.max(0, prebuffer);
+    seg.phase = Phase.Waiting;
+    seg.consumed = 0;
+    seg.produced = 0;
+    seg.starvedFrames = 0;
+    seg.resampler = this.prepareRate(rate);
+    this.queue[(this.head + this.size) % MAX_SEGMENTS] = seg;
+    this.size++;
+    return true;
+  }
+
+  /** No more samples for utterance `serial` after absolute position `at`. */
+  end(serial: number, at: number): void {
+    for (let k = 0; k < this.size; k++) {
+      const seg = this.queue[(this.head + k) % MAX_SEGMENTS];
+      if (seg.serial === serial) seg.end = at;
+    }
+  }
+
+  /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
+  interrupt(flushTo: number): void {
+    if (flushTo > this.flushTo) this.flushTo = flushTo;
+  }
+
+  /** Empties the event log (after the caller copied or posted it). */
+  takeEvents(): void {
+    this.logCount = 0;
+    this.logOverflow = 0;
+  }
+
+  /**
+   * Fills `out` with the next output frames. `frame` is the context frame of out[0].
+   * Never allocates, never throws.
+   */
+  render(out: Float32Array, frame: number): void {
+    const n = out.length;
+    let i = 0;
+    if (this.flushTo >= 0) this.startInterrupt(frame);
+    // Each pass either writes frames or changes phase; the cap only guards the audio
+    // thread against a phase cycle that a future change might introduce.
+    for (let passes = 0; i < n && passes < 16; passes++) {
+      if (this.size === 0) break;
+      const seg = this.queue[this.head];
+      const before = i;
+      const phaseBefore = seg.phase;
+      switch (seg.phase) {
+        case Phase.Waiting:
+          if (this.isComplete(seg) || this.bufferedFor(seg) >= seg.prebuffer) {
+            seg.phase = Phase.Playing;
+            seg.resampler!.reset();
+            this.fader.rampTo(1, 0);
+            this.record(EngineEvent.Playing, seg.serial, frame + i, 0, 0, 0);
+            continue;
+          }
+          break;
+        case Phase.Playing:
+          i = this.renderPlaying(seg, out, i, n, frame);
+          break;
+        case Phase.UnderrunFade:
+          if (this.isComplete(seg)) {
+            // The end arrived: everything left is buffered, so no reason to go silent.
+            seg.phase = Phase.Playing;
+            this.fader.rampTo(1, this.fadeFrames);
+            continue;
+          }
+          i = this.renderFade(seg, out, i, n);
+          if (!this.fader.ramping) {
+            seg.phase = Phase.Starved;
+            this.record(EngineEvent.UnderrunStart, seg.serial, frame + i, 0, 0, 0);
+          }
+          break;
+        case Phase.Starved:
+          if (this.isComplete(seg) || this.bufferedFor(seg) >= this.resumeThreshold(seg)) {
+            seg.phase = Phase.Playing;
+            this.fader.rampTo(1, this.fadeFrames);
+            this.record(EngineEvent.UnderrunEnd, seg.serial, frame + i, seg.starvedFrames, 0, 0);
+            seg.starvedFrames = 0;
+            continue;
+          }
+          seg.starvedFrames += n - i;
+          break;
+        case Phase.InterruptFade:
+          i = this.renderFade(seg, out, i, n);
+          if (!this.fader.ramping || i === before) this.finishInterrupt(frame + i);
+          break;
+      }
+      // Stop when a pass changed nothing: the rest of the quantum is silence.
+      if (i === before && seg.phase === phaseBefore && this.size > 0 && this.queue[this.head] === seg) break;
+    }
+    for (; i < n; i++) out[i] = 0;
+  }
+
+  private renderPlaying(seg: Segment, out: Float32Array, i: number, n: number, frame: number): number {
+    const want = n - i;
+    if (!this.isComplete(seg)) {
+      const buffered = this.bufferedFor(seg);
+      const resampler = seg.resampler!;
+      if (resampler.inputNeededFor(want + this.fadeFrames) > buffered) {
+        // Data will run out within this quantum plus a fade: play what we can at full
+        // gain, then fade over the very last buffered samples, so the cut is click-free
+        // and no real sample is skipped.
+        const producible = this.maxProducible(resampler, buffered, want + this.fadeFrames);
+        const fadeLength = Math.min(producible, this.fadeFrames);
+        const full = producible - fadeLength;
+        const done = this.pull(seg, out, i, Math.min(full, want));
+        this.fader.apply(out, i, done);
+        this.fader.rampTo(0, fadeLength);
+        seg.phase = Phase.UnderrunFade;
+        if (fadeLength === 0) {
+          seg.phase = Phase.Starved;
+          this.record(EngineEvent.UnderrunStart, seg.serial, frame + i + done, 0, 0, 0);
+        }
+        return i + done;
+      }
+    }
+    const done = this.pull(seg, out, i, want);
+    this.fader.apply(out, i, done);
+    if (done < want && this.isComplete(seg) && this.absRead >= this.limitOf(seg) && seg.resampler!.pendingDrain() === 0) {
+      this.record(EngineEvent.Ended, seg.serial, frame + i + done - 1, seg.consumed, 0, 0);
+      this.release();
+    }
+    return i + done;
+  }
+
+  /** Renders while a ramp runs; returns the new write index. */
+  private renderFade(seg: Segment, out: Float32Array, i: number, n: number): number {
+    const count = Math.min(n - i, this.fader.remaining);
+    const done = this.pull(seg, out, i, count);
+    this.fader.apply(out, i, done);
+    if (seg.phase === Phase.InterruptFade) this.interruptFadeFrames += done;
+    return i + done;
+  }
+
+  /** Produces up to `count` output frames of `seg` into out[i..]; returns how many. */
+  private pull(seg: Segment, out: Float32Array, i: number, count: number): number {
+    const resampler = seg.resampler!;
+    const ring = this.ring;
+    let produced = 0;
+    while (produced < count) {
+      const left = this.limitOf(seg) - this.absRead;
+      const contiguous = ring.contiguousRead();
+      const run = contiguous < left ? contiguous : left;
+      const made = resampler.process(ring.data, ring.readIndex(), run, out, i + produced, count - produced);
+      const used = resampler.consumed;
+      if (used > 0) {
+        ring.advance(used);
+        this.absRead += used;
+        seg.consumed += used;
+      }
+      produced += made;
+      if (made === 0 && used === 0) break;
+    }
+    if (produced < count && this.isComplete(seg) && this.absRead >= this.limitOf(seg)) {
+      produced += resampler.drain(out, i + produced, count - produced);
+    }
+    seg.produced += produced;
+    return produced;
+  }
+
+  /** Largest k ≤ max such that k output frames can be made from `buffered` input samples. */
+  private maxProducible(resampler: StreamingResampler, buffered: number, max: number): number {
+    let lo = 0;
+    let hi = max;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (resampler.inputNeededFor(mid) <= buffered) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  private resumeThreshold(seg: Segment): number {
+    // At least one frame beyond two fades, so resuming always makes progress.
+    const forFade = seg.resampler!.inputNeededFor(2 * this.fadeFrames + 1);
+    return seg.prebuffer > forFade ? seg.prebuffer : forFade;
+  }
+
+  /** Where this segment's samples stop: its end, or the interrupt's flush point. */
+  private limitOf(seg: Segment): number {
+    return this.flushTo >= 0 && seg.phase === Phase.InterruptFade && this.flushTo < seg.end ? this.flushTo : seg.end;
+  }
+
+  /** Samples of `seg` in the ring and not yet consumed. */
+  private bufferedFor(seg: Segment): number {
+    const available = this.ring.availableRead();
+    const left = this.limitOf(seg) - this.absRead;
+    return available < left ? available : left;
+  }
+
+  /** Every sample of `seg` has arrived (its end is known and lies inside the ring). */
+  private isComplete(seg: Segment): boolean {
+    return seg.end !== Infinity && this.absRead + this.ring.availableRead() >= seg.end;
+  }
+
+  private startInterrupt(frame: number): void {
+    if (this.size === 0 || this.queue[this.head].start >= this.flushTo) {
+      this.finishInterrupt(frame);
+      return;
+    }
+    const seg = this.queue[this.head];
+    if (seg.phase === Phase.InterruptFade) return;
+    const sounding = seg.phase === Phase.Playing || seg.phase === Phase.UnderrunFade;
+    seg.phase = Phase.InterruptFade;
+    this.interruptFadeFrames = 0;
+    if (!sounding) {
+      this.finishInterrupt(frame);
+      return;
+    }
+    const length = this.maxProducible(seg.resampler!, this.bufferedFor(seg), this.fadeFrames);
+    this.fader.rampTo(0, length);
+    if (length === 0) this.finishInterrupt(frame);
+  }
+
+  /** Drops everything before the flush point and reports it, head utterance first. */
+  private finishInterrupt(frame: number): void {
+    const flushTo = this.flushTo;
+    let first = true;
+    while (this.size > 0 && this.queue[this.head].start < flushTo) {
+      const seg = this.queue[this.head];
+      const arrived = Math.min(seg.end, flushTo) - seg.start;
+      const heard = played(seg);
+      const kind = first && seg.produced > 0 ? EngineEvent.Interrupted : EngineEvent.Flushed;
+      this.record(kind, seg.serial, frame, heard, arrived - heard, this.interruptFadeFrames);
+      first = false;
+      this.release();
+    }
+    if (flushTo > this.absRead) {
+      const skipped = this.ring.advance(flushTo - this.absRead);
+      this.absRead += skipped;
+    }
+    this.flushTo = -1;
+    this.interruptFadeFrames = 0;
+    this.fader.rampTo(1, 0);
+  }
+
+  private release(): void {
+    const seg = this.queue[this.head];
+    seg.phase = Phase.Free;
+    seg.resampler = null;
+    this.head = (this.head + 1) % MAX_SEGMENTS;
+    this.size--;
+  }
+
+  private record(kind: number, serial: number, frame: number, a: number, b: number, c: number): void {
+    if (this.logCount >= EVENT_LOG_RECORDS) {
+      this.logOverflow++;
+      return;
+    }
+    const o = this.logCount * EVENT_RECORD;
+    const log = this.log;
+    log[o] = kind;
+    log[o + 1] = serial;
+    log[o + 2] = frame;
+    log[o + 3] = a;
+    log[o + 4] = b;
+    log[o + 5] = c;
+    this.logCount++;
+  }
+}
+
+/** Input samples heard so far: the output position mapped back to input time. */
+function played(seg: Segment): number {
+  const resampler = seg.resampler;
+  if (!resampler || resampler.inRate === resampler.outRate) return seg.produced;
+  const heard = Math.floor((seg.produced * resampler.inRate) / resampler.outRate);
+  return heard < seg.consumed ? heard : seg.consumed;
+}

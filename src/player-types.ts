@@ -1,0 +1,182 @@
+import type { PcmFormat } from './decode/pcm';
+import type { VoxplayError } from './errors';
+
+/** Options of {@link StreamPlayer}. Every field is optional; defaults suit 24 kHz PCM16 TTS. */
+export interface StreamPlayerOptions {
+  /** Sample rate of the incoming audio, 8000–48000 Hz. Framed audio carries its own rate per utterance. Default 24000. */
+  sampleRate?: number;
+  /** Encoding of raw chunks: `'pcm16'` (signed 16-bit) or `'f32'`, little-endian, mono. Default `'pcm16'`. */
+  format?: PcmFormat;
+  /** The app's existing native AudioContext. Without it the player makes (and later closes) its own. */
+  context?: AudioContext;
+  /** Where the player's output goes. Default: `context.destination`. */
+  destination?: AudioNode;
+  /** Audio buffered before an utterance starts sounding, in ms. Default 60. */
+  prebufferMs?: number;
+  /** Fade length on interrupt and underrun edges, in ms (0–50). Default 5. */
+  fadeMs?: number;
+  /** Memory bound: audio the ring holds at most, in ms at `sampleRate`. Preallocated. Default 60000. */
+  maxBufferMs?: number;
+  /**
+   * URL of the worklet module (`playback-processor.js`). Default: the file next to the
+   * library module, resolved with `new URL(..., import.meta.url)`. Set it when a strict
+   * Content-Security-Policy or a bundler moves the file.
+   */
+  workletUrl?: string | URL;
+  /**
+   * Opt-in: the worklet's source text, loaded through a `blob:` URL instead of
+   * `workletUrl`. Needs `blob:` allowed by the page's CSP; useful when the module file
+   * cannot be served.
+   */
+  workletSource?: string;
+  /** `'shared'` (SharedArrayBuffer ring, needs `crossOriginIsolated`), `'message'` (postMessage) or `'auto'`. Default `'auto'`. */
+  transport?: 'auto' | 'shared' | 'message';
+  /** Interval of `metrics` events in ms; 0 turns them off. Default 250. */
+  metricsIntervalMs?: number;
+  /** Raise the prebuffer of later utterances after underruns: ms added per underrun and the cap. Default `{ stepMs: 20, maxMs: 400 }`; `false` keeps it fixed. */
+  adaptivePrebuffer?: { stepMs: number; maxMs: number } | false;
+}
+
+/**
+ * Lifecycle of the player.
+ * - `new`: constructed, `start()` not called yet.
+ * - `starting`: loading the worklet.
+ * - `running`: the context runs; audio plays as it arrives.
+ * - `blocked`: the browser wants a user gesture before audio may start; call `resume()` from one. Pushed audio is kept.
+ * - `suspended` / `interrupted`: the context was suspended (by the app, the OS, or the browser). Pushed audio is kept.
+ * - `closed`: `close()` ran, or the context closed.
+ */
+export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'interrupted' | 'closed';
+
+/** What `interrupt()` cut. */
+export interface InterruptResult {
+  /** The utterance that was sounding (or about to), or null when nothing was queued. */
+  utteranceId: string | null;
+  /** Audio of it that was heard, in ms. */
+  playedMs: number;
+  /** Audio of it that was received but will never be heard, in ms. */
+  droppedMs: number;
+}
+
+/** The `interrupted` event: exact, sample-counted figures reported by the audio thread. */
+export interface InterruptedEvent extends InterruptResult {
+  /** Samples (at the utterance's rate) of the utterance that were heard, counting the fade. */
+  playedSamples: number;
+  /** Samples received for it and dropped from the buffer. */
+  droppedSamples: number;
+  /** Samples of it that arrived after the interrupt and were discarded so far. */
+  staleSamples: number;
+  /** The utterance's sample rate. */
+  sampleRate: number;
+  /** Length of the fade to silence, in ms. */
+  fadeMs: number;
+  /** `performance.now()` time at which the output falls silent at the speakers. */
+  silentAt: number;
+  /** Other utterances that were queued and dropped without sounding. */
+  flushed: string[];
+}
+
+/** Per-utterance figures. Times are ms; audio amounts are ms at the utterance's rate. */
+export interface UtteranceMetrics {
+  utteranceId: string;
+  sampleRate: number;
+  state: 'buffering' | 'playing' | 'ended' | 'interrupted';
+  /** First frame received → first sample at the speakers (audio clock, including output latency). */
+  timeToFirstAudioMs: number | null;
+  receivedMs: number;
+  playedMs: number;
+  bufferedMs: number;
+  droppedMs: number;
+  staleMs: number;
+  underruns: number;
+  underrunMs: number;
+  /** Share of chunk boundaries whose next chunk had arrived before playback reached it (0–1), or null with < 2 chunks. */
+  preloadRate: number | null;
+  /** Audio received per wall-clock time, from first to last frame (1 = real time), or null with one chunk. */
+  arrivalSpeed: number | null;
+  /** Frames missing, duplicated or reordered (framed wire protocol only). */
+  sequenceGaps: number;
+}
+
+/** Exact sample accounting: `received = played + buffered + dropped + stale + overflow`... see field docs. */
+export interface SampleCounts {
+  /** Samples accepted into the player (pushed and fitting, or arriving on the socket). */
+  received: number;
+  /** Samples heard (including fade samples). */
+  played: number;
+  /** Samples in the ring, not yet played. */
+  buffered: number;
+  /** Samples dropped by `interrupt()` from the ring. */
+  dropped: number;
+  /** Samples of interrupted or ended utterances that arrived late and were discarded (not in `received`). */
+  stale: number;
+  /** Socket audio that did not fit in the ring (`buffer-full`), discarded (counted in `received`). */
+  overflow: number;
+  /** NaN / ±Infinity samples replaced by silence (included in `received`). */
+  nonFinite: number;
+}
+
+/** A snapshot of the player's figures (`getMetrics()` and the `metrics` event). */
+export interface PlayerMetrics {
+  state: PlayerState;
+  transport: 'shared' | 'message';
+  contextSampleRate: number;
+  /** The context's `baseLatency + outputLatency`, ms. */
+  outputLatencyMs: number;
+  /** Audio buffered now, ms. */
+  bufferedMs: number;
+  /** Lowest buffered level seen while an utterance was playing, ms (null before any). */
+  lowWaterMs: number | null;
+  /** Ring capacity, ms at the configured rate. */
+  capacityMs: number;
+  /** Prebuffer the next utterance will use (grows after underruns), ms. */
+  prebufferMs: number;
+  underruns: number;
+  underrunMs: number;
+  playedMs: number;
+  droppedMs: number;
+  staleMs: number;
+  receivedMs: number;
+  /** Over all utterances (0–1), or null before any boundary. */
+  preloadRate: number | null;
+  sequenceGaps: number;
+  /** Error events emitted so far. */
+  errors: number;
+  samples: SampleCounts;
+  /** The utterance sounding or buffering now. */
+  current: UtteranceMetrics | null;
+  /** The most recent utterances, oldest first (at most 32). */
+  recent: UtteranceMetrics[];
+}
+
+/** Typed events of {@link StreamPlayer}; subscribe with `on(name, handler)`. */
+export type PlayerEvents = {
+  statechange: { state: PlayerState; previous: PlayerState };
+  /** First sample of an utterance reaches the speakers (fired on the audio clock). */
+  playing: { utteranceId: string; audibleAt: number; timeToFirstAudioMs: number | null };
+  /** Last sample of an utterance reached the speakers; fires exactly once per utterance that played out. */
+  ended: { utteranceId: string; playedMs: number; playedSamples: number; audibleAt: number };
+  /** Output went silent because data ran out (`phase: 'start'`), or resumed (`'end'`, with `silentMs`). */
+  underrun: { utteranceId: string; phase: 'start' | 'end'; silentMs: number; count: number };
+  interrupted: InterruptedEvent;
+  metrics: PlayerMetrics;
+  error: VoxplayError;
+  /** The attached socket closed; `utteranceId` names an utterance cut short by it. */
+  disconnected: { code: number; reason: string; utteranceId: string | null };
+};
+
+/** Options of a single push. */
+export interface PushOptions {
+  /** Which utterance the audio belongs to. A new id starts a new utterance (ending the previous one). Default `'default'`. */
+  utteranceId?: string;
+  /** Sample rate of this utterance, if it differs from the player's `sampleRate`. */
+  sampleRate?: number;
+  /** Encoding of this utterance, if it differs from the player's `format`. */
+  format?: PcmFormat;
+}
+
+/** Options of `attach()`. */
+export interface AttachOptions {
+  /** `'voxplay'`: binary frames carry the voxplay header. `'raw'`: headerless PCM in the player's format and rate. Default `'voxplay'`. */
+  framing?: 'voxplay' | 'raw';
+}

@@ -1,0 +1,126 @@
+import type { PcmFormat } from './decode/pcm';
+import type { ErrorCode } from './errors';
+import { decodeFrame, encodeControl, parseServerControl, SequenceTracker } from './protocol/index';
+
+/**
+ * The parts of a WebSocket the player uses, so a browser `WebSocket` or any look-alike
+ * (a reconnecting wrapper, a test double) can be attached.
+ */
+export interface SocketLike {
+  binaryType: string;
+  readonly readyState: number;
+  send(data: string): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  removeEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+}
+
+/** What the feed hands to the player. */
+export interface FeedSink {
+  /** Audio bytes of an utterance; rate and format are given when the frame names them. */
+  audio(id: string, bytes: Uint8Array, rate: number | undefined, format: PcmFormat | undefined): void;
+  startUtterance(id: string, rate: number | undefined, format: PcmFormat | undefined): void;
+  endUtterance(id: string): void;
+  /** Audio of `id` that was skipped because its frame came out of order. */
+  sequenceGap(id: string, message: string, discardedBytes: number): void;
+  error(code: ErrorCode, message: string): void;
+  closed(code: number, reason: string): void;
+  /** Id for raw audio when no `start` control message named one. */
+  rawUtteranceId(): string;
+}
+
+const OPEN = 1;
+
+/**
+ * Reads a WebSocket for the player: binary frames are audio (voxplay-framed or raw PCM),
+ * text frames are JSON control messages. Malformed input becomes an error for the sink;
+ * nothing thrown here escapes into the socket's event dispatch.
+ */
+export class SocketFeed {
+  private readonly socket: SocketLike;
+  private readonly framing: 'voxplay' | 'raw';
+  private readonly sink: FeedSink;
+  private readonly sequence = new SequenceTracker();
+  private rawId: string | null = null;
+  private readonly onMessage = (event: { data: unknown }): void => this.receive(event.data);
+  private readonly onClose = (event: { code: number; reason: string }): void => this.sink.closed(event.code, event.reason);
+
+  constructor(socket: SocketLike, framing: 'voxplay' | 'raw', sink: FeedSink) {
+    if (framing !== 'voxplay' && framing !== 'raw') throw new TypeError(`voxplay: attach framing must be "voxplay" or "raw", got ${JSON.stringify(framing)}`);
+    this.socket = socket;
+    this.framing = framing;
+    this.sink = sink;
+    socket.binaryType = 'arraybuffer';
+    socket.addEventListener('message', this.onMessage);
+    socket.addEventListener('close', this.onClose);
+  }
+
+  /** Stops listening; the socket stays open. */
+  detach(): void {
+    this.socket.removeEventListener('message', this.onMessage);
+    this.socket.removeEventListener('close', this.onClose);
+  }
+
+  /** Tells the server to stop sending `utteranceId` (null: whatever it is producing). */
+  sendInterrupt(utteranceId: string | null): void {
+    if (this.socket.readyState === OPEN) this.socket.send(encodeControl({ type: 'interrupt', utteranceId }));
+  }
+
+  private receive(data: unknown): void {
+    if (typeof data === 'string') this.control(data);
+    else if (data instanceof ArrayBuffer) this.binary(new Uint8Array(data));
+    else if (ArrayBuffer.isView(data)) this.binary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    else this.sink.error('bad-frame', `a socket message of type ${Object.prototype.toString.call(data)} is neither text nor binary; set binaryType "arraybuffer"`);
+  }
+
+  private binary(bytes: Uint8Array): void {
+    if (this.framing === 'raw') {
+      this.sink.audio(this.rawId ?? this.sink.rawUtteranceId(), bytes, undefined, undefined);
+      return;
+    }
+    const decoded = decodeFrame(bytes);
+    if (!decoded.ok) {
+      this.sink.error('bad-frame', `malformed frame (${decoded.error.code}): ${decoded.error.message}`);
+      return;
+    }
+    const { header, payload } = decoded.frame;
+    const id = String(header.utteranceId);
+    const seq = this.sequence.check(id, header.seq);
+    if (seq.kind === 'duplicate-or-reordered') {
+      this.sink.sequenceGap(id, `frame ${seq.got} of utterance "${id}" arrived after frame ${seq.expected - 1} (duplicate or out of order); discarded`, payload.length);
+      return;
+    }
+    if (seq.kind === 'gap') {
+      this.sink.sequenceGap(id, `${seq.missing} frame(s) of utterance "${id}" missing: expected ${seq.expected}, got ${seq.got}`, 0);
+    }
+    if (header.start) this.sink.startUtterance(id, header.sampleRate, header.codec);
+    if (payload.length > 0) this.sink.audio(id, payload, header.sampleRate, header.codec);
+    if (header.end) {
+      this.sequence.forget(id);
+      this.sink.endUtterance(id);
+    }
+  }
+
+  private control(text: string): void {
+    const parsed = parseServerControl(text);
+    if (!parsed.ok) {
+      this.sink.error('bad-control', `control message rejected (${parsed.error.code}): ${parsed.error.message}`);
+      return;
+    }
+    const msg = parsed.message;
+    switch (msg.type) {
+      case 'start':
+        if (this.framing === 'raw') this.rawId = msg.utteranceId;
+        this.sink.startUtterance(msg.utteranceId, msg.sampleRate, msg.format);
+        break;
+      case 'end':
+        if (this.rawId === msg.utteranceId) this.rawId = null;
+        this.sink.endUtterance(msg.utteranceId);
+        break;
+      case 'error':
+        this.sink.error('bad-control', `the server reported an error: ${msg.message}`);
+        break;
+    }
+  }
+}

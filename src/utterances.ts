@@ -1,0 +1,72 @@
+import { PcmDecoder, type PcmFormat } from './decode/pcm';
+import { UtteranceStats } from './metrics/metrics';
+
+/** Main-thread record of one utterance: its decoder, its place in the ring, its figures. */
+export class Utterance {
+  readonly id: string;
+  readonly serial: number;
+  readonly rate: number;
+  readonly decoder: PcmDecoder;
+  readonly stats: UtteranceStats;
+  /** Absolute ring position of its first sample (valid once `begun`). */
+  start = 0;
+  /** Samples written to the ring. */
+  written = 0;
+  /** The worklet has been told about it (it has at least one sample in the ring). */
+  begun = false;
+  /** No more audio will be accepted for it. */
+  closed = false;
+  /** Output is silent mid-utterance, per the latest worklet report. */
+  starved = false;
+
+  constructor(id: string, serial: number, rate: number, format: PcmFormat, outputRate: number) {
+    this.id = id;
+    this.serial = serial;
+    this.rate = rate;
+    this.decoder = new PcmDecoder(format);
+    this.stats = new UtteranceStats(id, rate);
+    this.stats.outputRate = outputRate;
+  }
+}
+
+/**
+ * Ids recently finished, and how: late audio for them is discarded and counted rather
+ * than starting a new utterance. Bounded (oldest forgotten first) so a long session
+ * cannot grow it without limit.
+ */
+export class FinishedIds {
+  private readonly limit: number;
+  private readonly reasons = new Map<string, 'interrupted' | 'ended'>();
+
+  constructor(limit = 256) {
+    this.limit = limit;
+  }
+
+  add(id: string, reason: 'interrupted' | 'ended'): void {
+    this.reasons.delete(id);
+    this.reasons.set(id, reason);
+    if (this.reasons.size > this.limit) {
+      const oldest = this.reasons.keys().next().value;
+      if (oldest !== undefined) this.reasons.delete(oldest);
+    }
+  }
+
+  get(id: string): 'interrupted' | 'ended' | undefined {
+    return this.reasons.get(id);
+  }
+}
+
+/** The last `limit` items pushed, oldest first. */
+export class Recent<T> {
+  readonly items: T[] = [];
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+    if (this.items.length > this.limit) this.items.shift();
+  }
+}

@@ -1,0 +1,164 @@
+import { describe, expect, it } from 'vitest';
+import { PlaybackEngine } from '../../src/playback/playback-engine';
+import { EngineEvent, EVENT_RECORD } from '../../src/playback/engine-messages';
+import { SampleRing } from '../../src/ring/sample-ring';
+import { mulberry32 } from './prng';
+
+const QUANTUM = 128;
+
+function makeEngine(capacity: number, outRate: number, fadeFrames: number) {
+  const ring = new SampleRing(new ArrayBuffer(SampleRing.bytesFor(capacity)), capacity);
+  const engine = new PlaybackEngine(ring, outRate, fadeFrames);
+  let written = 0;
+  let frame = 0;
+  const out: number[] = [];
+  const events: { kind: number; serial: number; frame: number; a: number; b: number; c: number }[] = [];
+  const block = new Float32Array(QUANTUM);
+  return {
+    engine,
+    out,
+    events,
+    write(samples: Float32Array) {
+      const n = ring.write(samples, 0, samples.length);
+      expect(n).toBe(samples.length);
+      written += n;
+    },
+    get written() {
+      return written;
+    },
+    render(quanta = 1) {
+      for (let q = 0; q < quanta; q++) {
+        engine.render(block, frame);
+        for (let i = 0; i < QUANTUM; i++) out.push(block[i]);
+        for (let k = 0; k < engine.logCount; k++) {
+          const o = k * EVENT_RECORD;
+          const l = engine.log;
+          events.push({ kind: l[o], serial: l[o + 1], frame: l[o + 2], a: l[o + 3], b: l[o + 4], c: l[o + 5] });
+        }
+        engine.takeEvents();
+        frame += QUANTUM;
+      }
+    },
+  };
+}
+
+function ramp(n: number, start = 0): Float32Array {
+  const x = new Float32Array(n);
+  for (let i = 0; i < n; i++) x[i] = Math.sin((start + i) * 0.05) * 0.5;
+  return x;
+}
+
+describe('PlaybackEngine', () => {
+  it('plays randomly chunked audio of one utterance sample-exactly, tail included', () => {
+    const rng = mulberry32(7);
+    const t = makeEngine(48000, 24000, 120);
+    const signal = ramp(10_001);
+    t.engine.begin(1, 24000, 0, 0);
+    let pos = 0;
+    while (pos < signal.length) {
+      const n = Math.min(signal.length - pos, 1 + Math.floor(rng() * 700));
+      t.write(signal.subarray(pos, pos + n));
+      pos += n;
+    }
+    t.engine.end(1, signal.length);
+    t.render(Math.ceil(signal.length / QUANTUM) + 2);
+    const first = t.out.findIndex((x) => x !== 0);
+    expect(first).toBe(1); // signal[0] is exactly 0
+    for (let i = 0; i < signal.length; i++) expect(t.out[i]).toBe(signal[i]);
+    const kinds = t.events.map((e) => e.kind);
+    expect(kinds).toEqual([EngineEvent.Playing, EngineEvent.Ended]);
+    expect(t.events[1].frame).toBe(signal.length - 1);
+    expect(t.events[1].a).toBe(signal.length);
+  });
+
+  it('waits for the prebuffer, then starts without waiting once the end is known', () => {
+    const t = makeEngine(48000, 24000, 120);
+    t.engine.begin(1, 24000, 0, 1000);
+    t.write(ramp(500, 1));
+    t.render(4);
+    expect(t.out.every((x) => x === 0)).toBe(true);
+    t.engine.end(1, 500);
+    t.render(5);
+    expect(t.events.map((e) => e.kind)).toEqual([EngineEvent.Playing, EngineEvent.Ended]);
+    expect(t.events[0].frame).toBe(4 * QUANTUM);
+  });
+
+  it('fades out over the last buffered samples on underrun, stays silent, fades back in and plays every sample', () => {
+    const fade = 64;
+    const t = makeEngine(48000, 24000, fade);
+    const signal = new Float32Array(3000).fill(0.5);
+    t.engine.begin(1, 24000, 0, 0);
+    t.write(signal.subarray(0, 1000));
+    t.render(12); // 1536 frames: data runs out
+    const underrunStart = t.events.find((e) => e.kind === EngineEvent.UnderrunStart)!;
+    expect(underrunStart.frame).toBe(1000);
+    // The last `fade` played samples ramp down to exactly 0, monotonically.
+    for (let i = 1000 - fade + 1; i < 1000; i++) expect(t.out[i]).toBeLessThanOrEqual(t.out[i - 1]);
+    expect(t.out[999]).toBe(0);
+    expect(t.out[1000 - fade - 1]).toBe(0.5);
+    t.write(signal.subarray(1000));
+    t.engine.end(1, 3000);
+    t.render(20);
+    const resume = t.events.find((e) => e.kind === EngineEvent.UnderrunEnd)!;
+    expect(resume.a).toBe(12 * QUANTUM - 1000);
+    const ended = t.events.find((e) => e.kind === EngineEvent.Ended)!;
+    expect(ended.a).toBe(3000);
+    // Every sample was played: output frames that are non-zero = all samples (fades included).
+    const played = t.out.slice(resume.frame, ended.frame + 1);
+    expect(played.length).toBe(2000);
+    for (let i = 1; i < fade; i++) expect(played[i]).toBeGreaterThanOrEqual(played[i - 1]);
+  });
+
+  it('interrupt fades to silence within the fade length and reports played + dropped exactly', () => {
+    const fade = 100;
+    const t = makeEngine(48000, 24000, fade);
+    const a = new Float32Array(20_000).fill(0.25);
+    t.engine.begin(1, 24000, 0, 0);
+    t.write(a);
+    t.render(10);
+    t.engine.begin(2, 24000, 20_000, 0); // queued behind: flushed without sounding
+    t.write(new Float32Array(500).fill(0.25));
+    t.engine.interrupt(t.written);
+    t.render(3);
+    const cut = t.events.find((e) => e.kind === EngineEvent.Interrupted)!;
+    expect(cut.serial).toBe(1);
+    expect(cut.c).toBe(fade);
+    expect(cut.a).toBe(10 * QUANTUM + fade);
+    expect(cut.a + cut.b).toBe(20_000);
+    const flushed = t.events.find((e) => e.kind === EngineEvent.Flushed)!;
+    expect(flushed.serial).toBe(2);
+    expect(flushed.b).toBe(500);
+    expect(t.out[10 * QUANTUM + fade - 1]).toBe(0);
+    expect(t.out.slice(10 * QUANTUM + fade).every((x) => x === 0)).toBe(true);
+    expect(t.engine.absRead).toBe(20_500);
+    // The next utterance plays normally.
+    t.engine.begin(3, 24000, 20_500, 0);
+    t.write(ramp(300, 1));
+    t.engine.end(3, 20_800);
+    t.render(4);
+    expect(t.events.filter((e) => e.serial === 3).map((e) => e.kind)).toEqual([EngineEvent.Playing, EngineEvent.Ended]);
+  });
+
+  it('resamples 24 kHz into 48 kHz with exactly twice the samples and a continuous signal', () => {
+    const t = makeEngine(48000, 48000, 120);
+    const n = 4801;
+    const signal = new Float32Array(n);
+    for (let i = 0; i < n; i++) signal[i] = 0.5 * Math.sin((2 * Math.PI * 440 * i) / 24000);
+    t.engine.begin(1, 24000, 0, 0);
+    t.write(signal);
+    t.engine.end(1, n);
+    t.render(80);
+    const ended = t.events.find((e) => e.kind === EngineEvent.Ended)!;
+    expect(ended.frame + 1).toBe(Math.ceil((n * 48000) / 24000));
+    let maxStep = 0;
+    for (let i = 1; i < 9000; i++) maxStep = Math.max(maxStep, Math.abs(t.out[i] - t.out[i - 1]));
+    // The sine's own largest step, plus room for the band-limited onset's overshoot.
+    expect(maxStep).toBeLessThan(((0.5 * 2 * Math.PI * 440) / 48000) * 1.25);
+  });
+
+  it('never allocates a segment beyond its pool and refuses the 65th queued utterance', () => {
+    const t = makeEngine(1000, 24000, 10);
+    for (let s = 0; s < 64; s++) expect(t.engine.begin(s, 24000, 0, 0)).toBe(true);
+    expect(t.engine.begin(64, 24000, 0, 0)).toBe(false);
+  });
+});
