@@ -1,6 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Library build of the main-thread code. The worklet is a second, self-contained
+// Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so
+// dist/voxplay.js also works as a plain <script type="module"> with no bundler. The worklet is a second, self-contained
 // build (vite.worklet.config.ts) because an AudioWorklet module cannot share
 // chunks with the page's bundle.
 export default defineConfig({
@@ -13,7 +14,6 @@ export default defineConfig({
     target: 'es2022',
     sourcemap: true,
     emptyOutDir: true,
-    rollupOptions: { external: ['mitt', 'standardized-audio-context'] },
   },
   test: {
     projects: [
