@@ -48,6 +48,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
 export interface LaunchOptions {
   /** Extra Chromium command-line switches. */
   args?: string[];
+  /** Launch with the browser's own autoplay policy (audio needs a user gesture). Default false. */
+  requireGesture?: boolean;
   /** Defaults to $CHROMIUM_PATH or /usr/bin/chromium. */
   executablePath?: string;
 }
@@ -80,7 +82,8 @@ export async function blockExternalRequests(context: BrowserContext): Promise<vo
 export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: options.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS, ...(options.args ?? [])],
+    args: [...CHROMIUM_ARGS.filter((a) => !(options.requireGesture && a.startsWith('--autoplay-policy'))), ...(options.args ?? [])],
+    ignoreDefaultArgs: options.requireGesture ? ['--autoplay-policy=no-user-gesture-required'] : [],
     headless: true,
   });
   const newContext = browser.newContext.bind(browser);

@@ -1,0 +1,22 @@
+/**
+ * Float32 samples → 16-bit signed little-endian PCM bytes (the inverse of `PcmDecoder`'s
+ * pcm16 path, which divides by 32768).
+ *
+ * Samples are clamped to [-1, 1]; NaN becomes 0. Scales by 32768 (the decoder's divisor)
+ * and rounds to the nearest integer, clamped to 32767, so -1 → -32768, 1 → 32767, and every
+ * k/32768 the decoder can produce encodes back to k. Always little-endian, whatever the
+ * host. Pure; returns a fresh array.
+ */
+export function float32ToPcm16(samples: Float32Array): Uint8Array {
+  const out = new Uint8Array(samples.length * 2);
+  const view = new DataView(out.buffer);
+  for (let i = 0; i < samples.length; i++) {
+    let x = samples[i];
+    if (x !== x) x = 0;
+    else if (x > 1) x = 1;
+    else if (x < -1) x = -1;
+    const v = Math.round(x * 32768);
+    view.setInt16(i * 2, v > 32767 ? 32767 : v, true);
+  }
+  return out;
+}

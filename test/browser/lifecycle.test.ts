@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { encodeControl, encodeFrame } from '../../src/protocol/index';
+import { findActiveRegion, launchBrowser, openPage, quantizePcm16, sine, startStaticServer, startStreamServer, toF32le, toPcm16, type StaticServer, type StreamServer } from './harness';
+
+let browser: Browser;
+let server: StaticServer;
+let stream: StreamServer;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  server = await startStaticServer({ isolated: false });
+  stream = await startStreamServer();
+});
+
+afterAll(async () => {
+  await stream?.close();
+  await server?.close();
+  await browser?.close();
+});
+
+const page = () => openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+
+describe('StreamPlayer lifecycle in Chromium', () => {
+  it('is "blocked" without a user gesture, keeps pushed audio, and plays it all after resume() in a click', async () => {
+    // The page emulates the autoplay policy (headless Chromium does not enforce it for Web
+    // Audio); a second browser without the no-gesture switch keeps the setup honest.
+    const strict = await launchBrowser({ requireGesture: true });
+    try {
+      const opened = await openPage(strict, `${server.url}/test/browser/pages/autoplay.html`);
+      const before = await opened.page.evaluate(async () => ({ state: await (globalThis as any).started, states: [...(globalThis as any).states] }));
+      expect(before.state).toBe('blocked');
+      expect(before.states).toEqual(['starting', 'blocked']);
+      await opened.page.click('button');
+      const after = await opened.page.evaluate(async () => {
+        const ended: any = await (globalThis as any).ended;
+        return { state: (globalThis as any).player.state, played: ended.playedSamples };
+      });
+      expect(after).toEqual({ state: 'running', played: 4800 });
+      expect(opened.errors).toEqual([]);
+      await opened.close();
+    } finally {
+      await strict.close();
+    }
+  });
+
+  it('surfaces suspend and resume of the app context as statechange and loses no sample', async () => {
+    const opened = await page();
+    const source = quantizePcm16(sine(440, 24000, 1, 0.5));
+    const out = await opened.page.evaluate(async (pcm) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 20 } });
+      fx.player.push(pcm, { utteranceId: 'a' });
+      fx.player.endUtterance('a');
+      await new Promise((r) => setTimeout(r, 300));
+      await fx.context.suspend();
+      await new Promise((r) => setTimeout(r, 50));
+      const suspendedState = fx.player.state;
+      await new Promise((r) => setTimeout(r, 300));
+      await fx.context.resume();
+      await fx.waitFor((e: any) => e.type === 'ended');
+      const result = await fx.result();
+      return { suspendedState, ...result };
+    }, toPcm16(source));
+    expect(out.suspendedState).toBe('suspended');
+    const states = out.events.filter((e: any) => e.type === 'statechange').map((e: any) => e.detail.state);
+    expect(states).toEqual(['starting', 'running', 'suspended', 'running']);
+    const captured = Float32Array.from(out.samples);
+    const active = findActiveRegion(captured, 0)!;
+    const offset = active.start - source.findIndex((x) => x !== 0);
+    let mismatches = 0;
+    for (let i = 0; i < source.length; i++) if (captured[offset + i] !== source[i]) mismatches++;
+    expect(mismatches).toBe(0);
+    expect(out.metrics.samples.played).toBe(source.length);
+    await opened.close();
+  });
+
+  it('plays raw binary PCM (f32) with utterances delimited by JSON start/end', async () => {
+    const source = sine(330, 16000, 0.6, 0.5);
+    const bytes = toF32le(source);
+    const opened = await page();
+    const connection = stream.waitForConnection();
+    await opened.page.evaluate(async (url) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate: 16000, player: { sampleRate: 16000, format: 'f32', prebufferMs: 30 } });
+      fx.player.attach(new WebSocket(url), { framing: 'raw' });
+    }, stream.url);
+    const conn = await connection;
+    const steps = [{ delayMs: 0, data: encodeControl({ type: 'start', utteranceId: 'r1' }) }];
+    for (let i = 0; i < bytes.length; i += 1001) steps.push({ delayMs: 3, data: bytes.slice(i, i + 1001) as unknown as string });
+    steps.push({ delayMs: 3, data: encodeControl({ type: 'end', utteranceId: 'r1' }) });
+    await conn.play(steps);
+    const out = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await fx.waitFor((e: any) => e.type === 'ended');
+      return fx.result();
+    });
+    const ended = out.events.find((e: any) => e.type === 'ended');
+    expect(ended.detail).toMatchObject({ utteranceId: 'r1', playedSamples: source.length });
+    const captured = Float32Array.from(out.samples);
+    const active = findActiveRegion(captured, 0)!;
+    const offset = active.start - 1; // source[0] is 0
+    let mismatches = 0;
+    for (let i = 0; i < source.length; i++) if (captured[offset + i] !== source[i]) mismatches++;
+    expect(mismatches).toBe(0);
+    expect(opened.errors).toEqual([]);
+    await opened.close();
+  });
+
+  it('plays out what arrived when the socket drops mid-utterance, then continues on a new socket', async () => {
+    const pcm = toPcm16(quantizePcm16(sine(440, 24000, 0.5, 0.5)));
+    const opened = await page();
+    let connection = stream.waitForConnection();
+    await opened.page.evaluate(async (url) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 30 } });
+      fx.player.attach(new WebSocket(url));
+    }, stream.url);
+    let conn = await connection;
+    const half = pcm.length / 2;
+    await conn.play([{ delayMs: 0, data: encodeFrame({ codec: 'pcm16', sampleRate: 24000, utteranceId: 1, seq: 0, start: true, end: false }, pcm.subarray(0, half)) }]);
+    conn.close(1011, 'server fell over');
+    await opened.page.evaluate(() => (globalThis as any).fx.waitFor((e: any) => e.type === 'ended'));
+    connection = stream.waitForConnection();
+    await opened.page.evaluate((url) => (globalThis as any).fx.player.attach(new WebSocket(url)), stream.url);
+    conn = await connection;
+    await conn.play([{ delayMs: 0, data: encodeFrame({ codec: 'pcm16', sampleRate: 24000, utteranceId: 2, seq: 0, start: true, end: true }, pcm) }]);
+    const out = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await fx.waitFor((e: any) => e.type === 'ended' && e.detail.utteranceId === '2');
+      return fx.result();
+    });
+    const disconnected = out.events.find((e: any) => e.type === 'disconnected');
+    expect(disconnected.detail).toEqual({ code: 1011, reason: 'server fell over', utteranceId: '1' });
+    const ended = out.events.filter((e: any) => e.type === 'ended').map((e: any) => [e.detail.utteranceId, e.detail.playedSamples]);
+    expect(ended).toEqual([
+      ['1', half / 2],
+      ['2', pcm.length / 2],
+    ]);
+    const codes = out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail.code);
+    expect(codes).toEqual(['disconnected']);
+    const m = out.metrics.samples;
+    expect(m.received).toBe(m.played + m.buffered + m.dropped);
+    expect(m.played).toBe(half / 2 + pcm.length / 2);
+    await opened.close();
+  });
+});
