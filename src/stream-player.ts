@@ -456,8 +456,10 @@ export class StreamPlayer {
     const finishedAs = this.finished.get(id);
     if (finishedAs) {
       const known = this.active.get(id) ?? this.recent.items.find((u) => u.id === id);
+      const firstLate = !known || known.stats.stale === 0;
       this.countDiscarded(known, bytes.length, width);
-      this.emitError(finishedAs === 'interrupted' ? 'stale' : 'after-end', `${bytes.length} bytes arrived for utterance "${id}" after it was ${finishedAs}; discarded`, id);
+      // Late frames are expected after a barge-in: report the first, count them all.
+      if (firstLate) this.emitError(finishedAs === 'interrupted' ? 'stale' : 'after-end', `${bytes.length} bytes arrived for utterance "${id}" after it was ${finishedAs}; discarded (later ones are counted in metrics, not reported)`, id);
       return true;
     }
     if (bytes.length === 0) {

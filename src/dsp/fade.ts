@@ -20,12 +20,16 @@
  * single thread.
  */
 export class Fader {
+  // Initialised here, not only in the constructor: a bare declaration is
+  // emitted as a class field holding `undefined`, which leaves V8 with a
+  // generic field, and every later store of a non-integer gain would then
+  // allocate a HeapNumber on the audio thread.
   /**
    * Current gain: the gain applied to the most recent sample, or the gain a
    * ramp starts from. Writing it directly jumps (and leaves any ramp running
    * from its original start); prefer {@link rampTo}.
    */
-  gain: number;
+  gain = 1;
 
   private start = 1;
   private target = 1;
@@ -86,23 +90,27 @@ export class Fader {
     const end = offset + count;
     if (this.pos < this.length) {
       const start = this.start;
-      const delta = this.target - start;
+      const target = this.target;
+      const half = (target - start) * 0.5;
       const len = this.length;
       const w = Math.PI / len;
       let pos = this.pos;
-      let g = this.gain;
-      while (i < end && pos < len) {
+      // The ramp's last sample is peeled off the loop: it is pinned to the
+      // target so a fade-out ends at exactly 0 (the cosine gives ~1e-17).
+      const stop = Math.min(len - 1, pos + (end - i));
+      while (pos < stop) {
         pos++;
-        // Pinned on the last sample so a fade-out ends at exactly 0, not 1e-17.
-        g = pos === len ? this.target : start + delta * 0.5 * (1 - Math.cos(w * pos));
-        buf[i++] *= g;
+        buf[i++] *= start + half * (1 - Math.cos(w * pos));
       }
-      this.pos = pos;
-      this.gain = g;
-      if (pos === len) {
-        this.start = this.target;
+      if (pos === len - 1 && i < end) {
+        buf[i++] *= target;
+        this.gain = target;
+        this.start = target;
         this.length = 0;
         this.pos = 0;
+      } else {
+        this.pos = pos;
+        if (pos > 0) this.gain = start + half * (1 - Math.cos(w * pos));
       }
     }
     if (i >= end) return;
