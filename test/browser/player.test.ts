@@ -73,7 +73,7 @@ function framedSteps(pcm: Uint8Array, utteranceId: number, rate: number, seed: n
   }));
 }
 
-async function runStream(server: StaticServer, contextRate: number, steps: StreamStep[], playerOptions: object = {}, afterMs = 400) {
+async function runStream(server: StaticServer, contextRate: number, steps: StreamStep[], playerOptions: object = {}, afterMs = 400, endedCount = 1) {
   const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
   const { page, errors } = opened;
   const connection = stream.waitForConnection();
@@ -87,7 +87,11 @@ async function runStream(server: StaticServer, contextRate: number, steps: Strea
   );
   const conn = await connection;
   await conn.play(steps);
-  await page.evaluate(() => (globalThis as any).fx.waitFor((e: FixtureEvent) => e.type === 'ended' || e.type === 'interrupted'));
+  await page.evaluate((n) => {
+    const fx = (globalThis as any).fx;
+    const done = () => fx.events.filter((e: FixtureEvent) => e.type === 'ended').length >= n || fx.events.some((e: FixtureEvent) => e.type === 'interrupted');
+    return fx.waitFor(done);
+  }, endedCount);
   await page.waitForTimeout(afterMs);
   const result = (await page.evaluate(() => (globalThis as any).fx.result())) as FixtureResult;
   await opened.close();
@@ -162,6 +166,26 @@ describe('StreamPlayer in Chromium', () => {
       console.log(`[${contextRate}] resampled SNR ${best.toFixed(1)} dB, output ${active.end - active.start} frames (expected ${expectedLength})`);
     });
   }
+
+  it('plays consecutive utterances at different rates (from the frame header) back to back', async () => {
+    const a = quantizePcm16(sine(500, 16000, 0.5, 0.4));
+    const b = quantizePcm16(sine(500, 24000, 0.5, 0.4));
+    const steps = [...framedSteps(toPcm16(a), 1, 16000, 2, 500, 2000, () => 2), ...framedSteps(toPcm16(b), 2, 24000, 3, 500, 2000, () => 2)];
+    const { result, errors } = await runStream(plain, 48000, steps, { prebufferMs: 50 }, 300, 2);
+    expect(errors).toEqual([]);
+    const ended = result.events.filter((e) => e.type === 'ended').map((e) => [e.detail.utteranceId, e.detail.playedSamples]);
+    expect(ended).toEqual([
+      ['1', a.length],
+      ['2', b.length],
+    ]);
+    expect(result.metrics.samples.played).toBe(a.length + b.length);
+    // Output length: each utterance resampled to 48 kHz, one after the other, no gap between.
+    const captured = Float32Array.from(result.samples);
+    const active = findActiveRegion(captured, 0)!;
+    const expected = Math.ceil((a.length * 48000) / 16000) + Math.ceil((b.length * 48000) / 24000);
+    expect(Math.abs(active.end - active.start - expected)).toBeLessThanOrEqual(40);
+    expect(countGaps(captured, active.start, active.end, 32, 1e-4)).toBe(0);
+  });
 
   it('interrupt fades to silence within fadeMs + one quantum, drops late frames and tells the server', async () => {
     const rate = 24000;
