@@ -1,3 +1,4 @@
+import { mulberry32 } from './prng';
 /**
  * Delivery scenarios of the mock TTS server: how one utterance's audio is framed and paced
  * on the wire. Pure: option parsing/validation and a deterministic send plan, no I/O.
@@ -243,13 +244,3 @@ export function faultFrameIndex(plan: readonly PlannedFrame[], sampleRate: numbe
   return plan.length - 1;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}

@@ -1,3 +1,4 @@
+import { mulberry32 } from './prng';
 /**
  * A model-free "voice" for the mock TTS server: turns any text into audible, speech-like
  * mono audio plus word timings. Pure (no I/O), deterministic (same text and sample rate →
@@ -131,17 +132,6 @@ function mix(h: number, n: number): number {
   x = Math.imul(x ^ (x >>> 16), 0x7feb352d) >>> 0;
   x = Math.imul(x ^ (x >>> 15), 0x846ca68b) >>> 0;
   return (x ^ (x >>> 16)) >>> 0;
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const HASH_ONSETS: readonly Consonant[] = ['none', 'fric', 'plos', 'none', 'plos', 'none'];
