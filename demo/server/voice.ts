@@ -1,4 +1,3 @@
-import { mulberry32 } from './prng';
 /**
  * A model-free "voice" for the mock TTS server: turns any text into audible, speech-like
  * mono audio plus word timings. Pure (no I/O), deterministic (same text and sample rate →
@@ -20,6 +19,7 @@ import { mulberry32 } from './prng';
  * (`truncated` is then true). Text with no speakable word yields {@link SILENCE_MS} ms of
  * silence and no words.
  */
+import { mulberry32 } from './prng';
 
 /** Default output rate (what the mock server streams). */
 export const VOICE_SAMPLE_RATE = 24000;
