@@ -7,8 +7,12 @@ export interface StreamPlayerOptions {
   sampleRate?: number;
   /** Encoding of raw chunks: `'pcm16'` (signed 16-bit) or `'f32'`, little-endian, mono. Default `'pcm16'`. */
   format?: PcmFormat;
-  /** The app's existing native AudioContext. Without it the player makes (and later closes) its own. */
-  context?: AudioContext;
+  /**
+   * The app's existing native AudioContext. Without it the player makes (and later closes)
+   * its own. An OfflineAudioContext works too (rendering faster than real time, for tests
+   * and benchmarks); push audio before `startRendering()`.
+   */
+  context?: AudioContext | OfflineAudioContext;
   /** Where the player's output goes. Default: `context.destination`. */
   destination?: AudioNode;
   /** Audio buffered before an utterance starts sounding, in ms. Default 60. */

@@ -55,7 +55,7 @@ interface ResolvedOptions {
 export class StreamPlayer {
   private readonly options: ResolvedOptions;
   private readonly emitter: Emitter<PlayerEvents> = mitt<PlayerEvents>();
-  private readonly appContext: AudioContext | undefined;
+  private readonly appContext: AudioContext | OfflineAudioContext | undefined;
   private readonly appDestination: AudioNode | undefined;
   private readonly workletUrl: string | URL | undefined;
   private readonly workletSource: string | undefined;
@@ -65,7 +65,9 @@ export class StreamPlayer {
   private readonly capacity: number;
 
   private currentState: PlayerState = 'new';
-  private context: AudioContext | null = null;
+  private context: AudioContext | OfflineAudioContext | null = null;
+  /** The context the player made itself (and so closes), if any. */
+  private ownContext: AudioContext | null = null;
   private clock: OutputClock | null = null;
   private node: AudioWorkletNode | null = null;
   private startPromise: Promise<void> | null = null;
@@ -139,7 +141,7 @@ export class StreamPlayer {
   }
 
   /** The AudioContext in use (the app's, or the player's own once started). */
-  get audioContext(): AudioContext | null {
+  get audioContext(): AudioContext | OfflineAudioContext | null {
     return this.context;
   }
 
@@ -168,13 +170,15 @@ export class StreamPlayer {
 
   private async doStart(): Promise<void> {
     this.setState('starting');
-    const context = this.appContext ?? new AudioContext({ latencyHint: 'interactive' });
+    const own = this.appContext ? null : new AudioContext({ latencyHint: 'interactive' });
+    const context = this.appContext ?? own!;
+    this.ownContext = own;
     this.context = context;
     this.clock = new OutputClock(context);
     try {
       await loadWorklet(context, this.workletUrl, this.workletSource);
     } catch (error) {
-      if (!this.appContext) await context.close().catch(() => undefined);
+      await own?.close().catch(() => undefined);
       this.context = null;
       this.setState('new');
       this.startPromise = null;
@@ -201,6 +205,13 @@ export class StreamPlayer {
     const queued = this.outbox ?? [];
     this.outbox = null;
     for (const { msg, transfer } of queued) node.port.postMessage(msg, transfer);
+    if (isOffline(context)) {
+      // An offline context runs when the app calls startRendering() and closes when done;
+      // neither is a state change of the player.
+      this.hasRun = true;
+      this.setState('running');
+      return;
+    }
     context.addEventListener('statechange', this.onContextState);
     if (this.options.metricsIntervalMs > 0) {
       this.metricsTimer = setInterval(() => this.emitter.emit('metrics', this.getMetrics()), this.options.metricsIntervalMs);
@@ -428,7 +439,7 @@ export class StreamPlayer {
     }
     if (context) {
       context.removeEventListener('statechange', this.onContextState);
-      if (!this.appContext && context.state !== 'closed') await context.close().catch(() => undefined);
+      if (this.ownContext && this.ownContext.state !== 'closed') await this.ownContext.close().catch(() => undefined);
     }
     this.emitter.emit('statechange', { state: 'closed', previous });
   }
@@ -690,6 +701,10 @@ export class StreamPlayer {
   private assertOpen(method: string): void {
     if (this.currentState === 'closed') throw new VoxplayError('closed', `${method}() called after close()`);
   }
+}
+
+function isOffline(context: BaseAudioContext): context is OfflineAudioContext {
+  return typeof OfflineAudioContext === 'function' && context instanceof OfflineAudioContext;
 }
 
 function toBytes(chunk: ArrayBuffer | ArrayBufferView): Uint8Array {

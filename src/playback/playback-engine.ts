@@ -172,7 +172,7 @@ export class PlaybackEngine {
       const phaseBefore = seg.phase;
       switch (seg.phase) {
         case Phase.Waiting:
-          if (this.isComplete(seg) || this.bufferedFor(seg) >= seg.prebuffer) {
+          if (this.isComplete(seg) || this.bufferedFor(seg) >= this.startThreshold(seg, n)) {
             seg.phase = Phase.Playing;
             seg.resampler!.reset();
             this.fader.rampTo(1, 0);
@@ -294,6 +294,15 @@ export class PlaybackEngine {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /**
+   * Input needed before an utterance starts: its prebuffer, but never less than one quantum
+   * plus a fade, or a zero prebuffer would start on an empty ring and underrun at once.
+   */
+  private startThreshold(seg: Segment, quantum: number): number {
+    const minimum = seg.resampler!.inputNeededFor(quantum + this.fadeFrames);
+    return seg.prebuffer > minimum ? seg.prebuffer : minimum;
   }
 
   private resumeThreshold(seg: Segment): number {

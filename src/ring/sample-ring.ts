@@ -62,7 +62,7 @@ export class SampleRing {
     const read = Atomics.load(this.indices, 0);
     const write = Atomics.load(this.indices, 1);
     const free = this.capacity - (write - read + this.slots) % this.slots;
-    const n = count < free ? count : free;
+    const n = count <= 0 ? 0 : count < free ? count : free;
     const first = Math.min(n, this.slots - write);
     // subarray allocates, but the producer is the main thread (or the worklet's
     // message handler, outside process()), where that is allowed.
@@ -90,6 +90,7 @@ export class SampleRing {
 
   /** Consumer: marks `count` samples read (or dropped). Clamped to what is available; returns the count advanced. */
   advance(count: number): number {
+    if (!(count > 0)) return 0;
     const available = this.availableRead();
     const n = count < available ? count : available;
     Atomics.store(this.indices, 0, (Atomics.load(this.indices, 0) + n) % this.slots);

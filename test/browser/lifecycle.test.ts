@@ -75,6 +75,40 @@ describe('StreamPlayer lifecycle in Chromium', () => {
     await opened.close();
   });
 
+  it('renders into an OfflineAudioContext faster than real time, sample-exact', async () => {
+    const source = quantizePcm16(sine(440, 24000, 2, 0.5));
+    const opened = await page();
+    const out = await opened.page.evaluate(async (pcm) => {
+      const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
+      const ctx = new OfflineAudioContext({ numberOfChannels: 1, length: 24000 * 3, sampleRate: 24000 });
+      const player = new StreamPlayer({ context: ctx, prebufferMs: 0 });
+      const ended: any[] = [];
+      player.on('ended', (e: any) => ended.push(e));
+      await player.start();
+      player.push(pcm, { utteranceId: 'o' });
+      player.endUtterance('o');
+      // Pause after the first quantum so the worklet's port delivers the queued messages.
+      const paused = ctx.suspend(128 / 24000).then(() => new Promise((r) => setTimeout(r, 50))).then(() => ctx.resume());
+      const started = performance.now();
+      const buffer = await ctx.startRendering();
+      await paused;
+      const ms = performance.now() - started;
+      await new Promise((r) => setTimeout(r, 100));
+      return { samples: buffer.getChannelData(0), ms, state: player.state, ended: ended.length, played: player.getMetrics().samples.played };
+    }, toPcm16(source));
+    await opened.close();
+    const captured = Float32Array.from(out.samples as ArrayLike<number>);
+    const active = findActiveRegion(captured, 0)!;
+    const offset = active.start - 1; // source[0] is 0
+    let mismatches = 0;
+    for (let i = 0; i < source.length; i++) if (captured[offset + i] !== source[i]) mismatches++;
+    expect(mismatches).toBe(0);
+    expect(active.end - offset).toBeLessThanOrEqual(source.length);
+    expect(out.state).toBe('running');
+    expect(out.played).toBe(source.length);
+    console.log(`[offline] 3 s rendered in ${out.ms.toFixed(0)} ms`);
+  });
+
   it('plays raw binary PCM (f32) with utterances delimited by JSON start/end', async () => {
     const source = sine(330, 16000, 0.6, 0.5);
     const bytes = toF32le(source);
