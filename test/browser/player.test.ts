@@ -31,6 +31,8 @@ interface FixtureResult {
   metrics: any;
   transport: 'shared' | 'message';
   isolated: boolean;
+  metricsEvents: number;
+  lastMetricsEvent: any;
 }
 
 let browser: Browser;
@@ -137,6 +139,11 @@ describe('StreamPlayer in Chromium', () => {
       expect(m.samples.dropped).toBe(0);
       expect(m.underruns).toBe(0);
       expect(m.recent[0].timeToFirstAudioMs).toBeGreaterThan(0);
+      expect(m.recent[0].preloadRate).toBe(1);
+      expect(m.lowWaterMs).toBeGreaterThan(0);
+      // metrics events arrive at the default 250 ms interval while the stream plays (~2.4 s).
+      expect(result.metricsEvents).toBeGreaterThanOrEqual(6);
+      expect(result.lastMetricsEvent.samples.received).toBe(source.length);
       console.log(`[${mode}] gaps 0, mismatched samples ${mismatches}/${source.length}, time to first audio ${m.recent[0].timeToFirstAudioMs.toFixed(1)} ms, preload ${m.recent[0].preloadRate}, arrival ${m.recent[0].arrivalSpeed?.toFixed(2)}x`);
     });
   }

@@ -20,6 +20,12 @@ export async function setupPlayer({ contextRate, player: playerOptions = {}, vox
       events.push({ type, at: performance.now(), frame: Math.round(context.currentTime * context.sampleRate), detail: JSON.parse(JSON.stringify(detail)) });
     });
   }
+  let metricsEvents = 0;
+  let lastMetrics = null;
+  player.on('metrics', (m) => {
+    metricsEvents++;
+    lastMetrics = m;
+  });
   await player.start();
   const fx = {
     player,
@@ -49,6 +55,8 @@ export async function setupPlayer({ contextRate, player: playerOptions = {}, vox
         sampleRate: context.sampleRate,
         events,
         metrics: player.getMetrics(),
+        metricsEvents,
+        lastMetricsEvent: lastMetrics && JSON.parse(JSON.stringify(lastMetrics)),
         transport: player.transport,
         isolated: globalThis.crossOriginIsolated === true,
       };
