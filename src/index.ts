@@ -8,7 +8,9 @@ export { VoxplayError } from './errors';
 export type { ErrorCode } from './errors';
 export type {
   AttachOptions,
+  HeardMark,
   InterruptedEvent,
+  MarkEvent,
   InterruptResult,
   PlayerEvents,
   PlayerMetrics,

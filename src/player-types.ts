@@ -52,6 +52,16 @@ export interface StreamPlayerOptions {
  */
 export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'interrupted' | 'closed';
 
+/** A mark that reached the speakers. */
+export interface HeardMark {
+  /** The mark's name or text (e.g. the word). */
+  name: string;
+  /** Its sample offset in the utterance, at the utterance's rate. */
+  sampleOffset: number;
+  /** The same offset in ms. */
+  offsetMs: number;
+}
+
 /** What `interrupt()` cut. */
 export interface InterruptResult {
   /** The utterance that was sounding (or about to), or null when nothing was queued. */
@@ -60,6 +70,8 @@ export interface InterruptResult {
   playedMs: number;
   /** Audio of it that was received but will never be heard, in ms. */
   droppedMs: number;
+  /** The last mark of it the listener heard (truncate the transcript after it), or null. */
+  lastMark: HeardMark | null;
 }
 
 /** The `interrupted` event: exact, sample-counted figures reported by the audio thread. */
@@ -78,6 +90,15 @@ export interface InterruptedEvent extends InterruptResult {
   silentAt: number;
   /** Other utterances that were queued and dropped without sounding. */
   flushed: string[];
+}
+
+/** The `mark` event: a marked sample reached the speakers. */
+export interface MarkEvent extends HeardMark {
+  utteranceId: string;
+  /** `performance.now()` time at which the sample is heard (the event fires then). */
+  audibleAt: number;
+  /** The sample's position on the context's clock, seconds (`AudioContext.currentTime` units). */
+  contextTime: number;
 }
 
 /** Per-utterance figures. Times are ms; audio amounts are ms at the utterance's rate. */
@@ -163,6 +184,8 @@ export type PlayerEvents = {
   /** Output went silent because data ran out (`phase: 'start'`), or resumed (`'end'`, with `silentMs`). */
   underrun: { utteranceId: string; phase: 'start' | 'end'; silentMs: number; count: number };
   interrupted: InterruptedEvent;
+  /** A mark's sample reached the speakers (fired on the audio clock; never for audio cut by `interrupt()`). */
+  mark: MarkEvent;
   metrics: PlayerMetrics;
   error: VoxplayError;
   /** The attached socket closed; `utteranceId` names an utterance cut short by it. */

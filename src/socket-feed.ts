@@ -22,6 +22,7 @@ export interface FeedSink {
   audio(id: string, bytes: Uint8Array, rate: number | undefined, format: PcmFormat | undefined): void;
   startUtterance(id: string, rate: number | undefined, format: PcmFormat | undefined): void;
   endUtterance(id: string): void;
+  mark(id: string, sampleOffset: number, name: string): void;
   /** Audio of `id` that was skipped because its frame came out of order. */
   sequenceGap(id: string, message: string, discardedBytes: number): void;
   error(code: ErrorCode, message: string): void;
@@ -117,6 +118,9 @@ export class SocketFeed {
       case 'end':
         if (this.rawId === msg.utteranceId) this.rawId = null;
         this.sink.endUtterance(msg.utteranceId);
+        break;
+      case 'mark':
+        this.sink.mark(msg.utteranceId, msg.sampleOffset, msg.name);
         break;
       case 'error':
         this.sink.error('bad-control', `the server reported an error: ${msg.message}`);

@@ -4,9 +4,10 @@ import { BYTES_PER_SAMPLE, type PcmFormat } from './decode/pcm';
 import { VoxplayError, type ErrorCode } from './errors';
 import { PrebufferPolicy, samplesToMs } from './metrics/metrics';
 import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME, type EngineOptions, type EngineReport, type ToEngine } from './playback/engine-messages';
-import { MAX_SEGMENTS } from './playback/playback-engine';
+import { MAX_MARKS, MAX_SEGMENTS } from './playback/playback-engine';
 import type {
   AttachOptions,
+  HeardMark,
   InterruptedEvent,
   InterruptResult,
   PlayerEvents,
@@ -90,6 +91,11 @@ export class StreamPlayer {
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private readonly pendingInterrupt: { event: InterruptedEvent | null; flushed: string[] } = { event: null, flushed: [] };
   private readonly onContextState = (): void => this.syncState();
+  /** Marks sent to the worklet and not yet heard or dropped, by id. */
+  private readonly marks = new Map<number, { utt: Utterance; name: string; sampleOffset: number }>();
+  /** Marks for utterances that have not started yet, by utterance id (bounded). */
+  private readonly earlyMarks = new Map<string, { sampleOffset: number; name: string }[]>();
+  private nextMarkId = 1;
 
   /** @throws VoxplayError `bad-option` naming the option that is out of range. */
   constructor(options: StreamPlayerOptions = {}) {
@@ -282,14 +288,16 @@ export class StreamPlayer {
     for (const utt of this.active.values()) {
       if (!head || utt.serial < head.serial) head = utt;
     }
-    const result: InterruptResult = { utteranceId: head ? head.id : null, playedMs: 0, droppedMs: 0 };
+    const result: InterruptResult = { utteranceId: head ? head.id : null, playedMs: 0, droppedMs: 0, lastMark: head ? head.lastMark : null };
     if (head) {
       const played = head.begun ? clamp(readAt - head.start, 0, head.written) : 0;
       result.playedMs = samplesToMs(played, head.rate);
       result.droppedMs = samplesToMs(head.written - played, head.rate);
     }
     let anyBegun = false;
+    let lastSerial = -1;
     for (const utt of [...this.active.values()]) {
+      if (utt.serial > lastSerial) lastSerial = utt.serial;
       utt.decoder.reset();
       utt.closed = true;
       this.finished.add(utt.id, 'interrupted');
@@ -297,9 +305,59 @@ export class StreamPlayer {
       else this.retire(utt, 'interrupted');
     }
     this.open = null;
-    if (anyBegun) this.post({ t: 'interrupt', flushTo: this.writer.written });
+    this.earlyMarks.clear();
+    if (anyBegun || lastSerial >= 0) this.post({ t: 'interrupt', flushTo: this.writer.written, lastSerial });
     this.feed?.sendInterrupt(result.utteranceId);
     return result;
+  }
+
+  /**
+   * Marks a point of an utterance, e.g. where a word starts (from a TTS's alignment data):
+   * a `mark` event fires when input sample `sampleOffset` (counted from the utterance's
+   * first sample, at its rate) reaches the speakers, and `interrupt()` reports the last mark
+   * heard. Marks may be added before, during or after the utterance's audio arrives; a mark
+   * whose audio is cut by `interrupt()` never fires.
+   *
+   * @throws VoxplayError `bad-option` for a negative or fractional offset or a non-string name; `closed` after close().
+   */
+  mark(utteranceId: string, sampleOffset: number, name: string): void {
+    this.assertOpen('mark');
+    if (!Number.isInteger(sampleOffset) || sampleOffset < 0) throw badOption(`mark sampleOffset must be a non-negative integer, got ${sampleOffset}`);
+    if (typeof name !== 'string') throw badOption(`mark name must be a string, got ${describe(name)}`);
+    this.addMark(utteranceId, sampleOffset, name);
+  }
+
+  private addMark(utteranceId: string, sampleOffset: number, name: string): void {
+    const utt = this.active.get(utteranceId);
+    if (!utt) {
+      const finished = this.finished.get(utteranceId);
+      if (finished === 'interrupted') return; // its audio was cut: the mark could never be heard
+      if (finished === 'ended') {
+        this.emitError('after-end', `a mark for utterance "${utteranceId}" arrived after it ended`, utteranceId);
+        return;
+      }
+      // Not started yet: keep it until the utterance's first audio or start message.
+      let early = this.earlyMarks.get(utteranceId);
+      if (!early) {
+        if (this.earlyMarks.size >= MAX_SEGMENTS) {
+          this.emitError('too-many-utterances', `marks for ${MAX_SEGMENTS} utterances that have not started are already held; the mark for "${utteranceId}" was refused`, utteranceId);
+          return;
+        }
+        early = [];
+        this.earlyMarks.set(utteranceId, early);
+      }
+      early.push({ sampleOffset, name });
+      return;
+    }
+    if (utt.closed && this.finished.get(utteranceId) === 'interrupted') return;
+    if (this.marks.size >= MAX_MARKS) {
+      this.emitError('buffer-full', `${MAX_MARKS} marks are already waiting to be heard; the mark "${name}" was refused`, utteranceId);
+      return;
+    }
+    const id = this.nextMarkId++;
+    this.marks.set(id, { utt, name, sampleOffset });
+    utt.markIds.add(id);
+    this.post({ t: 'mark', serial: utt.serial, offset: sampleOffset, id });
   }
 
   /**
@@ -342,6 +400,7 @@ export class StreamPlayer {
         }
         this.emitter.emit('disconnected', { code, reason, utteranceId: cut ? cut.id : null });
       },
+      mark: (id, sampleOffset, name) => this.addMark(id, sampleOffset, name),
       rawUtteranceId: () => (this.open ? this.open.id : `raw-${this.nextSerial}`),
     });
     this.feed = feed;
@@ -459,6 +518,11 @@ export class StreamPlayer {
     this.active.set(id, utt);
     this.bySerial.set(utt.serial, utt);
     this.open = utt;
+    const early = this.earlyMarks.get(id);
+    if (early) {
+      this.earlyMarks.delete(id);
+      for (const m of early) this.addMark(id, m.sampleOffset, m.name);
+    }
     return utt;
   }
 
@@ -557,6 +621,9 @@ export class StreamPlayer {
 
   /** The utterance leaves the active set for good. */
   private retire(utt: Utterance, how: 'ended' | 'interrupted'): void {
+    // Marks not reported by now were cut (interrupted) or are reported in the same batch.
+    for (const id of utt.markIds) this.marks.delete(id);
+    utt.markIds.clear();
     utt.stats.state = how;
     utt.closed = true;
     if (this.open === utt) this.open = null;
@@ -616,6 +683,18 @@ export class StreamPlayer {
           this.at(clock.audibleAt(frame), () => this.emitter.emit('underrun', { utteranceId: utt.id, phase: 'end', silentMs, count: utt.stats.underruns }));
           break;
         }
+        case EngineEvent.Mark: {
+          const mark = this.marks.get(a);
+          if (!mark) break;
+          this.marks.delete(a);
+          utt.markIds.delete(a);
+          const heard: HeardMark = { name: mark.name, sampleOffset: mark.sampleOffset, offsetMs: samplesToMs(mark.sampleOffset, utt.rate) };
+          utt.lastMark = heard;
+          const audibleAt = clock.audibleAt(frame);
+          const contextTime = frame / this.context!.sampleRate;
+          this.at(audibleAt, () => this.emitter.emit('mark', { utteranceId: utt.id, ...heard, audibleAt, contextTime }));
+          break;
+        }
         case EngineEvent.Interrupted:
         case EngineEvent.Flushed: {
           utt.stats.played = a;
@@ -635,6 +714,7 @@ export class StreamPlayer {
               fadeMs: samplesToMs(c, this.context!.sampleRate),
               silentAt: clock.audibleAt(frame),
               flushed: this.pendingInterrupt.flushed,
+              lastMark: utt.lastMark,
             };
           } else {
             this.pendingInterrupt.flushed.push(utt.id);

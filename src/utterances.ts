@@ -1,5 +1,6 @@
 import { PcmDecoder, type PcmFormat } from './decode/pcm';
 import { UtteranceStats } from './metrics/metrics';
+import type { HeardMark } from './player-types';
 
 /** Main-thread record of one utterance: its decoder, its place in the ring, its figures. */
 export class Utterance {
@@ -18,6 +19,10 @@ export class Utterance {
   closed = false;
   /** Output is silent mid-utterance, per the latest worklet report. */
   starved = false;
+  /** Ids of its marks not yet heard. */
+  readonly markIds = new Set<number>();
+  /** The last of its marks the audio thread output. */
+  lastMark: HeardMark | null = null;
 
   constructor(id: string, serial: number, rate: number, format: PcmFormat, outputRate: number) {
     this.id = id;

@@ -42,7 +42,10 @@ export class PlaybackProcessor extends AudioWorkletProcessor {
         engine.end(msg.serial, msg.at);
         break;
       case 'interrupt':
-        engine.interrupt(msg.flushTo);
+        engine.interrupt(msg.flushTo, msg.lastSerial);
+        break;
+      case 'mark':
+        engine.addMark(msg.serial, msg.offset, msg.id);
         break;
       case 'close':
         this.alive = false;

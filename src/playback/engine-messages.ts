@@ -29,8 +29,13 @@ export type ToEngine =
   | { t: 'begin'; serial: number; rate: number; at: number; prebuffer: number }
   /** The utterance `serial` ends at absolute position `at` (no more samples for it). */
   | { t: 'end'; serial: number; at: number }
-  /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
-  | { t: 'interrupt'; flushTo: number };
+  /**
+   * Fade out what sounds, then drop everything before absolute position `flushTo`, and the
+   * marks of every utterance up to serial `lastSerial`.
+   */
+  | { t: 'interrupt'; flushTo: number; lastSerial: number }
+  /** Report mark `id` when input sample `offset` of utterance `serial` is output. */
+  | { t: 'mark'; serial: number; offset: number; id: number };
 
 /** Kinds of records in a report's event log. */
 export const EngineEvent = {
@@ -46,6 +51,8 @@ export const EngineEvent = {
   Interrupted: 5,
   /** A queued utterance was dropped by an interrupt before it sounded. b = dropped samples. */
   Flushed: 6,
+  /** A mark's sample was output (frame = its output frame). a = mark id, b = sample offset. */
+  Mark: 7,
 } as const;
 
 /** Numbers per event record: kind, serial, frame, a, b, c. */

@@ -5,6 +5,8 @@ import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD } from './engine-messages'
 
 /** Utterances the engine can hold queued at once; the player refuses more. */
 export const MAX_SEGMENTS = 64;
+/** Marks the engine can hold pending at once; the player refuses more. */
+export const MAX_MARKS = 4096;
 
 const enum Phase {
   Free,
@@ -62,7 +64,17 @@ export class PlaybackEngine {
   private readonly resamplers = new Map<number, StreamingResampler>();
   private readonly fader = new Fader(1);
   private flushTo = -1;
+  private dropMarksThrough = -1;
   private interruptFadeFrames = 0;
+  private renderFrame = 0;
+  /** Serial of the last utterance that left the queue. */
+  private lastReleased = -1;
+  /** Pending marks, sorted by (serial, offset), in a circular buffer of MAX_MARKS. */
+  private readonly markSerial = new Float64Array(MAX_MARKS);
+  private readonly markOffset = new Float64Array(MAX_MARKS);
+  private readonly markId = new Float64Array(MAX_MARKS);
+  private markHead = 0;
+  private markCount = 0;
 
   constructor(ring: SampleRing, outRate: number, fadeFrames: number, rates: readonly number[] = []) {
     this.ring = ring;
@@ -145,8 +157,41 @@ export class PlaybackEngine {
   }
 
   /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
-  interrupt(flushTo: number): void {
+  interrupt(flushTo: number, lastSerial = -1): void {
     if (flushTo > this.flushTo) this.flushTo = flushTo;
+    if (lastSerial > this.dropMarksThrough) this.dropMarksThrough = lastSerial;
+    // Nothing queued to fade: the marks can go now.
+    if (this.size === 0) this.dropMarks();
+  }
+
+  /**
+   * Reports mark `id` when input sample `offset` of utterance `serial` is output. Marks may
+   * come in any order; they are kept sorted. Returns false when MAX_MARKS are pending.
+   */
+  addMark(serial: number, offset: number, id: number): boolean {
+    if (this.markCount >= MAX_MARKS) return false;
+    let k = this.markCount;
+    // Insertion from the tail: marks usually arrive in order, so this rarely shifts.
+    while (k > 0) {
+      const prev = (this.markHead + k - 1) % MAX_MARKS;
+      if (this.markSerial[prev] < serial || (this.markSerial[prev] === serial && this.markOffset[prev] <= offset)) break;
+      const to = (this.markHead + k) % MAX_MARKS;
+      this.markSerial[to] = this.markSerial[prev];
+      this.markOffset[to] = this.markOffset[prev];
+      this.markId[to] = this.markId[prev];
+      k--;
+    }
+    const at = (this.markHead + k) % MAX_MARKS;
+    this.markSerial[at] = serial;
+    this.markOffset[at] = offset;
+    this.markId[at] = id;
+    this.markCount++;
+    return true;
+  }
+
+  /** Marks waiting to be output. */
+  get pendingMarks(): number {
+    return this.markCount;
   }
 
   /** Empties the event log (after the caller copied or posted it). */
@@ -162,6 +207,11 @@ export class PlaybackEngine {
   render(out: Float32Array, frame: number): void {
     const n = out.length;
     let i = 0;
+    this.renderFrame = frame;
+    // Marks of utterances that played out before the mark arrived: report them now.
+    if (this.markCount > 0 && this.markSerial[this.markHead] <= this.lastReleased && this.markSerial[this.markHead] > this.dropMarksThrough) {
+      this.flushMarksThrough(this.lastReleased, frame);
+    }
     if (this.flushTo >= 0) this.startInterrupt(frame);
     // Each pass either writes frames or changes phase; the cap only guards the audio
     // thread against a phase cycle that a future change might introduce.
@@ -243,6 +293,8 @@ export class PlaybackEngine {
     const done = this.pull(seg, out, i, want);
     this.fader.apply(out, i, done);
     if (done < want && this.isComplete(seg) && this.absRead >= this.limitOf(seg) && seg.resampler!.pendingDrain() === 0) {
+      // Marks past the last sample (e.g. an "end" mark) sound with it.
+      if (this.markCount > 0) this.flushMarksThrough(seg.serial, frame + i + done - 1);
       this.record(EngineEvent.Ended, seg.serial, frame + i + done - 1, seg.consumed, 0, 0);
       this.release();
     }
@@ -280,8 +332,51 @@ export class PlaybackEngine {
     if (produced < count && this.isComplete(seg) && this.absRead >= this.limitOf(seg)) {
       produced += resampler.drain(out, i + produced, count - produced);
     }
+    if (produced > 0 && this.markCount > 0) this.fireMarks(seg, seg.produced, seg.produced + produced, i);
     seg.produced += produced;
     return produced;
+  }
+
+  /**
+   * Logs the marks of `seg` whose output index falls in [from, to): the segment's output
+   * frames just written at out[i..]. `renderFrame` is set by render() for this quantum.
+   */
+  private fireMarks(seg: Segment, from: number, to: number, i: number): void {
+    const resampler = seg.resampler!;
+    while (this.markCount > 0) {
+      const h = this.markHead;
+      const serial = this.markSerial[h];
+      if (serial > seg.serial) return;
+      let frame = this.renderFrame + i;
+      if (serial === seg.serial) {
+        // Output index of the mark's input sample (ceil: the first output at or after it).
+        const index = resampler.inRate === resampler.outRate ? this.markOffset[h] : Math.ceil((this.markOffset[h] * resampler.outRate) / resampler.inRate);
+        if (index >= to) return;
+        if (index > from) frame += index - from;
+      }
+      // serial < seg.serial: an utterance that already played out; the mark came late.
+      this.record(EngineEvent.Mark, serial, frame, this.markId[h], this.markOffset[h], 0);
+      this.markHead = (h + 1) % MAX_MARKS;
+      this.markCount--;
+    }
+  }
+
+  /** Logs, at `frame`, the marks of utterances up to `serial` (their audio has all played). */
+  private flushMarksThrough(serial: number, frame: number): void {
+    while (this.markCount > 0 && this.markSerial[this.markHead] <= serial) {
+      const h = this.markHead;
+      this.record(EngineEvent.Mark, this.markSerial[h], frame, this.markId[h], this.markOffset[h], 0);
+      this.markHead = (h + 1) % MAX_MARKS;
+      this.markCount--;
+    }
+  }
+
+  /** Forgets, unreported, the marks of interrupted utterances: their audio was never heard. */
+  private dropMarks(): void {
+    while (this.markCount > 0 && this.markSerial[this.markHead] <= this.dropMarksThrough) {
+      this.markHead = (this.markHead + 1) % MAX_MARKS;
+      this.markCount--;
+    }
   }
 
   /** Largest k ≤ max such that k output frames can be made from `buffered` input samples. */
@@ -365,12 +460,14 @@ export class PlaybackEngine {
       this.absRead += skipped;
     }
     this.flushTo = -1;
+    this.dropMarks();
     this.interruptFadeFrames = 0;
     this.fader.rampTo(1, 0);
   }
 
   private release(): void {
     const seg = this.queue[this.head];
+    this.lastReleased = seg.serial;
     seg.phase = Phase.Free;
     seg.resampler = null;
     this.head = (this.head + 1) % MAX_SEGMENTS;

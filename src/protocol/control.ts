@@ -25,16 +25,23 @@ export const MAX_UTTERANCE_ID_LENGTH = 256;
  */
 export const MAX_CONTROL_CHARS = 1024 * 1024;
 
+/** Longest mark `name` accepted, in UTF-16 code units. */
+export const MAX_MARK_NAME_LENGTH = 4096;
+
 /**
  * Server → client control messages.
  *
  * `start` and `end` bracket an utterance (in raw-PCM mode they are the only
  * boundaries). For framed utterances the id is `String(header.utteranceId)`.
  * `sampleRate` and `format` override the player options for that utterance.
+ * `mark` names a point of an utterance (e.g. a word): `sampleOffset` counts samples of
+ * that utterance from its first, at its own rate; the player fires a `mark` event when
+ * that sample reaches the speakers.
  */
 export type ServerControl =
   | { type: 'start'; utteranceId: string; sampleRate?: number; format?: 'pcm16' | 'f32'; text?: string }
   | { type: 'end'; utteranceId: string }
+  | { type: 'mark'; utteranceId: string; sampleOffset: number; name: string }
   | { type: 'error'; message: string };
 
 /**
@@ -151,12 +158,22 @@ function validateServer(obj: Json, type: string): ServerControl {
     }
     case 'end':
       return { type, utteranceId: requireUtteranceId(obj) };
+    case 'mark': {
+      const utteranceId = requireUtteranceId(obj);
+      const sampleOffset = get(obj, 'sampleOffset');
+      if (typeof sampleOffset !== 'number' || !Number.isInteger(sampleOffset) || sampleOffset < 0 || sampleOffset > 0xffffffff) {
+        throw bad('sampleOffset', 'an integer from 0 to 4294967295', sampleOffset);
+      }
+      const name = get(obj, 'name');
+      if (typeof name !== 'string' || name.length > MAX_MARK_NAME_LENGTH) throw bad('name', `a string of at most ${MAX_MARK_NAME_LENGTH} characters`, name);
+      return { type, utteranceId, sampleOffset, name };
+    }
     case 'error':
       return { type, message: requireString(obj, 'message') };
     default:
       throw new FieldError(
         'unknown-type',
-        `control message type ${describe(type)} is unknown (server messages are "start", "end", "error")`,
+        `control message type ${describe(type)} is unknown (server messages are "start", "end", "mark", "error")`,
       );
   }
 }
@@ -260,7 +277,7 @@ export function encodeControl(msg: ServerControl | ClientControl): string {
     throw new RangeError('encodeControl: message must be an object with a string "type"');
   }
   const { type } = obj;
-  const server = type === 'start' || type === 'end' || type === 'error';
+  const server = type === 'start' || type === 'end' || type === 'mark' || type === 'error';
   if (!server && type !== 'interrupt' && type !== 'speak') {
     throw new RangeError(`encodeControl: control message type ${describe(type)} is unknown`);
   }

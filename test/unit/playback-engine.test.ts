@@ -161,4 +161,65 @@ describe('PlaybackEngine', () => {
     for (let s = 0; s < 64; s++) expect(t.engine.begin(s, 24000, 0, 0)).toBe(true);
     expect(t.engine.begin(64, 24000, 0, 0)).toBe(false);
   });
+
+  describe('marks', () => {
+    it('fire at the exact output frame of their sample, in order even when added out of order', () => {
+      const t = makeEngine(48000, 24000, 64);
+      t.engine.addMark(1, 1000, 11);
+      t.engine.addMark(1, 10, 10);
+      t.engine.addMark(1, 5000, 12); // past the end: sounds with the last sample
+      t.engine.begin(1, 24000, 0, 0);
+      t.write(ramp(3000, 1));
+      t.engine.end(1, 3000);
+      t.render(30);
+      const marks = t.events.filter((e) => e.kind === EngineEvent.Mark);
+      const playing = t.events.find((e) => e.kind === EngineEvent.Playing)!;
+      const ended = t.events.find((e) => e.kind === EngineEvent.Ended)!;
+      expect(marks.map((m) => [m.a, m.frame - playing.frame])).toEqual([
+        [10, 10],
+        [11, 1000],
+        [12, ended.frame - playing.frame],
+      ]);
+      expect(t.engine.pendingMarks).toBe(0);
+    });
+
+    it('map a 24 kHz offset to the resampled output frame', () => {
+      const t = makeEngine(48000, 48000, 64);
+      t.engine.addMark(1, 777, 1);
+      t.engine.begin(1, 24000, 0, 0);
+      t.write(ramp(3000, 1));
+      t.engine.end(1, 3000);
+      t.render(60);
+      const mark = t.events.find((e) => e.kind === EngineEvent.Mark)!;
+      const playing = t.events.find((e) => e.kind === EngineEvent.Playing)!;
+      expect(mark.frame - playing.frame).toBe(1554);
+    });
+
+    it('that an interrupt cuts never fire; marks already heard did', () => {
+      const t = makeEngine(48000, 24000, 64);
+      t.engine.addMark(1, 100, 1);
+      t.engine.addMark(1, 5000, 2);
+      t.engine.addMark(2, 0, 3);
+      t.engine.begin(1, 24000, 0, 0);
+      t.write(new Float32Array(10_000).fill(0.3));
+      t.render(8);
+      t.engine.interrupt(10_000, 2);
+      t.render(4);
+      expect(t.events.filter((e) => e.kind === EngineEvent.Mark).map((e) => e.a)).toEqual([1]);
+      expect(t.engine.pendingMarks).toBe(0);
+    });
+
+    it('added after their utterance played out are reported at once (late), not lost', () => {
+      const t = makeEngine(48000, 24000, 64);
+      t.engine.begin(1, 24000, 0, 0);
+      t.write(ramp(500, 1));
+      t.engine.end(1, 500);
+      t.render(6);
+      t.engine.addMark(1, 200, 9);
+      t.render(1);
+      const mark = t.events.find((e) => e.kind === EngineEvent.Mark)!;
+      expect(mark.a).toBe(9);
+      expect(mark.frame).toBe(6 * QUANTUM);
+    });
+  });
 });

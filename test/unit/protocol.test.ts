@@ -579,6 +579,25 @@ describe('control messages', () => {
     );
   });
 
+  it('parses and round-trips mark messages; rejects malformed ones naming the field', () => {
+    const mark: ServerControl = { type: 'mark', utteranceId: '7', sampleOffset: 4800, name: 'héllo' };
+    expect(parseServerControl(encodeControl(mark))).toEqual({ ok: true, message: mark });
+    expect(server({ type: 'mark', utteranceId: '7', sampleOffset: 0, name: '' })).toEqual({ ok: true, message: { type: 'mark', utteranceId: '7', sampleOffset: 0, name: '' } });
+    for (const [bad, field] of [
+      [{ type: 'mark', utteranceId: '7', sampleOffset: -1, name: 'a' }, 'sampleOffset'],
+      [{ type: 'mark', utteranceId: '7', sampleOffset: 1.5, name: 'a' }, 'sampleOffset'],
+      [{ type: 'mark', utteranceId: '7', sampleOffset: '10', name: 'a' }, 'sampleOffset'],
+      [{ type: 'mark', utteranceId: '7', sampleOffset: 2 ** 32, name: 'a' }, 'sampleOffset'],
+      [{ type: 'mark', utteranceId: '7', sampleOffset: 1 }, 'name'],
+      [{ type: 'mark', utteranceId: '7', sampleOffset: 1, name: 'x'.repeat(5000) }, 'name'],
+      [{ type: 'mark', sampleOffset: 1, name: 'a' }, 'utteranceId'],
+    ] as const) {
+      const error = errorOf(server(bad));
+      expect(error.code).toBe('bad-field');
+      expect(error.message).toContain(`"${field}"`);
+    }
+  });
+
   it('encodeControl rejects what the peer would reject', () => {
     expect(() => encodeControl({ type: 'end', utteranceId: '' })).toThrow(RangeError);
     expect(() => encodeControl({ type: 'start', utteranceId: 'u', sampleRate: 1 })).toThrow(/"sampleRate"/);

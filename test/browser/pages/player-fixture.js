@@ -14,7 +14,7 @@ export async function setupPlayer({ contextRate, player: playerOptions = {}, vox
   const recorder = await createRecorder(context);
   const player = new StreamPlayer({ context, destination: recorder.node, ...playerOptions });
   const events = [];
-  for (const type of ['statechange', 'playing', 'ended', 'underrun', 'interrupted', 'error', 'disconnected']) {
+  for (const type of ['statechange', 'playing', 'ended', 'underrun', 'interrupted', 'mark', 'error', 'disconnected']) {
     player.on(type, (event) => {
       const detail = event instanceof Error ? { code: event.code, message: event.message, utteranceId: event.utteranceId } : event;
       events.push({ type, at: performance.now(), frame: Math.round(context.currentTime * context.sampleRate), detail: JSON.parse(JSON.stringify(detail)) });

@@ -1,0 +1,162 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { encodeControl, encodeFrame } from '../../src/protocol/index';
+import { findActiveRegion, launchBrowser, openPage, quantizePcm16, startStaticServer, startStreamServer, toPcm16, type StaticServer, type StreamServer, type StreamStep } from './harness';
+
+let browser: Browser;
+let server: StaticServer;
+let stream: StreamServer;
+
+beforeAll(async () => {
+  browser = await launchBrowser();
+  server = await startStaticServer({ isolated: false });
+  stream = await startStreamServer();
+});
+
+afterAll(async () => {
+  await stream?.close();
+  await server?.close();
+  await browser?.close();
+});
+
+const RATE = 24000;
+const BURST = 0.2 * RATE;
+
+/** Six 200 ms cosine bursts 200 ms apart: each onset is a sharp, findable edge. */
+function bursts(count: number): Float32Array {
+  const x = new Float32Array(count * 2 * BURST);
+  for (let b = 0; b < count; b++) {
+    for (let i = 0; i < BURST; i++) x[b * 2 * BURST + i] = 0.4 * Math.cos((2 * Math.PI * 600 * i) / RATE);
+  }
+  return quantizePcm16(x);
+}
+
+/** Onsets in the capture: first non-zero sample after ≥ 100 ms of silence. */
+function onsets(captured: Float32Array): number[] {
+  const found: number[] = [];
+  let silent = Infinity;
+  for (let i = 0; i < captured.length; i++) {
+    if (captured[i] === 0) silent++;
+    else {
+      if (silent >= 0.1 * RATE) found.push(i);
+      silent = 0;
+    }
+  }
+  return found;
+}
+
+function steps(signal: Float32Array, marks: number[], delayMs: number): StreamStep[] {
+  const pcm = toPcm16(signal);
+  const out: StreamStep[] = [{ delayMs: 0, data: encodeControl({ type: 'start', utteranceId: '5' }) }];
+  marks.forEach((offset, k) => out.push({ delayMs: 0, data: encodeControl({ type: 'mark', utteranceId: '5', sampleOffset: offset, name: `word${k}` }) }));
+  const frameBytes = 4800; // 100 ms
+  const frames = Math.ceil(pcm.length / frameBytes);
+  for (let f = 0; f < frames; f++) {
+    out.push({
+      delayMs: f === 0 ? 0 : delayMs,
+      data: encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 5, seq: f, start: f === 0, end: f === frames - 1 }, pcm.subarray(f * frameBytes, (f + 1) * frameBytes)),
+    });
+  }
+  return out;
+}
+
+async function setup() {
+  const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+  const connection = stream.waitForConnection();
+  await opened.page.evaluate(async (url) => {
+    const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+    const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 100 } });
+    fx.latency = fx.context.baseLatency + fx.context.outputLatency;
+    fx.player.attach(new WebSocket(url));
+  }, stream.url);
+  return { opened, conn: await connection };
+}
+
+describe('playback marks in Chromium', () => {
+  it('fire when their sample reaches the output: exact frame, on time within a quantum plus output latency', async () => {
+    const signal = bursts(6);
+    const markOffsets = [0, 1, 2, 3, 4, 5].map((b) => b * 2 * BURST);
+    const { opened, conn } = await setup();
+    await conn.play(steps(signal, markOffsets, 20));
+    const out = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await fx.waitFor((e: any) => e.type === 'ended');
+      await new Promise((r) => setTimeout(r, 200));
+      return { ...(await fx.result()), latency: fx.latency };
+    });
+    await opened.close();
+    expect(opened.errors).toEqual([]);
+    const marks = out.events.filter((e: any) => e.type === 'mark');
+    expect(marks.map((m: any) => m.detail.name)).toEqual(['word0', 'word1', 'word2', 'word3', 'word4', 'word5']);
+    const captured = Float32Array.from(out.samples);
+    const edges = onsets(captured).map((i) => i + out.startFrame);
+    expect(edges.length).toBe(6);
+    // Sample position: the mark's context frame is exactly the captured onset frame.
+    const frameErrors = marks.map((m: any, k: number) => Math.round(m.detail.contextTime * RATE) - edges[k]);
+    expect(frameErrors).toEqual([0, 0, 0, 0, 0, 0]);
+    // Dispatch time: when the event fired, the context clock should be past the onset by the
+    // output latency (the sample is then at the speakers). The error is what remains.
+    const timingErrorsMs = marks.map((m: any, k: number) => (m.frame - edges[k]) / (RATE / 1000) - out.latency * 1000);
+    const quantumMs = (128 / RATE) * 1000;
+    const bound = quantumMs + out.latency * 1000;
+    console.log(`[marks] frame errors ${frameErrors.join(',')}; dispatch error vs context clock + output latency (ms): ${timingErrorsMs.map((x: number) => x.toFixed(1)).join(', ')}; bound ±${bound.toFixed(1)} ms`);
+    for (const err of timingErrorsMs) expect(Math.abs(err)).toBeLessThanOrEqual(bound);
+  });
+
+  it('interrupt names the last mark heard; marks after the cut never fire', async () => {
+    const signal = bursts(8);
+    const markOffsets = [0, 1, 2, 3, 4, 5, 6, 7].map((b) => b * 2 * BURST);
+    const { opened, conn } = await setup();
+    const playing = conn.play(steps(signal, markOffsets, 90)); // a little faster than real time: still streaming at the cut
+    const cut = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await fx.waitFor((e: any) => e.type === 'mark' && e.detail.name === 'word2');
+      await new Promise((r) => setTimeout(r, 250)); // into word2's silence... or word3
+      const estimate = fx.player.interrupt();
+      await fx.waitFor((e: any) => e.type === 'interrupted');
+      await new Promise((r) => setTimeout(r, 300));
+      return { estimate, ...(await fx.result()) };
+    });
+    await playing;
+    await opened.close();
+    const interrupted = cut.events.find((e: any) => e.type === 'interrupted').detail;
+    const fired = cut.events.filter((e: any) => e.type === 'mark').map((e: any) => e.detail.name);
+    const captured = Float32Array.from(cut.samples);
+    const heardBursts = onsets(captured).length;
+    // The last mark heard is the onset of the last burst that reached the output.
+    expect(interrupted.lastMark.name).toBe(`word${heardBursts - 1}`);
+    expect(fired).toEqual(Array.from({ length: heardBursts }, (_, k) => `word${k}`));
+    expect(interrupted.lastMark.sampleOffset).toBe((heardBursts - 1) * 2 * BURST);
+    // And the played offset covers it.
+    expect(interrupted.playedSamples).toBeGreaterThanOrEqual(interrupted.lastMark.sampleOffset);
+    const region = findActiveRegion(captured, 0)!;
+    expect(region).not.toBeNull();
+    expect(cut.estimate.lastMark?.name).toBe(interrupted.lastMark.name);
+  });
+
+  it('rejects malformed mark messages and bad mark() calls with typed errors', async () => {
+    const { opened, conn } = await setup();
+    await conn.play([
+      { delayMs: 0, data: JSON.stringify({ type: 'mark', utteranceId: '5', sampleOffset: -3, name: 'x' }) },
+      { delayMs: 0, data: JSON.stringify({ type: 'mark', utteranceId: '5', sampleOffset: 10 }) },
+    ]);
+    const out = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await new Promise((r) => setTimeout(r, 200));
+      const thrown: string[] = [];
+      for (const args of [['a', 1.5, 'x'], ['a', -1, 'x'], ['a', 1, 42]]) {
+        try {
+          fx.player.mark(...args);
+        } catch (e: any) {
+          thrown.push(e.code);
+        }
+      }
+      return { thrown, errors: fx.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail) };
+    });
+    await opened.close();
+    expect(out.thrown).toEqual(['bad-option', 'bad-option', 'bad-option']);
+    expect(out.errors.map((e: any) => e.code)).toEqual(['bad-control', 'bad-control']);
+    expect(out.errors[0].message).toMatch(/sampleOffset/);
+    expect(out.errors[1].message).toMatch(/name/);
+  });
+});
