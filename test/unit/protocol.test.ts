@@ -492,7 +492,7 @@ describe('control messages', () => {
   it('rejects unknown types, including the other direction', () => {
     expect(errorOf(server({ type: 'foo' }))).toEqual({
       code: 'unknown-type',
-      message: 'control message type "foo" is unknown (server messages are "start", "end", "error")',
+      message: 'control message type "foo" is unknown (server messages are "start", "end", "mark", "error")',
     });
     expect(errorOf(server({ type: 'speak', text: 'x' })).code).toBe('unknown-type');
     expect(errorOf(client({ type: 'start', utteranceId: '1' })).code).toBe('unknown-type');
