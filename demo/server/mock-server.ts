@@ -339,6 +339,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     conn.active.set(key, u);
     const spoken = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
     conn.ws.send(encodeControl({ type: 'start', utteranceId: key, sampleRate, format: 'pcm16', text: spoken }));
+    // One mark per word, so the client can light up captions as each word is heard.
+    if (scenario.mode !== 'legacy') {
+      for (const word of synth.words) conn.ws.send(encodeControl({ type: 'mark', utteranceId: key, sampleOffset: word.startSample, name: word.text }));
+    }
     log(
       `utterance ${key}: ${scenario.mode}, ${synth.samples.length} samples in ${plan.length} frames` +
         (scenario.fault ? `, fault ${scenario.fault} at frame ${faultIndex}` : ''),

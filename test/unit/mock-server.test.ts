@@ -147,6 +147,17 @@ describe('mock server: framed mode', () => {
     expect(pcm.equals(Buffer.from(float32ToPcm16(synth.samples)))).toBe(true);
   });
 
+  it('sends one mark per synthesized word, at the word\'s start sample, after start', async () => {
+    const text = 'Captions light up word by word.';
+    const { c, id } = await speakAndCollect(text);
+    const synth = synthesize(text);
+    const marks = c.texts('mark');
+    expect(marks).toEqual(synth.words.map((w) => ({ type: 'mark', utteranceId: id, sampleOffset: w.startSample, name: w.text })));
+    expect(marks.length).toBe(6);
+    const kinds = c.messages.filter((m) => m.kind === 'text').map((m) => (m as { json: { type: string } }).json.type);
+    expect(kinds.indexOf('start')).toBeLessThan(kinds.indexOf('mark'));
+  });
+
   it('gives each utterance a new, increasing id', async () => {
     const c = await client();
     c.speak('one', FAST);
