@@ -284,29 +284,27 @@ export class StreamPlayer {
   interrupt(): InterruptResult {
     this.assertOpen('interrupt');
     const readAt = this.writer.readPosition();
+    // Utterances cut by an earlier interrupt stay active until the worklet confirms; skip them.
+    const cut = [...this.active.values()].filter((utt) => this.finished.get(utt.id) !== 'interrupted');
     let head: Utterance | null = null;
-    for (const utt of this.active.values()) {
-      if (!head || utt.serial < head.serial) head = utt;
-    }
+    for (const utt of cut) if (!head || utt.serial < head.serial) head = utt;
     const result: InterruptResult = { utteranceId: head ? head.id : null, playedMs: 0, droppedMs: 0, lastMark: head ? head.lastMark : null };
     if (head) {
       const played = head.begun ? clamp(readAt - head.start, 0, head.written) : 0;
       result.playedMs = samplesToMs(played, head.rate);
       result.droppedMs = samplesToMs(head.written - played, head.rate);
     }
-    let anyBegun = false;
     let lastSerial = -1;
-    for (const utt of [...this.active.values()]) {
+    for (const utt of cut) {
       if (utt.serial > lastSerial) lastSerial = utt.serial;
       utt.decoder.reset();
       utt.closed = true;
       this.finished.add(utt.id, 'interrupted');
-      if (utt.begun) anyBegun = true;
-      else this.retire(utt, 'interrupted');
+      if (!utt.begun) this.retire(utt, 'interrupted');
     }
     this.open = null;
     this.earlyMarks.clear();
-    if (anyBegun || lastSerial >= 0) this.post({ t: 'interrupt', flushTo: this.writer.written, lastSerial });
+    if (lastSerial >= 0) this.post({ t: 'interrupt', flushTo: this.writer.written, lastSerial });
     this.feed?.sendInterrupt(result.utteranceId);
     return result;
   }

@@ -903,3 +903,16 @@ export function diffAgainst(reference: Float32Array, captured: Float32Array, off
   }
   return { compared: reference.length, mismatches, firstMismatch, maxAbsDiff };
 }
+
+/** The capture with the frames the context's clock skipped (never rendered) removed. */
+export function withoutSkips(samples: Float32Array, startFrame: number, skips: { frame: number; frames: number }[]): Float32Array {
+  const keep: number[] = [];
+  let cursor = 0;
+  for (const skip of skips) {
+    const at = skip.frame - startFrame;
+    for (; cursor < at; cursor++) keep.push(samples[cursor]);
+    cursor = at + skip.frames;
+  }
+  for (; cursor < samples.length; cursor++) keep.push(samples[cursor]);
+  return Float32Array.from(keep);
+}

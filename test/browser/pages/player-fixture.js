@@ -52,6 +52,7 @@ export async function setupPlayer({ contextRate, player: playerOptions = {}, vox
         samples: Array.from(capture.samples),
         startFrame: capture.startFrame,
         skippedFrames: capture.skippedFrames,
+        skips: capture.skips,
         sampleRate: context.sampleRate,
         events,
         metrics: player.getMetrics(),
