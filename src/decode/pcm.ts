@@ -49,7 +49,12 @@ export class PcmDecoder {
     const count = Math.floor(total / width);
     const samples = new Float32Array(count);
     let nonFinite = 0;
-    if (count > 0) {
+    if (count > 0 && this.carried === 0 && bytes.byteOffset % width === 0) {
+      // Common case: nothing carried and the bytes are aligned, so view them in place.
+      nonFinite = this.convert(bytes.subarray(0, count * width), samples);
+      this.carried = bytes.length - count * width;
+      this.carry.set(bytes.subarray(count * width), 0);
+    } else if (count > 0) {
       // Assemble a contiguous, aligned byte block so a typed-array view can do the work.
       const block = new Uint8Array(count * width);
       block.set(this.carry.subarray(0, this.carried), 0);
@@ -75,17 +80,17 @@ export class PcmDecoder {
   private convert(block: Uint8Array, out: Float32Array): number {
     if (this.format === 'pcm16') {
       if (isLittleEndianHost) {
-        const ints = new Int16Array(block.buffer, 0, out.length);
+        const ints = new Int16Array(block.buffer, block.byteOffset, out.length);
         for (let i = 0; i < out.length; i++) out[i] = ints[i] / 32768;
       } else {
-        const view = new DataView(block.buffer);
+        const view = new DataView(block.buffer, block.byteOffset);
         for (let i = 0; i < out.length; i++) out[i] = view.getInt16(i * 2, true) / 32768;
       }
       return 0;
     }
-    if (isLittleEndianHost) out.set(new Float32Array(block.buffer, 0, out.length));
+    if (isLittleEndianHost) out.set(new Float32Array(block.buffer, block.byteOffset, out.length));
     else {
-      const view = new DataView(block.buffer);
+      const view = new DataView(block.buffer, block.byteOffset);
       for (let i = 0; i < out.length; i++) out[i] = view.getFloat32(i * 4, true);
     }
     return sanitize(out);
