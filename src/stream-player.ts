@@ -305,7 +305,8 @@ export class StreamPlayer {
     this.open = null;
     this.earlyMarks.clear();
     if (lastSerial >= 0) this.post({ t: 'interrupt', flushTo: this.writer.written, lastSerial });
-    this.feed?.sendInterrupt(result.utteranceId);
+    // Tell the server about every utterance cut, the sounding one first: any of them may still be streaming.
+    if (this.feed) for (const utt of head ? [head, ...cut.filter((u) => u !== head)] : [null]) this.feed.sendInterrupt(utt ? utt.id : null);
     return result;
   }
 
@@ -541,8 +542,9 @@ export class StreamPlayer {
     }
     let utt = this.active.get(id);
     if (utt && utt.closed) {
+      const firstLate = utt.stats.stale === 0;
       this.countDiscarded(utt, bytes.length, width);
-      this.emitError('after-end', `${bytes.length} bytes arrived for utterance "${id}" after its end; discarded`, id);
+      if (firstLate) this.emitError('after-end', `${bytes.length} bytes arrived for utterance "${id}" after its end; discarded (later ones are counted in metrics, not reported)`, id);
       return true;
     }
     if (!utt) {
@@ -725,7 +727,9 @@ export class StreamPlayer {
       const event = this.pendingInterrupt.event;
       this.pendingInterrupt.event = null;
       this.pendingInterrupt.flushed = [];
-      this.emitter.emit('interrupted', event);
+      // On the audio clock like every other event, so it never overtakes the cut
+      // utterance's own playing / mark events for audio rendered before the cut.
+      this.at(event.silentAt, () => this.emitter.emit('interrupted', event));
     }
     if (headUtt && headUtt.stats.state === 'playing' && !headUtt.starved) {
       const bufferedMs = samplesToMs(this.writer.written - report.absRead, headUtt.rate);

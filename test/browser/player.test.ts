@@ -259,13 +259,14 @@ describe('StreamPlayer in Chromium', () => {
     const source = quantizePcm16(sine(500, rate, 2, 0.5));
     // 100 ms frames sent fast, except a 1.5 s stall after the first second of audio.
     const steps = framedSteps(toPcm16(source), 9, rate, 1, 4800, 4800, (i) => (i === 10 ? 1500 : 10));
-    const { result, errors } = await runStream(plain, rate, steps, { prebufferMs: 100, fadeMs: 5 });
+    // A generous prebuffer: only the deliberate stall may starve playback, not a loaded machine.
+    const { result, errors } = await runStream(plain, rate, steps, { prebufferMs: 300, fadeMs: 5 });
     expect(errors).toEqual([]);
     const underruns = result.events.filter((e) => e.type === 'underrun');
     expect(underruns.map((e) => e.detail.phase)).toEqual(['start', 'end']);
     expect(underruns[1].detail.silentMs).toBeGreaterThan(200);
     expect(result.metrics.underruns).toBe(1);
-    expect(result.metrics.prebufferMs).toBeGreaterThan(100);
+    expect(result.metrics.prebufferMs).toBeGreaterThan(300);
     const captured = withoutSkips(Float32Array.from(result.samples), result.startFrame, result.skips);
     const active = findActiveRegion(captured, 0)!;
     const gaps = countGaps(captured, active.start, active.end, 64, 0);

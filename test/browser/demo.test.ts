@@ -1,0 +1,309 @@
+/**
+ * The live demo (`npm run demo`), end to end in Chromium: the real mock TTS server and the
+ * real page server, started by the same startDemo() the command uses. `?test=1` routes the
+ * page's output through the recorder worklet (test/browser/pages/capture.js), so the test
+ * hears what reaches the destination.
+ */
+import { mkdir } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Browser } from 'playwright-core';
+import { startDemo, type DemoServers } from '../../demo/serve';
+import { launchBrowser, openPage, REPO_ROOT, type OpenedPage } from './harness';
+
+const SHORT_TEXT = 'Testing the demo, one two three.';
+/** Fade (5 ms) + one render quantum + the render-ahead of headless Chromium, generously. */
+const SILENCE_WITHIN_MS = 40;
+
+let demo: DemoServers;
+let browser: Browser;
+let opened: OpenedPage;
+
+type Rec = { engine: string; id: string | null; state: string; ttfaMs: number | null; gaps: number; bargeInMs: number | null; reportedBargeInMs: number | null; playedMs: number };
+
+beforeAll(async () => {
+  demo = await startDemo({ port: 0, wsPort: 0 });
+  browser = await launchBrowser();
+});
+
+afterAll(async () => {
+  await opened?.close();
+  await browser?.close();
+  await demo?.close();
+});
+
+async function records(): Promise<Rec[]> {
+  return opened.page.evaluate(() => JSON.parse(JSON.stringify((globalThis as any).voxplayDemo.records.items)));
+}
+
+/** Waits until the newest record of `engine` is in one of `states`; returns it. */
+async function waitForRecord(engine: string, states: string[], timeout = 15_000): Promise<Rec> {
+  await opened.page.waitForFunction(
+    ({ engine, states }) => {
+      const items = (globalThis as any).voxplayDemo.records.items.filter((r: any) => r.engine === engine);
+      return items.length > 0 && states.includes(items[items.length - 1].state);
+    },
+    { engine, states },
+    { timeout },
+  );
+  return (await records()).filter((r) => r.engine === engine).at(-1)!;
+}
+
+/** Peak |sample| the recorder captured since `fromFrame` (context frames). */
+async function peakSince(fromFrame: number): Promise<{ peak: number; lastSoundFrame: number | null }> {
+  return opened.page.evaluate(async (from) => {
+    const { bus } = (globalThis as any).voxplayDemo;
+    const cap = await bus.recorder.capture();
+    let peak = 0;
+    let last: number | null = null;
+    for (let i = Math.max(0, from - cap.startFrame); i < cap.samples.length; i++) {
+      const x = Math.abs(cap.samples[i]);
+      if (x > peak) peak = x;
+      if (x > 1e-4) last = cap.startFrame + i;
+    }
+    return { peak, lastSoundFrame: last };
+  }, fromFrame);
+}
+
+const frameNow = () => opened.page.evaluate(() => (globalThis as any).voxplayDemo.bus.frameNow() as number);
+
+async function waitForServer(pred: () => boolean, what: string, timeout = 5000): Promise<void> {
+  const start = Date.now();
+  while (!pred()) {
+    if (Date.now() - start > timeout) throw new Error(`timed out waiting for the mock server: ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('demo page (npm run demo)', () => {
+  it('loads the built library cross-origin isolated, with no console errors', async () => {
+    opened = await openPage(browser, `${demo.pageUrl}?test=1`);
+    await opened.page.setViewportSize({ width: 1280, height: 800 });
+    await opened.page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+    const info = await opened.page.evaluate(() => {
+      const d = (globalThis as any).voxplayDemo;
+      return {
+        isolated: globalThis.crossOriginIsolated,
+        transport: d.player.transport,
+        state: d.player.state,
+        resources: performance.getEntriesByType('resource').map((e) => new URL(e.name).pathname),
+        conn: document.getElementById('conn-pill')!.textContent,
+      };
+    });
+    expect(info.isolated).toBe(true);
+    expect(info.transport).toBe('shared');
+    expect(info.state).toBe('running');
+    expect(info.resources).toContain('/dist/voxplay.js');
+    expect(info.resources).not.toContain('/src/index.ts');
+    await opened.page.waitForFunction(() => document.getElementById('conn-pill')!.textContent === 'TTS server: connected');
+    expect(opened.errors).toEqual([]);
+  });
+
+  it('Speak plays audio that reaches the destination, and the metric views update', async () => {
+    const { page } = opened;
+    const from = await frameNow();
+    await page.click('#speak'); // the long default text
+    const playing = await waitForRecord('voxplay', ['playing']);
+    await page.waitForTimeout(1200);
+    const played = await page.evaluate(() => (globalThis as any).voxplayDemo.player.getMetrics().samples.played as number);
+    expect(played).toBeGreaterThan(0);
+    const { peak } = await peakSince(from);
+    expect(peak).toBeGreaterThan(0.05);
+    expect(playing.ttfaMs).toBeGreaterThan(0);
+    const views = await page.evaluate(() => {
+      const d = (globalThis as any).voxplayDemo;
+      const canvas = document.getElementById('chart') as HTMLCanvasElement;
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let painted = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i] > 0) painted++;
+      const text = (id: string) => document.getElementById(id)!.textContent;
+      return { draws: d.chart.draws, painted, ttfa: text('t-ttfa'), buffered: text('t-buffered'), state: text('t-state'), arrival: text('t-arrival') };
+    });
+    expect(views.draws).toBeGreaterThan(10);
+    expect(views.painted).toBeGreaterThan(5000);
+    expect(views.ttfa).toMatch(/^\d+ ms$/);
+    expect(views.buffered).toMatch(/ms|s$/);
+    expect(views.state).toBe('running');
+    expect(views.arrival).toMatch(/×$/);
+    // Captions: words light up as the player's mark events fire.
+    await page.waitForSelector('#caption-text .word.heard');
+  });
+
+  it('Interrupt (Esc) silences the output within the fade and the server stops sending', async () => {
+    const { page } = opened;
+    const id = (await records()).at(-1)!.id!;
+    // Press Esc mid-word (a cut in a pause between words has nothing to time).
+    await page.evaluate(
+      () =>
+        new Promise<void>((done) => {
+          const poll = () => {
+            if ((globalThis as any).voxplayDemo.bus.level() > 0.1) {
+              document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+              done();
+            } else setTimeout(poll, 2);
+          };
+          poll();
+        }),
+    );
+    const at = await page.evaluate(() => (globalThis as any).voxplayDemo.lastInterrupt as { frame: number; at: number });
+    await waitForServer(() => demo.mock.stats.interrupts.length >= 1, 'an interrupt');
+    await page.waitForTimeout(400);
+    const { lastSoundFrame } = await peakSince(at.frame - 4800);
+    const rate = await page.evaluate(() => (globalThis as any).voxplayDemo.bus.context.sampleRate as number);
+    const silentAfterMs = lastSoundFrame === null ? 0 : ((lastSoundFrame - at.frame) * 1000) / rate;
+    const rec = await waitForRecord('voxplay', ['interrupted']);
+    await page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1).bargeInMs !== null);
+    const measured = (await records()).at(-1)!;
+    console.log(`[demo] interrupt → last audible sample ${silentAfterMs.toFixed(1)} ms; page shows barge-in ${measured.bargeInMs?.toFixed(1)} ms (player: ${measured.reportedBargeInMs?.toFixed(1)} ms at the speakers)`);
+    expect(silentAfterMs).toBeLessThanOrEqual(SILENCE_WITHIN_MS);
+    expect(rec.id).toBe(id);
+    expect(measured.bargeInMs!).toBeLessThanOrEqual(SILENCE_WITHIN_MS);
+    const interrupt = demo.mock.stats.interrupts[0];
+    expect(interrupt.requested).toBe(id);
+    expect(interrupt.cancelled).toEqual([id]);
+    // Give in-flight timers a chance to (wrongly) send more, then check none did.
+    await page.waitForTimeout(200);
+    expect(demo.mock.stats.framesSentAfterInterrupt).toBe(0);
+    await expect.poll(() => page.textContent('#t-barge')).toMatch(/^\d+\.\d ms$/);
+    // The caption is cut where the listener stopped hearing (the interrupted event's lastMark).
+    const caption = await page.evaluate(() => ({
+      heard: document.querySelectorAll('#caption-text .word.heard').length,
+      unheard: document.querySelectorAll('#caption-text .word.unheard').length,
+      note: document.getElementById('caption-note')!.textContent,
+    }));
+    expect(caption.heard).toBeGreaterThan(0);
+    expect(caption.unheard).toBeGreaterThan(0);
+    expect(caption.note).toMatch(/^Cut after “.+”/);
+  });
+
+  it('a malformed frame and a dropped connection show in the error log, and the next Speak still plays', async () => {
+    const { page } = opened;
+    await page.fill('#text', SHORT_TEXT);
+    await page.selectOption('select[name="speed"]', 'max');
+    for (const [fault, code] of [
+      ['malformed', 'bad-frame'],
+      ['drop', 'disconnected'],
+    ] as const) {
+      await page.selectOption('select[name="fault"]', fault);
+      await page.click('#speak');
+      await page.waitForFunction((code) => (globalThis as any).voxplayDemo.log.entries.some((e: any) => e.code === code), code, { timeout: 10_000 });
+      await expect.poll(() => page.locator('#log').textContent()).toContain(code);
+      await page.keyboard.press('Escape'); // no need to hear the rest of it
+      // The fault was for one request only; this one is clean and must play in full.
+      expect(await page.inputValue('select[name="fault"]')).toBe('');
+      await page.click('#speak');
+      const next = await waitForRecord('voxplay', ['ended'], 15_000);
+      expect(next.playedMs).toBeGreaterThan(1000);
+      expect(next.gaps).toBe(0);
+    }
+    expect(demo.mock.stats.faultsInjected.map((f) => f.fault)).toEqual(['malformed', 'drop']);
+    expect(demo.mock.stats.connections).toBeGreaterThanOrEqual(3); // the voxplay socket reconnected after the drop
+    expect(opened.errors).toEqual([]);
+  });
+
+  it('the legacy <audio> queue plays too, with its gaps and barge-in measured', async () => {
+    const { page } = opened;
+    await page.click('label:has(input[value="legacy"])');
+    await page.selectOption('select[name="speed"]', '4');
+    const from = await frameNow();
+    await page.click('#speak');
+    const done = await waitForRecord('legacy', ['ended'], 15_000);
+    expect(done.ttfaMs).toBeGreaterThan(0);
+    expect(done.playedMs).toBeGreaterThan(500);
+    const { peak } = await peakSince(from);
+    expect(peak).toBeGreaterThan(0.05);
+    // Barge in on a longer legacy utterance. A click that lands in a pause (between words,
+    // or in one of legacy's own gaps) has nothing to time: then try again.
+    const interruptsBefore = demo.mock.stats.interrupts.length;
+    await page.fill('#text', 'This is the legacy queue, chunk after chunk, each one in its own audio element.');
+    let cut: Rec | undefined;
+    for (let attempt = 0; attempt < 3 && cut?.bargeInMs == null; attempt++) {
+      await page.click('#speak');
+      await waitForRecord('legacy', ['playing']);
+      await page.waitForTimeout(500);
+      await page.evaluate(
+        () =>
+          new Promise<void>((done) => {
+            const poll = () => {
+              if ((globalThis as any).voxplayDemo.bus.level() > 0.05) {
+                document.getElementById('interrupt')!.click();
+                done();
+              } else setTimeout(poll, 2);
+            };
+            poll();
+          }),
+      );
+      await waitForRecord('legacy', ['interrupted']);
+      await page.waitForTimeout(300); // the probe answers after 100 ms of silence
+      cut = (await records()).at(-1)!;
+    }
+    await waitForServer(() => demo.mock.stats.interrupts.length > interruptsBefore, 'the legacy interrupt');
+    expect(demo.mock.stats.interrupts.at(-1)!.requested).toBeNull();
+    cut = cut!;
+    console.log(`[demo] legacy: first audio ${done.ttfaMs?.toFixed(0)} ms, ${done.gaps} gaps; barge-in ${cut.bargeInMs?.toFixed(1)} ms`);
+    expect(cut.bargeInMs).not.toBeNull();
+    expect(cut.engine).toBe('legacy');
+    expect(cut.state).toBe('interrupted');
+    await page.waitForTimeout(200);
+    expect(demo.mock.stats.framesSentAfterInterrupt).toBe(0);
+    const ab = await page.locator('#ab-body').textContent();
+    expect(ab).toMatch(/barge-in/);
+    expect(opened.errors).toEqual([]);
+    await mkdir(resolve(REPO_ROOT, 'test-results'), { recursive: true });
+    await page.screenshot({ path: resolve(REPO_ROOT, 'test-results/demo.png') });
+  });
+
+  it('the ?isolated=0 page uses the postMessage transport and plays', async () => {
+    const plain = await openPage(browser, `${demo.pageUrl}?test=1&isolated=0`);
+    try {
+      await plain.page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+      await plain.page.fill('#text', SHORT_TEXT);
+      await plain.page.click('#speak');
+      await plain.page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1)?.state === 'playing', null, { timeout: 15_000 });
+      await plain.page.waitForTimeout(300);
+      const out = await plain.page.evaluate(() => {
+        const d = (globalThis as any).voxplayDemo;
+        return { isolated: globalThis.crossOriginIsolated, transport: d.player.transport, played: d.player.getMetrics().samples.played, pill: document.getElementById('transport-pill')!.textContent };
+      });
+      expect(out).toMatchObject({ isolated: false, transport: 'message', pill: 'postMessage ring' });
+      expect(out.played).toBeGreaterThan(0);
+      expect(plain.errors).toEqual([]);
+    } finally {
+      await plain.close();
+    }
+  });
+
+  it('"barge in when I talk": a denied microphone is explained; a granted one interrupts on sound', async () => {
+    // Chromium's fake capture device beeps periodically: a stand-in for the user talking.
+    const fakeMic = await launchBrowser({ args: ['--use-fake-device-for-media-stream'] });
+    try {
+      const page2 = await openPage(fakeMic, `${demo.pageUrl}?test=1`);
+      const { page } = page2;
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+      const micState = () =>
+        page.evaluate(() => ({ on: (document.getElementById('mic-toggle') as HTMLInputElement).checked, kind: document.getElementById('mic-status')!.dataset.kind, text: document.getElementById('mic-status')!.textContent }));
+      await page.click('label.toggle'); // no permission granted: the prompt is dismissed
+      await page.waitForFunction(() => document.getElementById('mic-status')!.dataset.kind === 'error');
+      const denied = await micState();
+      expect(denied.on).toBe(false);
+      expect(denied.text).toMatch(/denied/);
+      await page2.context.grantPermissions(['microphone'], { origin: demo.origin });
+      await page.click('label.toggle');
+      await page.waitForFunction(() => document.getElementById('mic-status')!.dataset.kind === 'on');
+      expect((await micState()).on).toBe(true);
+      const interruptsBefore = demo.mock.stats.interrupts.length;
+      await page.evaluate(() => {
+        (globalThis as any).voxplayDemo.mic.holdMs = 30; // the beeps are short
+      });
+      await page.click('#speak');
+      await page.waitForFunction(() => (globalThis as any).voxplayDemo.log.entries.some((e: any) => e.code === 'voice-barge-in'), null, { timeout: 10_000 });
+      await waitForServer(() => demo.mock.stats.interrupts.length > interruptsBefore, 'the voice barge-in');
+      const state = await page.evaluate(() => (globalThis as any).voxplayDemo.records.items.at(-1).state);
+      expect(state).toBe('interrupted');
+      expect(page2.errors).toEqual([]);
+      await page2.close();
+    } finally {
+      await fakeMic.close();
+    }
+  });
+});
