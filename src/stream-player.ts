@@ -194,7 +194,9 @@ export class StreamPlayer {
     const engineOptions: EngineOptions = {
       capacity: this.capacity,
       fadeFrames: Math.round((this.options.fadeMs * context.sampleRate) / 1000),
-      reportIntervalFrames: Math.round((REPORT_INTERVAL_MS * context.sampleRate) / 1000),
+      // Offline rendering runs far faster than real time: a 20 ms cadence would post a
+      // report every few quanta and dominate the render cost. Events still go out at once.
+      reportIntervalFrames: isOffline(context) ? context.sampleRate : Math.round((REPORT_INTERVAL_MS * context.sampleRate) / 1000),
       rates: [this.options.sampleRate],
     };
     if (this.sharedBuffer) engineOptions.shared = this.sharedBuffer;
