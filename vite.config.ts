@@ -1,10 +1,22 @@
 import { defineConfig } from 'vitest/config';
 
+// Vite rewrites `new URL('./playback-processor.js', import.meta.url)` in our own library
+// build to `new URL(..., "" + import.meta.url)`, which consumers' bundlers no longer
+// recognise: their production builds would not copy the worklet. Put the literal back.
+const keepWorkletUrl = {
+  name: 'voxplay:keep-worklet-url',
+  renderChunk(code: string) {
+    const out = code.replace(/new URL\((["'`])\.\/playback-processor\.js\1,\s*(["'`])\2\s*\+\s*import\.meta\.url\)/g, 'new URL("./playback-processor.js", import.meta.url)');
+    return out === code ? null : { code: out, map: null };
+  },
+};
+
 // Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so
 // dist/voxplay.js also works as a plain <script type="module"> with no bundler. The worklet is a second, self-contained
 // build (vite.worklet.config.ts) because an AudioWorklet module cannot share
 // chunks with the page's bundle.
 export default defineConfig({
+  plugins: [keepWorkletUrl],
   build: {
     lib: {
       entry: 'src/index.ts',
@@ -12,7 +24,8 @@ export default defineConfig({
       fileName: () => 'voxplay.js',
     },
     target: 'es2022',
-    sourcemap: true,
+    // Maps stay out of the package; hidden keeps dist/ free of dangling sourceMappingURL comments.
+    sourcemap: 'hidden',
     emptyOutDir: true,
   },
   test: {

@@ -10,7 +10,7 @@ export default defineConfig({
       fileName: () => 'playback-processor.js',
     },
     target: 'es2022',
-    sourcemap: true,
+    sourcemap: 'hidden',
     emptyOutDir: false,
     minify: true,
   },

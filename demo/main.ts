@@ -17,6 +17,7 @@ import { ScenarioForm } from './scenario-form';
 import type { ConnectionStatus } from './server-connection';
 import { StatsView } from './stats-view';
 import { VoxplayEngine } from './voxplay-engine';
+import { isSupported } from 'standardized-audio-context';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
   const el = document.getElementById(id);
@@ -127,6 +128,13 @@ async function main(): Promise<void> {
     },
   };
 
+  // standardized-audio-context's feature probe names a browser that lacks what the player
+  // needs (AudioWorklet and friends) before the player fails in a less obvious way.
+  void isSupported()
+    .catch(() => false)
+    .then((ok) => {
+      if (!ok) showBanner('This browser lacks Web Audio features voxplay needs (AudioWorklet). Try a current Chrome, Firefox or Safari.', 'error');
+    });
   let vox: VoxplayEngine;
   try {
     vox = new VoxplayEngine(lib, config.wsUrl, hooks);

@@ -173,8 +173,9 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
             hasWarned: false,
           }
         : undefined,
-      // The demo is plain TypeScript + DOM: nothing to pre-bundle, so don't crawl the repo for it.
-      optimizeDeps: { noDiscovery: true, include: [] },
+      // The demo is plain TypeScript + DOM; its one npm import (the browser-support probe) is
+      // pre-bundled up front, and nothing else is crawled for.
+      optimizeDeps: { noDiscovery: true, include: ['standardized-audio-context'] },
       server: {
         host,
         port: options.port ?? 5173,

@@ -1,4 +1,4 @@
-import { VoxplayError } from './errors';
+import { VoxplayError } from './errors.js';
 
 /** Where the worklet module is when nothing else is said: next to this module in dist/. */
 export function defaultWorkletUrl(): URL {

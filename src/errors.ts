@@ -44,6 +44,13 @@ export class VoxplayError extends Error {
   /** The utterance concerned, when there is one. */
   readonly utteranceId: string | undefined;
 
+  /**
+   * Builds an error; the player throws these, and emits them as `error` events.
+   *
+   * @param code - What went wrong.
+   * @param message - What exactly, naming the value or utterance concerned (prefixed with "voxplay: ").
+   * @param options - The utterance concerned, and the underlying error if there is one.
+   */
   constructor(code: ErrorCode, message: string, options?: { utteranceId?: string; cause?: unknown }) {
     super(`voxplay: ${message}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'VoxplayError';

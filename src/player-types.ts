@@ -1,5 +1,5 @@
-import type { PcmFormat } from './decode/pcm';
-import type { VoxplayError } from './errors';
+import type { PcmFormat } from './decode/pcm.js';
+import type { VoxplayError } from './errors.js';
 
 /** Options of {@link StreamPlayer}. Every field is optional; defaults suit 24 kHz PCM16 TTS. */
 export interface StreamPlayerOptions {

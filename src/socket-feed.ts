@@ -1,18 +1,25 @@
-import type { PcmFormat } from './decode/pcm';
-import type { ErrorCode } from './errors';
-import { decodeFrame, encodeControl, parseServerControl, SequenceTracker } from './protocol/index';
+import type { PcmFormat } from './decode/pcm.js';
+import type { ErrorCode } from './errors.js';
+import { decodeFrame, encodeControl, parseServerControl, SequenceTracker } from './protocol/index.js';
 
 /**
  * The parts of a WebSocket the player uses, so a browser `WebSocket` or any look-alike
  * (a reconnecting wrapper, a test double) can be attached.
  */
 export interface SocketLike {
+  /** Set to `'arraybuffer'` by `attach()`, so binary frames arrive as ArrayBuffers. */
   binaryType: string;
+  /** 1 (OPEN) when `send` may be called. */
   readonly readyState: number;
+  /** Sends a text frame (the player sends `interrupt` control messages). */
   send(data: string): void;
+  /** Subscribes to incoming frames: `data` is a string (control) or an ArrayBuffer (audio). */
   addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** Subscribes to the socket closing. */
   addEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
+  /** Unsubscribes a message listener (on detach). */
   removeEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+  /** Unsubscribes a close listener (on detach). */
   removeEventListener(type: 'close', listener: (event: { code: number; reason: string }) => void): void;
 }
 

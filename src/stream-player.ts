@@ -1,10 +1,10 @@
 import mitt, { type Emitter } from 'mitt';
-import { loadWorklet, OutputClock, tryResume } from './audio-context';
-import { BYTES_PER_SAMPLE, type PcmFormat } from './decode/pcm';
-import { VoxplayError, type ErrorCode } from './errors';
-import { PrebufferPolicy, samplesToMs } from './metrics/metrics';
-import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME, type EngineOptions, type EngineReport, type ToEngine } from './playback/engine-messages';
-import { MAX_MARKS, MAX_SEGMENTS } from './playback/playback-engine';
+import { loadWorklet, OutputClock, tryResume } from './audio-context.js';
+import { BYTES_PER_SAMPLE, type PcmFormat } from './decode/pcm.js';
+import { VoxplayError, type ErrorCode } from './errors.js';
+import { PrebufferPolicy, samplesToMs } from './metrics/metrics.js';
+import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME, type EngineOptions, type EngineReport, type ToEngine } from './playback/engine-messages.js';
+import { MAX_MARKS, MAX_SEGMENTS } from './playback/playback-engine.js';
 import type {
   AttachOptions,
   HeardMark,
@@ -17,10 +17,10 @@ import type {
   SampleCounts,
   StreamPlayerOptions,
   UtteranceMetrics,
-} from './player-types';
-import { MessageRingWriter, SharedRingWriter, type RingWriter } from './ring/ring-transport';
-import { SocketFeed, type SocketLike } from './socket-feed';
-import { FinishedIds, Recent, Utterance } from './utterances';
+} from './player-types.js';
+import { MessageRingWriter, SharedRingWriter, type RingWriter } from './ring/ring-transport.js';
+import { SocketFeed, type SocketLike } from './socket-feed.js';
+import { FinishedIds, Recent, Utterance } from './utterances.js';
 
 const MIN_RATE = 8000;
 const MAX_RATE = 48000;

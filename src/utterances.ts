@@ -1,6 +1,6 @@
-import { PcmDecoder, type PcmFormat } from './decode/pcm';
-import { UtteranceStats } from './metrics/metrics';
-import type { HeardMark } from './player-types';
+import { PcmDecoder, type PcmFormat } from './decode/pcm.js';
+import { UtteranceStats } from './metrics/metrics.js';
+import type { HeardMark } from './player-types.js';
 
 /** Main-thread record of one utterance: its decoder, its place in the ring, its figures. */
 export class Utterance {

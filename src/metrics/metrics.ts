@@ -1,4 +1,4 @@
-import type { UtteranceMetrics } from '../player-types';
+import type { UtteranceMetrics } from '../player-types.js';
 
 /** Converts a sample count at `rate` to milliseconds. */
 export function samplesToMs(samples: number, rate: number): number {

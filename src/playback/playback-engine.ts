@@ -1,7 +1,7 @@
-import { StreamingResampler } from '../dsp/resampler';
-import { Fader } from '../dsp/fade';
-import { SampleRing } from '../ring/sample-ring';
-import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD } from './engine-messages';
+import { StreamingResampler } from '../dsp/resampler.js';
+import { Fader } from '../dsp/fade.js';
+import { SampleRing } from '../ring/sample-ring.js';
+import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD } from './engine-messages.js';
 
 /** Utterances the engine can hold queued at once; the player refuses more. */
 export const MAX_SEGMENTS = 64;

@@ -13,7 +13,7 @@
  * @packageDocumentation
  */
 
-import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './frame';
+import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './frame.js';
 
 /** Longest `utteranceId` accepted, in UTF-16 code units. */
 export const MAX_UTTERANCE_ID_LENGTH = 256;

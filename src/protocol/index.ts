@@ -6,6 +6,6 @@
  * @packageDocumentation
  */
 
-export * from './frame';
-export * from './control';
-export * from './sequence';
+export * from './frame.js';
+export * from './control.js';
+export * from './sequence.js';

@@ -1,4 +1,4 @@
-import { SampleRing } from './sample-ring';
+import { SampleRing } from './sample-ring.js';
 
 /**
  * The main thread's side of the ring: how samples get to the worklet. Two paths behind

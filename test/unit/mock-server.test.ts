@@ -154,7 +154,7 @@ describe('mock server: framed mode', () => {
     const marks = c.texts('mark');
     expect(marks).toEqual(synth.words.map((w) => ({ type: 'mark', utteranceId: id, sampleOffset: w.startSample, name: w.text })));
     expect(marks.length).toBe(6);
-    const kinds = c.messages.filter((m) => m.kind === 'text').map((m) => (m as { json: { type: string } }).json.type);
+    const kinds = c.texts().map((m) => m.type);
     expect(kinds.indexOf('start')).toBeLessThan(kinds.indexOf('mark'));
   });
 
