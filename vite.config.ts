@@ -6,7 +6,10 @@ import { defineConfig } from 'vitest/config';
 const keepWorkletUrl = {
   name: 'voxplay:keep-worklet-url',
   renderChunk(code: string) {
-    const out = code.replace(/new URL\((["'`])\.\/playback-processor\.js\1,\s*(["'`])\2\s*\+\s*import\.meta\.url\)/g, 'new URL("./playback-processor.js", import.meta.url)');
+    const out = code.replace(
+      /new URL\((["'`])\.\/playback-processor\.js\1,\s*(["'`])\2\s*\+\s*import\.meta\.url\)/g,
+      'new URL("./playback-processor.js", import.meta.url)',
+    );
     return out === code ? null : { code: out, map: null };
   },
 };

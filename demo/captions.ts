@@ -148,7 +148,8 @@ export class Captions {
     if (!c) return;
     this.box.dataset.state = c.state;
     c.words.forEach((w, i) => {
-      const cls = i < c.heard ? 'word heard' : i === c.heard ? (c.state === 'speaking' ? 'word now' : 'word heard') : c.state === 'cut' ? 'word unheard' : 'word';
+      const cls =
+        i < c.heard ? 'word heard' : i === c.heard ? (c.state === 'speaking' ? 'word now' : 'word heard') : c.state === 'cut' ? 'word unheard' : 'word';
       if (w.span && w.span.className !== cls) w.span.className = cls;
     });
     const now = c.words[Math.max(0, c.heard)]?.span;

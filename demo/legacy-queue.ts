@@ -201,7 +201,19 @@ export class LegacyQueue implements Engine {
       case 'start': {
         const record = this.speakQueue.claimStart(id) ?? undefined;
         if (record) record.state = 'buffering';
-        const u: LegacyUtterance = { id, record, complete: false, started: false, chunks: 0, receivedMs: 0, firstArrival: null, lastArrival: null, boundaries: 0, preloaded: 0, playedMs: 0 };
+        const u: LegacyUtterance = {
+          id,
+          record,
+          complete: false,
+          started: false,
+          chunks: 0,
+          receivedMs: 0,
+          firstArrival: null,
+          lastArrival: null,
+          boundaries: 0,
+          preloaded: 0,
+          playedMs: 0,
+        };
         this.utterances.set(id, u);
         this.lastUtterance = u;
         this.hooks.captions.begin('legacy', id, typeof msg.text === 'string' ? msg.text : (record?.text ?? ''));
@@ -250,7 +262,12 @@ export class LegacyQueue implements Engine {
       return;
     }
     if (bytes.length > MAX_WAV_BYTES) {
-      this.hooks.log.add({ engine: 'legacy', code: 'oversized', message: `a ${bytes.length}-byte WAV chunk is over the 4 MiB limit; skipped`, utteranceId: id });
+      this.hooks.log.add({
+        engine: 'legacy',
+        code: 'oversized',
+        message: `a ${bytes.length}-byte WAV chunk is over the 4 MiB limit; skipped`,
+        utteranceId: id,
+      });
       this.hooks.chart.mark('error', 'oversized');
       return;
     }
@@ -286,7 +303,12 @@ export class LegacyQueue implements Engine {
     element.addEventListener('ended', () => this.onEnded(chunk));
     element.addEventListener('error', () => {
       if (chunk.disposed) return;
-      this.hooks.log.add({ engine: 'legacy', code: 'media-error', message: `the <audio> element could not play a chunk (${element.error?.message || element.error?.code})`, utteranceId: chunk.utteranceId });
+      this.hooks.log.add({
+        engine: 'legacy',
+        code: 'media-error',
+        message: `the <audio> element could not play a chunk (${element.error?.message || element.error?.code})`,
+        utteranceId: chunk.utteranceId,
+      });
       if (this.current === chunk) this.onEnded(chunk);
     });
     chunk.element = element;
@@ -302,7 +324,12 @@ export class LegacyQueue implements Engine {
     if (this.queue[0]) this.prepare(this.queue[0]); // let the next one load meanwhile
     element.play().catch((error: unknown) => {
       if (this.current !== next) return; // interrupted meanwhile
-      this.hooks.log.add({ engine: 'legacy', code: 'play-rejected', message: `<audio>.play() was rejected: ${error instanceof Error ? error.message : String(error)}`, utteranceId: next.utteranceId });
+      this.hooks.log.add({
+        engine: 'legacy',
+        code: 'play-rejected',
+        message: `<audio>.play() was rejected: ${error instanceof Error ? error.message : String(error)}`,
+        utteranceId: next.utteranceId,
+      });
       this.onEnded(next);
     });
   }

@@ -111,7 +111,8 @@ async function main(): Promise<void> {
       const pill = byId('conn-pill');
       const all = Object.values(connections);
       const open = all.filter((c) => c.status === 'open').length;
-      pill.textContent = open === all.length ? 'TTS server: connected' : all.some((c) => c.status === 'closed') ? 'TTS server: disconnected' : 'TTS server: connecting…';
+      pill.textContent =
+        open === all.length ? 'TTS server: connected' : all.some((c) => c.status === 'closed') ? 'TTS server: disconnected' : 'TTS server: connecting…';
       pill.dataset.tone = open === all.length ? 'good' : all.some((c) => c.status === 'closed') ? 'bad' : 'warn';
       pill.title = `${config.wsUrl}\nvoxplay socket: ${connections.voxplay.status} ${connections.voxplay.detail}\nlegacy socket: ${connections.legacy.status} ${connections.legacy.detail}`;
       if (status === 'closed' && detail.includes('dropped')) {
@@ -162,7 +163,10 @@ async function main(): Promise<void> {
     if (state === 'blocked') {
       showBanner('The browser holds audio back until you interact with the page.', 'info', { label: 'Enable audio', onClick: () => void vox.player.resume() });
     } else if (state === 'suspended' || state === 'interrupted') {
-      showBanner(`Audio is ${state} (by the system or the browser). Pushed audio is kept.`, 'info', { label: 'Resume', onClick: () => void vox.player.resume() });
+      showBanner(`Audio is ${state} (by the system or the browser). Pushed audio is kept.`, 'info', {
+        label: 'Resume',
+        onClick: () => void vox.player.resume(),
+      });
     } else if (state === 'running') hideBanner();
   });
   try {

@@ -56,7 +56,9 @@ export class StatsView {
   renderTiles(engine: EngineKind, f: LiveFigures): void {
     const t = this.tiles;
     // The utterance sounding now, or the last one heard (not one still waiting its turn).
-    const last = [...this.records.items].reverse().find((r) => r.engine === engine && (r.state === 'playing' || r.state === 'ended' || r.state === 'interrupted')) ?? this.records.latest(engine);
+    const last =
+      [...this.records.items].reverse().find((r) => r.engine === engine && (r.state === 'playing' || r.state === 'ended' || r.state === 'interrupted')) ??
+      this.records.latest(engine);
     const lastTimed = [...this.records.items].reverse().find((r) => r.engine === engine && r.ttfaMs !== null && !r.queued);
     set(t.ttfa, ms(lastTimed?.ttfaMs ?? null), lastTimed?.ttfaMs == null ? '' : lastTimed.ttfaMs < 300 ? 'good' : lastTimed.ttfaMs > 800 ? 'bad' : '');
     set(
@@ -70,7 +72,11 @@ export class StatsView {
     set(t.gaps, last ? String(last.gaps) : '—', !last ? '' : last.gaps === 0 ? 'good' : 'bad');
     set(t.gapsSub, `last utterance · ${f.underruns} in all, ${ms(f.underrunMs)}`);
     const lastBarge = [...this.records.items].reverse().find((r) => r.engine === engine && (r.bargeInMs !== null || r.reportedBargeInMs !== null));
-    set(t.bargeIn, ms(lastBarge?.bargeInMs ?? null, 1), lastBarge?.bargeInMs == null ? '' : lastBarge.bargeInMs < 20 ? 'good' : lastBarge.bargeInMs > 50 ? 'bad' : '');
+    set(
+      t.bargeIn,
+      ms(lastBarge?.bargeInMs ?? null, 1),
+      lastBarge?.bargeInMs == null ? '' : lastBarge.bargeInMs < 20 ? 'good' : lastBarge.bargeInMs > 50 ? 'bad' : '',
+    );
     set(
       t.bargeInSub,
       engine === 'legacy'
@@ -81,9 +87,17 @@ export class StatsView {
     );
     set(t.buffered, ms(f.bufferedMs));
     set(t.bufferedSub, f.prebufferMs !== null ? `prebuffer ${ms(f.prebufferMs)} · low ${ms(f.lowWaterMs)}` : 'queued in <audio> chunks');
-    set(t.preload, f.preloadRate === null ? '—' : `${Math.round(f.preloadRate * 100)} %`, f.preloadRate === null ? '' : f.preloadRate >= 0.95 ? 'good' : f.preloadRate < 0.8 ? 'bad' : '');
+    set(
+      t.preload,
+      f.preloadRate === null ? '—' : `${Math.round(f.preloadRate * 100)} %`,
+      f.preloadRate === null ? '' : f.preloadRate >= 0.95 ? 'good' : f.preloadRate < 0.8 ? 'bad' : '',
+    );
     set(t.preloadSub, 'chunks that came before needed');
-    set(t.arrival, f.arrivalSpeed === null ? '—' : `${f.arrivalSpeed >= 100 ? '≫100' : f.arrivalSpeed.toFixed(f.arrivalSpeed >= 10 ? 0 : 2)}×`, f.arrivalSpeed === null ? '' : f.arrivalSpeed >= 1 ? 'good' : 'bad');
+    set(
+      t.arrival,
+      f.arrivalSpeed === null ? '—' : `${f.arrivalSpeed >= 100 ? '≫100' : f.arrivalSpeed.toFixed(f.arrivalSpeed >= 10 ? 0 : 2)}×`,
+      f.arrivalSpeed === null ? '' : f.arrivalSpeed >= 1 ? 'good' : 'bad',
+    );
     set(t.arrivalSub, 'audio per wall-clock time');
     set(t.played, seconds(f.playedMs));
     set(t.playedSub, `${seconds(f.droppedMs)} received but dropped`);

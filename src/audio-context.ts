@@ -26,10 +26,14 @@ export async function loadWorklet(context: BaseAudioContext, url: string | URL |
     const name = cause instanceof Error ? cause.name : 'Error';
     const hint =
       source !== undefined
-        ? 'the page\'s Content-Security-Policy probably forbids blob: scripts (allow blob: in script-src, or drop workletSource and serve the file)'
+        ? "the page's Content-Security-Policy probably forbids blob: scripts (allow blob: in script-src, or drop workletSource and serve the file)"
         : 'the file is missing (404), served with a non-JavaScript MIME type, blocked by the Content-Security-Policy (script-src / worker-src), ' +
-          'or on another origin without CORS; pass `workletUrl` pointing at voxplay\'s dist/playback-processor.js as served by your app';
-    throw new VoxplayError('worklet-load', `could not load the playback worklet from ${source !== undefined ? 'workletSource (blob: URL)' : href} (${name}): ${hint}`, { cause });
+          "or on another origin without CORS; pass `workletUrl` pointing at voxplay's dist/playback-processor.js as served by your app";
+    throw new VoxplayError(
+      'worklet-load',
+      `could not load the playback worklet from ${source !== undefined ? 'workletSource (blob: URL)' : href} (${name}): ${hint}`,
+      { cause },
+    );
   } finally {
     if (revoke) URL.revokeObjectURL(revoke);
   }

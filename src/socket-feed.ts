@@ -79,7 +79,8 @@ export class SocketFeed {
     if (typeof data === 'string') this.control(data);
     else if (data instanceof ArrayBuffer) this.binary(new Uint8Array(data));
     else if (ArrayBuffer.isView(data)) this.binary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    else this.sink.error('bad-frame', `a socket message of type ${Object.prototype.toString.call(data)} is neither text nor binary; set binaryType "arraybuffer"`);
+    else
+      this.sink.error('bad-frame', `a socket message of type ${Object.prototype.toString.call(data)} is neither text nor binary; set binaryType "arraybuffer"`);
   }
 
   private binary(bytes: Uint8Array): void {
@@ -96,7 +97,11 @@ export class SocketFeed {
     const id = String(header.utteranceId);
     const seq = this.sequence.check(id, header.seq);
     if (seq.kind === 'duplicate-or-reordered') {
-      this.sink.sequenceGap(id, `frame ${seq.got} of utterance "${id}" arrived after frame ${seq.expected - 1} (duplicate or out of order); discarded`, payload.length);
+      this.sink.sequenceGap(
+        id,
+        `frame ${seq.got} of utterance "${id}" arrived after frame ${seq.expected - 1} (duplicate or out of order); discarded`,
+        payload.length,
+      );
       return;
     }
     if (seq.kind === 'gap') {

@@ -83,7 +83,20 @@ export class StreamPlayer {
   private open: Utterance | null = null;
   private readonly finished = new FinishedIds();
   private readonly recent = new Recent<Utterance>(32);
-  private readonly totals = { received: 0, played: 0, flushed: 0, stale: 0, overflow: 0, nonFinite: 0, underruns: 0, underrunFrames: 0, errors: 0, sequenceGaps: 0, boundaries: 0, preloaded: 0 };
+  private readonly totals = {
+    received: 0,
+    played: 0,
+    flushed: 0,
+    stale: 0,
+    overflow: 0,
+    nonFinite: 0,
+    underruns: 0,
+    underrunFrames: 0,
+    errors: 0,
+    sequenceGaps: 0,
+    boundaries: 0,
+    preloaded: 0,
+  };
   private lastReport: { absRead: number; serial: number; played: number; inFlight: number } = { absRead: 0, serial: -1, played: 0, inFlight: 0 };
   private lowWater: number | null = null;
   private feed: SocketFeed | null = null;
@@ -119,7 +132,10 @@ export class StreamPlayer {
     this.appDestination = options.destination;
     this.workletUrl = options.workletUrl;
     this.workletSource = options.workletSource;
-    this.prebuffer = new PrebufferPolicy(prebufferMs, adapt && Math.min(adapt.maxMs, maxBufferMs / 2) >= 0 ? { stepMs: adapt.stepMs, maxMs: Math.min(adapt.maxMs, maxBufferMs / 2) } : false);
+    this.prebuffer = new PrebufferPolicy(
+      prebufferMs,
+      adapt && Math.min(adapt.maxMs, maxBufferMs / 2) >= 0 ? { stepMs: adapt.stepMs, maxMs: Math.min(adapt.maxMs, maxBufferMs / 2) } : false,
+    );
     this.capacity = Math.ceil((maxBufferMs * sampleRate) / 1000);
 
     const isolated = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
@@ -268,7 +284,8 @@ export class StreamPlayer {
     this.assertOpen('endUtterance');
     const utt = this.active.get(utteranceId);
     if (!utt) {
-      if (!this.finished.get(utteranceId)) this.emitError('unknown-utterance', `endUtterance("${utteranceId}"): no such utterance is playing or buffered`, utteranceId);
+      if (!this.finished.get(utteranceId))
+        this.emitError('unknown-utterance', `endUtterance("${utteranceId}"): no such utterance is playing or buffered`, utteranceId);
       return;
     }
     this.closeUtterance(utt);
@@ -341,7 +358,11 @@ export class StreamPlayer {
       let early = this.earlyMarks.get(utteranceId);
       if (!early) {
         if (this.earlyMarks.size >= MAX_SEGMENTS) {
-          this.emitError('too-many-utterances', `marks for ${MAX_SEGMENTS} utterances that have not started are already held; the mark for "${utteranceId}" was refused`, utteranceId);
+          this.emitError(
+            'too-many-utterances',
+            `marks for ${MAX_SEGMENTS} utterances that have not started are already held; the mark for "${utteranceId}" was refused`,
+            utteranceId,
+          );
           return;
         }
         early = [];
@@ -535,7 +556,12 @@ export class StreamPlayer {
       const firstLate = !known || known.stats.stale === 0;
       this.countDiscarded(known, bytes.length, width);
       // Late frames are expected after a barge-in: report the first, count them all.
-      if (firstLate) this.emitError(finishedAs === 'interrupted' ? 'stale' : 'after-end', `${bytes.length} bytes arrived for utterance "${id}" after it was ${finishedAs}; discarded (later ones are counted in metrics, not reported)`, id);
+      if (firstLate)
+        this.emitError(
+          finishedAs === 'interrupted' ? 'stale' : 'after-end',
+          `${bytes.length} bytes arrived for utterance "${id}" after it was ${finishedAs}; discarded (later ones are counted in metrics, not reported)`,
+          id,
+        );
       return true;
     }
     if (bytes.length === 0) {
@@ -546,7 +572,12 @@ export class StreamPlayer {
     if (utt && utt.closed) {
       const firstLate = utt.stats.stale === 0;
       this.countDiscarded(utt, bytes.length, width);
-      if (firstLate) this.emitError('after-end', `${bytes.length} bytes arrived for utterance "${id}" after its end; discarded (later ones are counted in metrics, not reported)`, id);
+      if (firstLate)
+        this.emitError(
+          'after-end',
+          `${bytes.length} bytes arrived for utterance "${id}" after its end; discarded (later ones are counted in metrics, not reported)`,
+          id,
+        );
       return true;
     }
     if (!utt) {
@@ -555,19 +586,31 @@ export class StreamPlayer {
       utt = created;
     }
     if (utt.rate !== rate || utt.decoder.format !== format) {
-      this.emitError('rate-change', `a chunk of utterance "${id}" is ${format} at ${rate} Hz but the utterance is ${utt.decoder.format} at ${utt.rate} Hz; discarded`, id);
+      this.emitError(
+        'rate-change',
+        `a chunk of utterance "${id}" is ${format} at ${rate} Hz but the utterance is ${utt.decoder.format} at ${utt.rate} Hz; discarded`,
+        id,
+      );
       return true;
     }
     const count = Math.floor((utt.decoder.pendingBytes + bytes.length) / width);
     if (count > this.capacity) {
-      this.emitError('oversized', `a chunk of ${count} samples is larger than the whole buffer (${this.capacity} samples = maxBufferMs ${this.options.maxBufferMs}); it can never fit`, id);
+      this.emitError(
+        'oversized',
+        `a chunk of ${count} samples is larger than the whole buffer (${this.capacity} samples = maxBufferMs ${this.options.maxBufferMs}); it can never fit`,
+        id,
+      );
       if (!fromSocket) return false;
       this.countOverflow(utt, bytes);
       return false;
     }
     if (count > this.writer.free()) {
       const bufferedMs = samplesToMs(this.capacity - this.writer.free(), this.options.sampleRate);
-      this.emitError('buffer-full', `buffer full: ${bufferedMs.toFixed(0)} ms buffered of ${this.options.maxBufferMs} ms; ${count} samples of "${id}" ${fromSocket ? 'were dropped' : 'were refused, push them again later'}`, id);
+      this.emitError(
+        'buffer-full',
+        `buffer full: ${bufferedMs.toFixed(0)} ms buffered of ${this.options.maxBufferMs} ms; ${count} samples of "${id}" ${fromSocket ? 'were dropped' : 'were refused, push them again later'}`,
+        id,
+      );
       if (!fromSocket) return false;
       this.countOverflow(utt, bytes);
       return false;
@@ -675,7 +718,9 @@ export class StreamPlayer {
           utt.stats.underruns++;
           this.totals.underruns++;
           this.prebuffer.onUnderrun();
-          this.at(clock.audibleAt(frame), () => this.emitter.emit('underrun', { utteranceId: utt.id, phase: 'start', silentMs: 0, count: utt.stats.underruns }));
+          this.at(clock.audibleAt(frame), () =>
+            this.emitter.emit('underrun', { utteranceId: utt.id, phase: 'start', silentMs: 0, count: utt.stats.underruns }),
+          );
           break;
         case EngineEvent.UnderrunEnd: {
           utt.starved = false;
@@ -748,10 +793,13 @@ export class StreamPlayer {
 
   /** Runs `fn` when the speakers reach `time` (performance.now() ms). */
   private at(time: number, fn: () => void): void {
-    const timer = setTimeout(() => {
-      this.timers.delete(timer);
-      fn();
-    }, Math.max(0, time - performance.now()));
+    const timer = setTimeout(
+      () => {
+        this.timers.delete(timer);
+        fn();
+      },
+      Math.max(0, time - performance.now()),
+    );
     this.timers.add(timer);
   }
 

@@ -1,4 +1,3 @@
-/// <reference path="./worklet-globals.d.ts" />
 import { PlaybackEngine } from '../src/playback/playback-engine';
 import { PROCESSOR_NAME } from '../src/playback/engine-messages';
 import type { EngineOptions, EngineReport, ToEngine } from '../src/playback/engine-messages';

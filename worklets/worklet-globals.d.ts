@@ -2,7 +2,7 @@
 declare const sampleRate: number;
 declare const currentFrame: number;
 declare const currentTime: number;
-declare function registerProcessor(name: string, ctor: new (options: any) => AudioWorkletProcessor): void;
+declare function registerProcessor(name: string, ctor: new (options: never) => AudioWorkletProcessor): void;
 declare class AudioWorkletProcessor {
   readonly port: MessagePort;
   constructor();

@@ -263,7 +263,8 @@ export class StripChart {
     // --- point markers (a label that would run off the right edge goes left of its line)
     ctx.textAlign = 'left';
     const right = GUTTER + plotW;
-    const beside = (text: string, mx: number, gap: number) => (mx + gap + ctx.measureText(text).width > right ? mx - gap - ctx.measureText(text).width : mx + gap);
+    const beside = (text: string, mx: number, gap: number) =>
+      mx + gap + ctx.measureText(text).width > right ? mx - gap - ctx.measureText(text).width : mx + gap;
     for (const m of this.markers) {
       const mx = Math.round(x(m.t)) + 0.5;
       if (mx < GUTTER || mx > GUTTER + plotW + 1) continue;

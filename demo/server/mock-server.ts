@@ -237,10 +237,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const payload = u.pcm.subarray(p.fromSample * 2, p.toSample * 2);
     switch (u.scenario.mode) {
       case 'framed':
-        return encodeFrame(
-          { codec: 'pcm16', sampleRate, utteranceId: u.id, seq: index, start: index === 0, end: index === u.plan.length - 1 },
-          payload,
-        );
+        return encodeFrame({ codec: 'pcm16', sampleRate, utteranceId: u.id, seq: index, start: index === 0, end: index === u.plan.length - 1 }, payload);
       case 'raw':
         return payload;
       case 'legacy':
@@ -257,10 +254,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     if (u.scenario.mode === 'framed') {
       // A genuine header (from the protocol module) for this frame, then far too much payload.
       // (Only the header bytes of `real` survive; its 2-byte payload is overwritten by zeros anyway.)
-      const real = encodeFrame(
-        { codec: 'pcm16', sampleRate, utteranceId: u.id, seq: index, start: index === 0, end: false },
-        new Uint8Array(2),
-      );
+      const real = encodeFrame({ codec: 'pcm16', sampleRate, utteranceId: u.id, seq: index, start: index === 0, end: false }, new Uint8Array(2));
       out.set(real);
     }
     return out;
@@ -374,7 +368,11 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         sendError(conn, 'binary-message: the server only accepts JSON text control messages');
         return;
       }
-      const text = Array.isArray(data) ? Buffer.concat(data).toString('utf8') : Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.from(data).toString('utf8');
+      const text = Array.isArray(data)
+        ? Buffer.concat(data).toString('utf8')
+        : Buffer.isBuffer(data)
+          ? data.toString('utf8')
+          : Buffer.from(data).toString('utf8');
       const parsed = parseClientControl(text);
       if (!parsed.ok) {
         sendError(conn, `${parsed.error.code}: ${parsed.error.message}`);

@@ -58,9 +58,7 @@ export const LIMITS = Object.freeze({
   faultAtMs: [0, 3_600_000],
 } as const satisfies Record<string, readonly [number, number]>);
 
-const KNOWN_KEYS = new Set<string>([
-  'mode', 'firstChunkDelayMs', 'chunkMs', 'speed', 'jitterMs', 'stallAtMs', 'stallMs', 'fault', 'faultAtMs', 'seed',
-]);
+const KNOWN_KEYS = new Set<string>(['mode', 'firstChunkDelayMs', 'chunkMs', 'speed', 'jitterMs', 'stallAtMs', 'stallMs', 'fault', 'faultAtMs', 'seed']);
 
 export type ParseResult = { ok: true; scenario: Scenario } | { ok: false; error: string };
 
@@ -243,4 +241,3 @@ export function faultFrameIndex(plan: readonly PlannedFrame[], sampleRate: numbe
   for (let i = 0; i < plan.length; i++) if (sample < plan[i].toSample) return i;
   return plan.length - 1;
 }
-

@@ -96,9 +96,36 @@ const VOWELS: readonly (readonly [number, number, number])[] = [
 const SCHWA = 5;
 
 const VOWEL_OF: Record<string, number> = {
-  a: 0, e: 1, i: 2, o: 3, u: 4, y: 2, æ: 6, ø: 1, œ: 1, å: 3,
-  α: 0, ε: 1, η: 2, ι: 2, ο: 3, υ: 2, ω: 3,
-  а: 0, е: 1, ё: 3, и: 2, о: 3, у: 4, ы: 2, э: 1, ю: 4, я: 0, і: 2, ї: 2, є: 1,
+  a: 0,
+  e: 1,
+  i: 2,
+  o: 3,
+  u: 4,
+  y: 2,
+  æ: 6,
+  ø: 1,
+  œ: 1,
+  å: 3,
+  α: 0,
+  ε: 1,
+  η: 2,
+  ι: 2,
+  ο: 3,
+  υ: 2,
+  ω: 3,
+  а: 0,
+  е: 1,
+  ё: 3,
+  и: 2,
+  о: 3,
+  у: 4,
+  ы: 2,
+  э: 1,
+  ю: 4,
+  я: 0,
+  і: 2,
+  ї: 2,
+  є: 1,
 };
 const FRICATIVES = new Set('szfvhcxjßşšžçþðʃʒсзфвхшщжчцσςζφθχψξ');
 const PLOSIVES = new Set('pbtdkgqпбтдкгπβτδκγ');
@@ -111,12 +138,9 @@ const WORD_CHAR = `(?:(?![${CJK_CLASS}])[\\p{L}\\p{N}\\p{M}\\p{S}\\u200D])`;
  * punctuation, 4 clause punctuation. Anything else (spaces, quotes, brackets, control
  * characters, lone surrogates) is a plain word separator.
  */
-const TOKEN_RE = new RegExp(
-  `([${CJK_CLASS}])|(${WORD_CHAR}+(?:['’\\-]${WORD_CHAR}+)*)|([.!?。！？…؟‼⁇⁈⁉।۔])|([,;:،、，；：؛—–])|[^]`,
-  'gu',
-);
+const TOKEN_RE = new RegExp(`([${CJK_CLASS}])|(${WORD_CHAR}+(?:['’\\-]${WORD_CHAR}+)*)|([.!?。！？…؟‼⁇⁈⁉।۔])|([,;:،、，；：؛—–])|[^]`, 'gu');
 const SYLLABIC_RE = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Hangul}\p{Nd}\p{Extended_Pictographic}]/u;
-const MARK_RE = /[\p{M}\u200D\uFE0F]/u;
+const MARK_RE = /\p{M}|\u200D|\uFE0F/u;
 
 function fnv1a(text: string, seed = 0x811c9dc5): number {
   let h = seed >>> 0;
@@ -313,21 +337,58 @@ function envelopes(seg: Seg, rate: number): void {
   const at = (t: number) => ms(rate, t);
   let voice: Points =
     o === 'fric'
-      ? [[0, s], [at(12), 0], [at(40), 0], [at(40) + A, 1], [L - R, 1], [L, e]]
+      ? [
+          [0, s],
+          [at(12), 0],
+          [at(40), 0],
+          [at(40) + A, 1],
+          [L - R, 1],
+          [L, e],
+        ]
       : o === 'plos'
-        ? [[0, s], [at(8), 0], [at(24), 0], [at(24) + A, 1], [L - R, 1], [L, e]]
-        : [[0, s], [A, 1], [L - R, 1], [L, e]];
+        ? [
+            [0, s],
+            [at(8), 0],
+            [at(24), 0],
+            [at(24) + A, 1],
+            [L - R, 1],
+            [L, e],
+          ]
+        : [
+            [0, s],
+            [A, 1],
+            [L - R, 1],
+            [L, e],
+          ];
   let noise: Points =
     o === 'fric'
-      ? [[at(4), 0], [at(16), 0.8], [at(34), 0.8], [at(48), 0]]
+      ? [
+          [at(4), 0],
+          [at(16), 0.8],
+          [at(34), 0.8],
+          [at(48), 0],
+        ]
       : o === 'plos'
-        ? [[at(22), 0], [at(25), 1], [at(40), 0]]
+        ? [
+            [at(22), 0],
+            [at(25), 1],
+            [at(40), 0],
+          ]
         : [[0, 0]];
   if (seg.syl.coda !== 'none') {
     // Shorten the vowel a little and let a hiss or burst close the syllable.
-    voice = voice.slice(0, -2).concat([[L - R - at(40), 1], [L - at(40), Math.min(e, 0.1)], [L, e]]);
+    voice = voice.slice(0, -2).concat([
+      [L - R - at(40), 1],
+      [L - at(40), Math.min(e, 0.1)],
+      [L, e],
+    ]);
     const peak = seg.syl.coda === 'fric' ? 0.7 : 0.9;
-    noise = noise.concat([[L - at(44), 0], [L - at(32), peak], [L - at(14), peak * 0.6], [L - at(2), 0]]);
+    noise = noise.concat([
+      [L - at(44), 0],
+      [L - at(32), peak],
+      [L - at(14), peak * 0.6],
+      [L - at(2), 0],
+    ]);
   }
   seg.voiceEnv = voice;
   seg.noiseEnv = noise;
@@ -465,8 +526,7 @@ export function synthesize(text: string, sampleRate: number = VOICE_SAMPLE_RATE)
     // Glottal source: derivative of a Rosenberg flow pulse, plus a breath of aspiration.
     phase += f0 / rate;
     if (phase >= 1) phase -= 1;
-    const flow =
-      phase < Tp ? 0.5 - 0.5 * Math.cos((Math.PI * phase) / Tp) : phase < Tp + Tn ? Math.cos(((Math.PI / 2) * (phase - Tp)) / Tn) : 0;
+    const flow = phase < Tp ? 0.5 - 0.5 * Math.cos((Math.PI * phase) / Tp) : phase < Tp + Tn ? Math.cos(((Math.PI / 2) * (phase - Tp)) / Tn) : 0;
     const white = rand() * 2 - 1;
     const excitation = voice * (((flow - prevFlow) * rate) / 2000 + 0.004 * white);
     prevFlow = flow;

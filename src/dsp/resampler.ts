@@ -75,17 +75,13 @@ function besselI0(x: number): number {
 
 function checkRate(name: string, v: number): void {
   if (!Number.isInteger(v) || v < MIN_RATE || v > MAX_RATE) {
-    throw new RangeError(
-      `StreamingResampler: ${name} must be an integer in ${MIN_RATE}..${MAX_RATE} Hz, got ${String(v)}`,
-    );
+    throw new RangeError(`StreamingResampler: ${name} must be an integer in ${MIN_RATE}..${MAX_RATE} Hz, got ${String(v)}`);
   }
 }
 
 function checkOption(name: string, v: number, lo: number, hi: number): void {
   if (!Number.isInteger(v) || v < lo || v > hi) {
-    throw new RangeError(
-      `StreamingResampler: options.${name} must be an integer in ${lo}..${hi}, got ${String(v)}`,
-    );
+    throw new RangeError(`StreamingResampler: options.${name} must be an integer in ${lo}..${hi}, got ${String(v)}`);
   }
 }
 
@@ -247,14 +243,7 @@ export class StreamingResampler {
    * requested outputs need. Allocation-free; never throws (ranges are clamped
    * to the arrays).
    */
-  process(
-    input: Float32Array,
-    inOffset: number,
-    inCount: number,
-    out: Float32Array,
-    outOffset: number,
-    outCount: number,
-  ): number {
+  process(input: Float32Array, inOffset: number, inCount: number, out: Float32Array, outOffset: number, outCount: number): number {
     inOffset = inOffset > 0 ? inOffset | 0 : 0;
     outOffset = outOffset > 0 ? outOffset | 0 : 0;
     inCount = Math.min(inCount > 0 ? inCount | 0 : 0, Math.max(0, input.length - inOffset));

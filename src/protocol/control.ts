@@ -48,9 +48,7 @@ export type ServerControl =
  * Client → server control messages. `interrupt` with `utteranceId: null`
  * means "whatever is playing now" (barge-in); `speak` asks for synthesis.
  */
-export type ClientControl =
-  | { type: 'interrupt'; utteranceId: string | null }
-  | { type: 'speak'; text: string; options?: Record<string, unknown> };
+export type ClientControl = { type: 'interrupt'; utteranceId: string | null } | { type: 'speak'; text: string; options?: Record<string, unknown> };
 
 /**
  * Why a control message was rejected. `'oversized'` (text over
@@ -74,7 +72,10 @@ export type ParseControlResult<T> = { ok: true; message: T } | { ok: false; erro
 
 /** Thrown inside this module only; never escapes a parser. */
 class FieldError {
-  constructor(readonly code: ControlErrorCode, readonly message: string) {}
+  constructor(
+    readonly code: ControlErrorCode,
+    readonly message: string,
+  ) {}
 }
 
 type Json = Record<string, unknown>;
@@ -134,12 +135,7 @@ function validateServer(obj: Json, type: string): ServerControl {
       const msg: ServerControl & { type: 'start' } = { type, utteranceId };
       const sampleRate = optional(obj, 'sampleRate');
       if (sampleRate !== undefined) {
-        if (
-          typeof sampleRate !== 'number' ||
-          !Number.isInteger(sampleRate) ||
-          sampleRate < MIN_SAMPLE_RATE ||
-          sampleRate > MAX_SAMPLE_RATE
-        ) {
+        if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate) || sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
           throw bad('sampleRate', `an integer in ${MIN_SAMPLE_RATE}–${MAX_SAMPLE_RATE}`, sampleRate);
         }
         msg.sampleRate = sampleRate;
@@ -171,10 +167,7 @@ function validateServer(obj: Json, type: string): ServerControl {
     case 'error':
       return { type, message: requireString(obj, 'message') };
     default:
-      throw new FieldError(
-        'unknown-type',
-        `control message type ${describe(type)} is unknown (server messages are "start", "end", "mark", "error")`,
-      );
+      throw new FieldError('unknown-type', `control message type ${describe(type)} is unknown (server messages are "start", "end", "mark", "error")`);
   }
 }
 
@@ -197,10 +190,7 @@ function validateClient(obj: Json, type: string): ClientControl {
       return msg;
     }
     default:
-      throw new FieldError(
-        'unknown-type',
-        `control message type ${describe(type)} is unknown (client messages are "interrupt", "speak")`,
-      );
+      throw new FieldError('unknown-type', `control message type ${describe(type)} is unknown (client messages are "interrupt", "speak")`);
   }
 }
 
@@ -285,14 +275,12 @@ export function encodeControl(msg: ServerControl | ClientControl): string {
   try {
     canonical = server ? validateServer(obj, type) : validateClient(obj, type);
   } catch (e) {
-    if (e instanceof FieldError) throw new RangeError(`encodeControl: ${e.message}`);
+    if (e instanceof FieldError) throw new RangeError(`encodeControl: ${e.message}`, { cause: e });
     throw e;
   }
   const text = JSON.stringify(canonical);
   if (text.length > MAX_CONTROL_CHARS) {
-    throw new RangeError(
-      `encodeControl: message of ${text.length} characters exceeds the ${MAX_CONTROL_CHARS}-character limit`,
-    );
+    throw new RangeError(`encodeControl: message of ${text.length} characters exceeds the ${MAX_CONTROL_CHARS}-character limit`);
   }
   return text;
 }

@@ -76,15 +76,7 @@ export interface Frame {
 
 /** Why {@link decodeFrame} rejected its input. */
 export type FrameErrorCode =
-  | 'too-short'
-  | 'bad-magic'
-  | 'unsupported-version'
-  | 'unknown-codec'
-  | 'bad-flags'
-  | 'bad-reserved'
-  | 'bad-sample-rate'
-  | 'empty-payload'
-  | 'oversized';
+  'too-short' | 'bad-magic' | 'unsupported-version' | 'unknown-codec' | 'bad-flags' | 'bad-reserved' | 'bad-sample-rate' | 'empty-payload' | 'oversized';
 
 /** A rejected frame: a stable code to branch on and a message for humans. */
 export interface FrameError {
@@ -129,9 +121,7 @@ function writeU32(b: Uint8Array, at: number, v: number): void {
 // anything else they throw, which byteLengthOf turns into -1.
 const arrayBufferLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength')!.get!;
 const sharedBufferLength =
-  typeof SharedArrayBuffer === 'function'
-    ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get!
-    : undefined;
+  typeof SharedArrayBuffer === 'function' ? Object.getOwnPropertyDescriptor(SharedArrayBuffer.prototype, 'byteLength')!.get! : undefined;
 
 /** Byte length of a buffer or view (0 if detached), or -1 for anything else (JS callers, wrong ws binaryType). */
 function byteLengthOf(data: unknown): number {
@@ -180,9 +170,7 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): DecodeFrameRes
 
   // Always a plain Uint8Array (not a Buffer or other subclass) so the payload
   // view behaves the same whatever the caller passed in.
-  const b = ArrayBuffer.isView(data)
-    ? new Uint8Array(data.buffer, data.byteOffset, length)
-    : new Uint8Array(data as ArrayBufferLike, 0, length);
+  const b = ArrayBuffer.isView(data) ? new Uint8Array(data.buffer, data.byteOffset, length) : new Uint8Array(data as ArrayBufferLike, 0, length);
 
   if (b[0] !== MAGIC_0 || b[1] !== MAGIC_1) {
     return fail('bad-magic', `frame magic is ${hex8(b[0])} ${hex8(b[1])}, expected 0x56 0x58 ("VX")`);
@@ -248,10 +236,7 @@ function show(v: unknown): string {
  *   not boolean, empty payload without `end`, or a frame over
  *   {@link MAX_FRAME_BYTES}.
  */
-export function encodeFrame(
-  header: Omit<FrameHeader, 'version'> & { version?: number },
-  payload: ArrayBufferView | ArrayBuffer,
-): Uint8Array {
+export function encodeFrame(header: Omit<FrameHeader, 'version'> & { version?: number }, payload: ArrayBufferView | ArrayBuffer): Uint8Array {
   const { version = PROTOCOL_VERSION, codec, sampleRate, utteranceId, seq, start, end } = header;
   if (version !== PROTOCOL_VERSION) {
     throw new RangeError(`encodeFrame: version ${show(version)} is not supported (only ${PROTOCOL_VERSION})`);
@@ -269,9 +254,7 @@ export function encodeFrame(
   if (typeof start !== 'boolean') throw new RangeError(`encodeFrame: start ${show(start)} is not a boolean`);
   if (typeof end !== 'boolean') throw new RangeError(`encodeFrame: end ${show(end)} is not a boolean`);
 
-  const src = ArrayBuffer.isView(payload)
-    ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength)
-    : new Uint8Array(payload);
+  const src = ArrayBuffer.isView(payload) ? new Uint8Array(payload.buffer, payload.byteOffset, payload.byteLength) : new Uint8Array(payload);
   if (src.byteLength === 0 && !end) {
     throw new RangeError('encodeFrame: payload is empty but end is false (only an end frame may be empty)');
   }

@@ -24,9 +24,7 @@ export const MAX_TRACKED_UTTERANCES = 64;
  * - `duplicate-or-reordered`: `got` is behind the expected seq; drop the frame.
  */
 export type SeqResult =
-  | { kind: 'ok' }
-  | { kind: 'gap'; missing: number; expected: number; got: number }
-  | { kind: 'duplicate-or-reordered'; expected: number; got: number };
+  { kind: 'ok' } | { kind: 'gap'; missing: number; expected: number; got: number } | { kind: 'duplicate-or-reordered'; expected: number; got: number };
 
 const OK: SeqResult = Object.freeze({ kind: 'ok' });
 const U32_MAX = 0xffff_ffff;

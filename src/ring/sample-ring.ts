@@ -61,7 +61,7 @@ export class SampleRing {
   write(src: Float32Array, offset: number, count: number): number {
     const read = Atomics.load(this.indices, 0);
     const write = Atomics.load(this.indices, 1);
-    const free = this.capacity - (write - read + this.slots) % this.slots;
+    const free = this.capacity - ((write - read + this.slots) % this.slots);
     const n = count <= 0 ? 0 : count < free ? count : free;
     const first = Math.min(n, this.slots - write);
     // subarray allocates, but the producer is the main thread (or the worklet's

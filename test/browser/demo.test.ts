@@ -19,7 +19,16 @@ let demo: DemoServers;
 let browser: Browser;
 let opened: OpenedPage;
 
-type Rec = { engine: string; id: string | null; state: string; ttfaMs: number | null; gaps: number; bargeInMs: number | null; reportedBargeInMs: number | null; playedMs: number };
+type Rec = {
+  engine: string;
+  id: string | null;
+  state: string;
+  ttfaMs: number | null;
+  gaps: number;
+  bargeInMs: number | null;
+  reportedBargeInMs: number | null;
+  playedMs: number;
+};
 
 beforeAll(async () => {
   demo = await startDemo({ port: 0, wsPort: 0 });
@@ -154,7 +163,9 @@ describe('demo page (npm run demo)', () => {
     const rec = await waitForRecord('voxplay', ['interrupted']);
     await page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1).bargeInMs !== null);
     const measured = (await records()).at(-1)!;
-    console.log(`[demo] interrupt → last audible sample ${silentAfterMs.toFixed(1)} ms; page shows barge-in ${measured.bargeInMs?.toFixed(1)} ms (player: ${measured.reportedBargeInMs?.toFixed(1)} ms at the speakers)`);
+    console.log(
+      `[demo] interrupt → last audible sample ${silentAfterMs.toFixed(1)} ms; page shows barge-in ${measured.bargeInMs?.toFixed(1)} ms (player: ${measured.reportedBargeInMs?.toFixed(1)} ms at the speakers)`,
+    );
     expect(silentAfterMs).toBeLessThanOrEqual(SILENCE_WITHIN_MS);
     expect(rec.id).toBe(id);
     expect(measured.bargeInMs!).toBeLessThanOrEqual(SILENCE_WITHIN_MS);
@@ -263,7 +274,12 @@ describe('demo page (npm run demo)', () => {
       await plain.page.waitForTimeout(300);
       const out = await plain.page.evaluate(() => {
         const d = (globalThis as any).voxplayDemo;
-        return { isolated: globalThis.crossOriginIsolated, transport: d.player.transport, played: d.player.getMetrics().samples.played, pill: document.getElementById('transport-pill')!.textContent };
+        return {
+          isolated: globalThis.crossOriginIsolated,
+          transport: d.player.transport,
+          played: d.player.getMetrics().samples.played,
+          pill: document.getElementById('transport-pill')!.textContent,
+        };
       });
       expect(out).toMatchObject({ isolated: false, transport: 'message', pill: 'postMessage ring' });
       expect(out.played).toBeGreaterThan(0);
@@ -281,7 +297,11 @@ describe('demo page (npm run demo)', () => {
       const { page } = page2;
       await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
       const micState = () =>
-        page.evaluate(() => ({ on: (document.getElementById('mic-toggle') as HTMLInputElement).checked, kind: document.getElementById('mic-status')!.dataset.kind, text: document.getElementById('mic-status')!.textContent }));
+        page.evaluate(() => ({
+          on: (document.getElementById('mic-toggle') as HTMLInputElement).checked,
+          kind: document.getElementById('mic-status')!.dataset.kind,
+          text: document.getElementById('mic-status')!.textContent,
+        }));
       await page.click('label.toggle'); // no permission granted: the prompt is dismissed
       await page.waitForFunction(() => document.getElementById('mic-status')!.dataset.kind === 'error');
       const denied = await micState();

@@ -158,7 +158,16 @@ describe('static server + Chromium', () => {
         osc.start();
         await ctx.startRendering();
         const cap = await rec.capture();
-        return { n: cap.samples.length, eval: (() => { try { return eval('1'); } catch { return 'blocked'; } })() };
+        return {
+          n: cap.samples.length,
+          eval: (() => {
+            try {
+              return eval('1');
+            } catch {
+              return 'blocked';
+            }
+          })(),
+        };
       }, CAPTURE);
       expect(r.n).toBe(4800); // not 4864: capture clips the final partial quantum to ctx.length
       expect(r.eval).toBe('blocked'); // the policy is really in force

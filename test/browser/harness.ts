@@ -376,14 +376,8 @@ export interface StreamServer {
   close(): Promise<void>;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((done) => setTimeout(done, Math.max(0, ms)));
-}
-
 function toBinary(data: Uint8Array | ArrayBuffer): Buffer {
-  return data instanceof ArrayBuffer
-    ? Buffer.from(data)
-    : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
 function rawToBytes(raw: RawData): Uint8Array {
@@ -411,7 +405,7 @@ export async function startStreamServer(): Promise<StreamServer> {
   let nextWaitIndex = 0;
 
   const notify = <T>(waiters: Waiter<T>[], value: T) => {
-    for (let i = 0; i < waiters.length; ) {
+    for (let i = 0; i < waiters.length;) {
       if (waiters[i].pred(value)) {
         waiters[i].resolve(value);
         waiters.splice(i, 1);
@@ -419,13 +413,7 @@ export async function startStreamServer(): Promise<StreamServer> {
     }
   };
 
-  const waitFor = <T>(
-    existing: readonly T[],
-    waiters: Waiter<T>[],
-    pred: (v: T) => boolean,
-    timeoutMs: number,
-    what: string,
-  ): Promise<T> => {
+  const waitFor = <T>(existing: readonly T[], waiters: Waiter<T>[], pred: (v: T) => boolean, timeoutMs: number, what: string): Promise<T> => {
     const found = existing.find(pred);
     if (found !== undefined) return Promise.resolve(found);
     return new Promise<T>((resolveWait, reject) => {
@@ -504,8 +492,7 @@ export async function startStreamServer(): Promise<StreamServer> {
       close: (code = 1000, reason = '') => {
         if (socket.readyState === WebSocket.OPEN || socket.readyState === WebSocket.CONNECTING) socket.close(code, reason);
       },
-      waitForMessage: (pred = () => true, timeoutMs = 10_000) =>
-        waitFor(connReceived, connWaiters, pred, timeoutMs, `a message on connection ${id}`),
+      waitForMessage: (pred = () => true, timeoutMs = 10_000) => waitFor(connReceived, connWaiters, pred, timeoutMs, `a message on connection ${id}`),
       sentAfter: (t) => sent.filter((s) => s.at > t),
       play: async (steps, playOptions = {}) => {
         let stopMessage: ReceivedMessage | undefined;
@@ -600,8 +587,7 @@ export async function startStreamServer(): Promise<StreamServer> {
       nextWaitIndex = want + 1;
       return waitFor(connections, connectionWaiters, (c) => c.id === want + 1, timeoutMs, `connection #${want}`);
     },
-    waitForMessage: (pred = () => true, timeoutMs = 10_000) =>
-      waitFor(received, messageWaiters, pred, timeoutMs, 'a client message'),
+    waitForMessage: (pred = () => true, timeoutMs = 10_000) => waitFor(received, messageWaiters, pred, timeoutMs, 'a client message'),
     close: async () => {
       for (const c of connections) c.socket.terminate();
       await new Promise<void>((done) => wss.close(() => done()));
@@ -610,10 +596,7 @@ export async function startStreamServer(): Promise<StreamServer> {
 }
 
 /** Builds steps from chunks: a fixed delay, or a per-chunk delay function. */
-export function toSteps(
-  chunks: readonly (Uint8Array | string)[],
-  delayMs: number | ((index: number, chunk: Uint8Array | string) => number),
-): StreamStep[] {
+export function toSteps(chunks: readonly (Uint8Array | string)[], delayMs: number | ((index: number, chunk: Uint8Array | string) => number)): StreamStep[] {
   return chunks.map((data, i) => ({ delayMs: typeof delayMs === 'number' ? delayMs : delayMs(i, data), data }));
 }
 
@@ -733,13 +716,7 @@ export interface Gap {
 }
 
 /** Runs of at least minRunSamples consecutive samples with |x| <= silenceThreshold in [start, end). */
-export function findGaps(
-  samples: Float32Array,
-  start: number,
-  end: number,
-  minRunSamples: number,
-  silenceThreshold: number,
-): Gap[] {
+export function findGaps(samples: Float32Array, start: number, end: number, minRunSamples: number, silenceThreshold: number): Gap[] {
   const gaps: Gap[] = [];
   const stop = Math.min(end, samples.length);
   let runStart = -1;
@@ -756,13 +733,7 @@ export function findGaps(
 }
 
 /** Number of near-silent runs (see findGaps) inside [start, end). */
-export function countGaps(
-  samples: Float32Array,
-  start: number,
-  end: number,
-  minRunSamples: number,
-  silenceThreshold: number,
-): number {
+export function countGaps(samples: Float32Array, start: number, end: number, minRunSamples: number, silenceThreshold: number): number {
   return findGaps(samples, start, end, minRunSamples, silenceThreshold).length;
 }
 
@@ -829,11 +800,7 @@ export interface AlignmentOptions {
  * that fails, the lag of maximum normalized cross-correlation. Returns null if the
  * reference is all zeros or longer-window than the capture.
  */
-export function bestAlignment(
-  reference: Float32Array,
-  captured: Float32Array,
-  options: AlignmentOptions = {},
-): Alignment | null {
+export function bestAlignment(reference: Float32Array, captured: Float32Array, options: AlignmentOptions = {}): Alignment | null {
   let r0 = 0;
   while (r0 < reference.length && reference[r0] === 0) r0++;
   if (r0 === reference.length) return null;

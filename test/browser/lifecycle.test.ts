@@ -1,7 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import { findActiveRegion, launchBrowser, withoutSkips, openPage, quantizePcm16, sine, startStaticServer, startStreamServer, toF32le, toPcm16, type StaticServer, type StreamServer } from './harness';
+import {
+  findActiveRegion,
+  launchBrowser,
+  withoutSkips,
+  openPage,
+  quantizePcm16,
+  sine,
+  startStaticServer,
+  startStreamServer,
+  toF32le,
+  toPcm16,
+  type StaticServer,
+  type StreamServer,
+} from './harness';
 
 let browser: Browser;
 let server: StaticServer;
@@ -90,7 +103,10 @@ describe('StreamPlayer lifecycle in Chromium', () => {
       player.push(pcm, { utteranceId: 'o' });
       player.endUtterance('o');
       // Pause after the first quantum so the worklet's port delivers the queued messages.
-      const paused = ctx.suspend(128 / 24000).then(() => new Promise((r) => setTimeout(r, 50))).then(() => ctx.resume());
+      const paused = ctx
+        .suspend(128 / 24000)
+        .then(() => new Promise((r) => setTimeout(r, 50)))
+        .then(() => ctx.resume());
       const started = performance.now();
       const buffer = await ctx.startRendering();
       await paused;
@@ -154,7 +170,9 @@ describe('StreamPlayer lifecycle in Chromium', () => {
     }, stream.url);
     let conn = await connection;
     const half = pcm.length / 2;
-    await conn.play([{ delayMs: 0, data: encodeFrame({ codec: 'pcm16', sampleRate: 24000, utteranceId: 1, seq: 0, start: true, end: false }, pcm.subarray(0, half)) }]);
+    await conn.play([
+      { delayMs: 0, data: encodeFrame({ codec: 'pcm16', sampleRate: 24000, utteranceId: 1, seq: 0, start: true, end: false }, pcm.subarray(0, half)) },
+    ]);
     conn.close(1011, 'server fell over');
     await opened.page.evaluate(() => (globalThis as any).fx.waitFor((e: any) => e.type === 'ended'));
     connection = stream.waitForConnection();

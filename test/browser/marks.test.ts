@@ -1,7 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import { findActiveRegion, launchBrowser, openPage, quantizePcm16, startStaticServer, startStreamServer, toPcm16, type StaticServer, type StreamServer, type StreamStep } from './harness';
+import {
+  findActiveRegion,
+  launchBrowser,
+  openPage,
+  quantizePcm16,
+  startStaticServer,
+  startStreamServer,
+  toPcm16,
+  type StaticServer,
+  type StreamServer,
+  type StreamStep,
+} from './harness';
 
 let browser: Browser;
 let server: StaticServer;
@@ -54,7 +65,10 @@ function steps(signal: Float32Array, marks: number[], delayMs: number): StreamSt
   for (let f = 0; f < frames; f++) {
     out.push({
       delayMs: f === 0 ? 0 : delayMs,
-      data: encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 5, seq: f, start: f === 0, end: f === frames - 1 }, pcm.subarray(f * frameBytes, (f + 1) * frameBytes)),
+      data: encodeFrame(
+        { codec: 'pcm16', sampleRate: RATE, utteranceId: 5, seq: f, start: f === 0, end: f === frames - 1 },
+        pcm.subarray(f * frameBytes, (f + 1) * frameBytes),
+      ),
     });
   }
   return out;
@@ -99,7 +113,9 @@ describe('playback marks in Chromium', () => {
     const timingErrorsMs = marks.map((m: any, k: number) => (m.frame - edges[k]) / (RATE / 1000) - out.latency * 1000);
     const quantumMs = (128 / RATE) * 1000;
     const bound = quantumMs + out.latency * 1000;
-    console.log(`[marks] frame errors ${frameErrors.join(',')}; dispatch error vs context clock + output latency (ms): ${timingErrorsMs.map((x: number) => x.toFixed(1)).join(', ')}; bound ±${bound.toFixed(1)} ms`);
+    console.log(
+      `[marks] frame errors ${frameErrors.join(',')}; dispatch error vs context clock + output latency (ms): ${timingErrorsMs.map((x: number) => x.toFixed(1)).join(', ')}; bound ±${bound.toFixed(1)} ms`,
+    );
     for (const err of timingErrorsMs) expect(Math.abs(err)).toBeLessThanOrEqual(bound);
   });
 
@@ -144,7 +160,11 @@ describe('playback marks in Chromium', () => {
       const fx = (globalThis as any).fx;
       await new Promise((r) => setTimeout(r, 200));
       const thrown: string[] = [];
-      for (const args of [['a', 1.5, 'x'], ['a', -1, 'x'], ['a', 1, 42]]) {
+      for (const args of [
+        ['a', 1.5, 'x'],
+        ['a', -1, 'x'],
+        ['a', 1, 42],
+      ]) {
         try {
           fx.player.mark(...args);
         } catch (e: any) {

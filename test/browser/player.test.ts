@@ -68,7 +68,15 @@ function speechLikeSignal(rate: number, seconds: number): Float32Array {
 }
 
 /** Frames of one utterance: random byte splits (odd counts included), voxplay-framed. */
-function framedSteps(pcm: Uint8Array, utteranceId: number, rate: number, seed: number, minBytes: number, maxBytes: number, delay: (i: number) => number): StreamStep[] {
+function framedSteps(
+  pcm: Uint8Array,
+  utteranceId: number,
+  rate: number,
+  seed: number,
+  minBytes: number,
+  maxBytes: number,
+  delay: (i: number) => number,
+): StreamStep[] {
   const rng = mulberry32(seed);
   const chunks = randomChunks(pcm, rng, minBytes, maxBytes);
   return chunks.map((payload, i) => ({
@@ -147,7 +155,9 @@ describe('StreamPlayer in Chromium', () => {
       // metrics events arrive at the default 250 ms interval while the stream plays (~2.4 s).
       expect(result.metricsEvents).toBeGreaterThanOrEqual(6);
       expect(result.lastMetricsEvent.samples.received).toBe(source.length);
-      console.log(`[${mode}] gaps 0, mismatched samples ${mismatches}/${source.length}, time to first audio ${m.recent[0].timeToFirstAudioMs.toFixed(1)} ms, preload ${m.recent[0].preloadRate}, arrival ${m.recent[0].arrivalSpeed?.toFixed(2)}x`);
+      console.log(
+        `[${mode}] gaps 0, mismatched samples ${mismatches}/${source.length}, time to first audio ${m.recent[0].timeToFirstAudioMs.toFixed(1)} ms, preload ${m.recent[0].preloadRate}, arrival ${m.recent[0].arrivalSpeed?.toFixed(2)}x`,
+      );
     });
   }
 
@@ -237,7 +247,9 @@ describe('StreamPlayer in Chromium', () => {
     const silenceAfterMs = ((lastSound - at.frame) * 1000) / result.sampleRate;
     // The call lands at the next quantum the audio thread renders after `frame`; allow the
     // fade plus one quantum, plus the render-ahead headless Chromium keeps (measured, printed).
-    console.log(`[interrupt] last audible frame ${silenceAfterMs.toFixed(2)} ms after the call's frame; fade ${cut.detail.fadeMs.toFixed(2)} ms; played ${cut.detail.playedMs.toFixed(1)} ms (estimate ${at.estimate.playedMs.toFixed(1)}), dropped ${cut.detail.droppedSamples} samples, stale ${result.metrics.samples.stale}`);
+    console.log(
+      `[interrupt] last audible frame ${silenceAfterMs.toFixed(2)} ms after the call's frame; fade ${cut.detail.fadeMs.toFixed(2)} ms; played ${cut.detail.playedMs.toFixed(1)} ms (estimate ${at.estimate.playedMs.toFixed(1)}), dropped ${cut.detail.droppedSamples} samples, stale ${result.metrics.samples.stale}`,
+    );
     expect(cut.detail.fadeMs).toBeLessThanOrEqual(5 + 1e-9);
     // Envelope: a fade, not a cut — the last 5 ms before silence decrease smoothly.
     const end = lastSound - result.startFrame;

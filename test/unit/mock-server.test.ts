@@ -147,7 +147,7 @@ describe('mock server: framed mode', () => {
     expect(pcm.equals(Buffer.from(float32ToPcm16(synth.samples)))).toBe(true);
   });
 
-  it('sends one mark per synthesized word, at the word\'s start sample, after start', async () => {
+  it("sends one mark per synthesized word, at the word's start sample, after start", async () => {
     const text = 'Captions light up word by word.';
     const { c, id } = await speakAndCollect(text);
     const synth = synthesize(text);

@@ -56,10 +56,14 @@ interface Case {
 
 const CASES: Case[] = [
   { format: 'pcm16', bytes: encodePcm16(PCM16_INTS), expected: expectedPcm16(PCM16_INTS), nonFinite: 0 },
-  { format: 'f32', bytes: encodeF32(F32_VALUES), ...(() => {
-    const e = expectedF32(F32_VALUES);
-    return { expected: e.samples, nonFinite: e.nonFinite };
-  })() },
+  {
+    format: 'f32',
+    bytes: encodeF32(F32_VALUES),
+    ...(() => {
+      const e = expectedF32(F32_VALUES);
+      return { expected: e.samples, nonFinite: e.nonFinite };
+    })(),
+  },
 ];
 
 /**

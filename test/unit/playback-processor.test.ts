@@ -323,7 +323,12 @@ describe('playback-processor worklet shell', () => {
     const from = t.out.length;
     t.run(8);
     expectExactPlayback(t.out, next, from);
-    expect(t.events().filter((e) => e.serial === 10).map((e) => e.kind)).toEqual([EngineEvent.Playing, EngineEvent.Ended]);
+    expect(
+      t
+        .events()
+        .filter((e) => e.serial === 10)
+        .map((e) => e.kind),
+    ).toEqual([EngineEvent.Playing, EngineEvent.Ended]);
   });
 
   it('an interrupt also flushes queued utterances that never sounded', () => {

@@ -78,15 +78,28 @@ describe('frame round trips', () => {
   }
 
   it('writes the documented little-endian layout', () => {
-    const bytes = encodeFrame(
-      { codec: 'f32', sampleRate: 44100, utteranceId: 0x01020304, seq: 0xa0b0c0d0, start: true, end: false },
-      new Uint8Array([0xee]),
-    );
+    const bytes = encodeFrame({ codec: 'f32', sampleRate: 44100, utteranceId: 0x01020304, seq: 0xa0b0c0d0, start: true, end: false }, new Uint8Array([0xee]));
     expect(Array.from(bytes)).toEqual([
-      0x56, 0x58, 1, 2, 1, 0, 0, 0,
-      0x44, 0xac, 0x00, 0x00, // 44100
-      0x04, 0x03, 0x02, 0x01,
-      0xd0, 0xc0, 0xb0, 0xa0,
+      0x56,
+      0x58,
+      1,
+      2,
+      1,
+      0,
+      0,
+      0,
+      0x44,
+      0xac,
+      0x00,
+      0x00, // 44100
+      0x04,
+      0x03,
+      0x02,
+      0x01,
+      0xd0,
+      0xc0,
+      0xb0,
+      0xa0,
       0xee,
     ]);
   });
@@ -200,9 +213,7 @@ describe('decodeFrame errors', () => {
   });
 
   it('bad-sample-rate', () => {
-    expect(expectError(decodeFrame(bytesWithRate(96000)), 'bad-sample-rate')).toBe(
-      'frame sample rate 96000 Hz is outside 8000–48000',
-    );
+    expect(expectError(decodeFrame(bytesWithRate(96000)), 'bad-sample-rate')).toBe('frame sample rate 96000 Hz is outside 8000–48000');
     expectError(decodeFrame(bytesWithRate(MIN_SAMPLE_RATE - 1)), 'bad-sample-rate');
     expectError(decodeFrame(bytesWithRate(MAX_SAMPLE_RATE + 1)), 'bad-sample-rate');
     expectError(decodeFrame(bytesWithRate(0)), 'bad-sample-rate');
@@ -373,8 +384,7 @@ describe('decodeFrame fuzzing', () => {
       const view = new Uint8Array(host, offset, bytes.byteLength);
       view.set(bytes);
       const asKind = int(3);
-      const input: ArrayBuffer | ArrayBufferView =
-        asKind === 0 ? view : asKind === 1 ? new DataView(host, offset, bytes.byteLength) : view.slice().buffer;
+      const input: ArrayBuffer | ArrayBufferView = asKind === 0 ? view : asKind === 1 ? new DataView(host, offset, bytes.byteLength) : view.slice().buffer;
       const inputBuffer = asKind === 2 ? (input as ArrayBuffer) : host;
       const inputOffset = asKind === 2 ? 0 : offset;
 
@@ -382,7 +392,7 @@ describe('decodeFrame fuzzing', () => {
       try {
         result = decodeFrame(input);
       } catch (e) {
-        throw new Error(`iteration ${i}: decodeFrame threw ${String(e)} on ${Buffer.from(bytes).toString('hex')}`);
+        throw new Error(`iteration ${i}: decodeFrame threw ${String(e)} on ${Buffer.from(bytes).toString('hex')}`, { cause: e });
       }
       const verdict = specVerdict(bytes);
       const key = result.ok ? 'ok' : result.error.code;
@@ -415,7 +425,17 @@ describe('decodeFrame fuzzing', () => {
     }
 
     // The fuzzer is only worth something if it reaches every outcome.
-    for (const code of ['ok', 'too-short', 'bad-magic', 'unsupported-version', 'unknown-codec', 'bad-flags', 'bad-reserved', 'bad-sample-rate', 'empty-payload']) {
+    for (const code of [
+      'ok',
+      'too-short',
+      'bad-magic',
+      'unsupported-version',
+      'unknown-codec',
+      'bad-flags',
+      'bad-reserved',
+      'bad-sample-rate',
+      'empty-payload',
+    ]) {
       expect(seen.get(code) ?? 0, code).toBeGreaterThan(0);
     }
     expect(seen.get('ok')!).toBeGreaterThan(iterations / 10);
@@ -574,15 +594,16 @@ describe('control messages', () => {
     for (const m of clientMsgs) expect(parseClientControl(encodeControl(m))).toEqual({ ok: true, message: m });
     const withExtra = { type: 'end', utteranceId: '1', secret: 'x' } as ServerControl;
     expect(encodeControl(withExtra)).toBe('{"type":"end","utteranceId":"1"}');
-    expect(encodeControl({ utteranceId: 'u', type: 'start', text: undefined } as ServerControl)).toBe(
-      '{"type":"start","utteranceId":"u"}',
-    );
+    expect(encodeControl({ utteranceId: 'u', type: 'start', text: undefined } as ServerControl)).toBe('{"type":"start","utteranceId":"u"}');
   });
 
   it('parses and round-trips mark messages; rejects malformed ones naming the field', () => {
     const mark: ServerControl = { type: 'mark', utteranceId: '7', sampleOffset: 4800, name: 'héllo' };
     expect(parseServerControl(encodeControl(mark))).toEqual({ ok: true, message: mark });
-    expect(server({ type: 'mark', utteranceId: '7', sampleOffset: 0, name: '' })).toEqual({ ok: true, message: { type: 'mark', utteranceId: '7', sampleOffset: 0, name: '' } });
+    expect(server({ type: 'mark', utteranceId: '7', sampleOffset: 0, name: '' })).toEqual({
+      ok: true,
+      message: { type: 'mark', utteranceId: '7', sampleOffset: 0, name: '' },
+    });
     for (const [bad, field] of [
       [{ type: 'mark', utteranceId: '7', sampleOffset: -1, name: 'a' }, 'sampleOffset'],
       [{ type: 'mark', utteranceId: '7', sampleOffset: 1.5, name: 'a' }, 'sampleOffset'],

@@ -1,13 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import {
-  MAX_AUDIO_SECONDS,
-  MAX_TEXT_CHARS,
-  SILENCE_MS,
-  VOICE_PEAK,
-  VOICE_SAMPLE_RATE,
-  synthesize,
-} from '../../demo/server/voice';
+import { MAX_AUDIO_SECONDS, MAX_TEXT_CHARS, SILENCE_MS, VOICE_PEAK, VOICE_SAMPLE_RATE, synthesize } from '../../demo/server/voice';
 
 const SR = VOICE_SAMPLE_RATE;
 
@@ -51,7 +44,7 @@ const NASTY = [
   '$100 + 5% = ?? <tag attr="x">&amp;</tag> https://example.com/a?b=c#d',
   '12345678901234567890123456789012345678901234567890',
   'psst hmm nth rhythm',
-  'don\'t stop-and-go rock’n’roll',
+  "don't stop-and-go rock’n’roll",
   '\n\t\r\n',
 ];
 
