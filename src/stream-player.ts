@@ -787,6 +787,8 @@ export class StreamPlayer {
   // ---- plumbing ----------------------------------------------------------------------
 
   private post(msg: ToEngine, transfer: Transferable[] = []): void {
+    // Samples the writer holds back for this task must reach the worklet before this message.
+    if (msg.t !== 'samples') this.writer.flush();
     if (this.outbox) this.outbox.push({ msg, transfer });
     else this.node?.port.postMessage(msg, transfer);
   }

@@ -24,6 +24,8 @@ export interface RingWriter {
   write(samples: Float32Array): void;
   /** Takes the read position from a worklet report. */
   onReport(absRead: number): void;
+  /** Sends what `write` may still hold back; call before any other message to the worklet, to keep order. */
+  flush(): void;
 }
 
 /** The SharedArrayBuffer path. */
@@ -54,6 +56,8 @@ export class SharedRingWriter implements RingWriter {
   }
 
   onReport(): void {}
+
+  flush(): void {}
 }
 
 /** The postMessage path. */
@@ -62,6 +66,13 @@ export class MessageRingWriter implements RingWriter {
   readonly capacity: number;
   written = 0;
   private read = 0;
+  /** Samples written in this task, not yet posted. */
+  private readonly pending: Float32Array[] = [];
+  private pendingSamples = 0;
+  private scheduled = false;
+  private readonly flushSoon = (): void => {
+    if (this.scheduled) this.flush();
+  };
   private readonly post: (msg: { t: 'samples'; data: Float32Array }, transfer: Transferable[]) => void;
 
   /** `post` delivers to the worklet's port (the player queues messages until the node exists). */
@@ -78,11 +89,41 @@ export class MessageRingWriter implements RingWriter {
     return this.read;
   }
 
+  /**
+   * Queues `samples`; everything written within one task goes to the worklet as a single
+   * message (at the end of the task), because a postMessage costs far more than copying a
+   * few frames' samples together.
+   */
   write(samples: Float32Array): void {
     this.written += samples.length;
-    const owned = samples.byteOffset === 0 && samples.byteLength === samples.buffer.byteLength ? samples : samples.slice();
-    this.post({ t: 'samples', data: owned }, [owned.buffer as ArrayBuffer]);
+    this.pending.push(samples);
+    this.pendingSamples += samples.length;
+    if (!this.scheduled) {
+      this.scheduled = true;
+      queueMicrotask(this.flushSoon);
+    }
   }
+
+  flush(): void {
+    this.scheduled = false;
+    if (this.pending.length === 0) return;
+    let data: Float32Array;
+    if (this.pending.length === 1) {
+      const only = this.pending[0];
+      data = only.byteOffset === 0 && only.byteLength === only.buffer.byteLength ? only : only.slice();
+    } else {
+      data = new Float32Array(this.pendingSamples);
+      let at = 0;
+      for (const chunk of this.pending) {
+        data.set(chunk, at);
+        at += chunk.length;
+      }
+    }
+    this.pending.length = 0;
+    this.pendingSamples = 0;
+    this.post({ t: 'samples', data }, [data.buffer as ArrayBuffer]);
+  }
+
 
   onReport(absRead: number): void {
     if (absRead > this.read) this.read = absRead;
