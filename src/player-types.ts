@@ -123,7 +123,7 @@ export interface UtteranceMetrics {
   sequenceGaps: number;
 }
 
-/** Exact sample accounting: `received = played + buffered + dropped + stale + overflow`... see field docs. */
+/** Exact sample accounting: `received = played + buffered + dropped`, where `dropped` includes `stale` and `overflow`. */
 export interface SampleCounts {
   /** Samples accepted into the player (pushed and fitting, or arriving on the socket). */
   received: number;
@@ -131,9 +131,9 @@ export interface SampleCounts {
   played: number;
   /** Samples in the ring, not yet played. */
   buffered: number;
-  /** Samples dropped by `interrupt()` from the ring. */
+  /** Samples that will never play: flushed by `interrupt()`, plus `stale` and `overflow`. */
   dropped: number;
-  /** Samples of interrupted or ended utterances that arrived late and were discarded (not in `received`). */
+  /** Samples discarded on arrival: late for an interrupted or ended utterance, or duplicated (part of `received` and of `dropped`). */
   stale: number;
   /** Socket audio that did not fit in the ring (`buffer-full`), discarded (counted in `received`). */
   overflow: number;

@@ -77,9 +77,17 @@ export class SocketFeed {
 
   private receive(data: unknown): void {
     if (typeof data === 'string') this.control(data);
-    else if (data instanceof ArrayBuffer) this.binary(new Uint8Array(data));
-    else if (ArrayBuffer.isView(data)) this.binary(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
-    else
+    else if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) {
+      let bytes: Uint8Array;
+      try {
+        bytes = data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+      } catch {
+        // Another listener transferred the buffer away (e.g. to a worker) before us.
+        this.sink.error('bad-frame', 'a binary socket message arrived detached (its buffer was transferred elsewhere); nothing to read');
+        return;
+      }
+      this.binary(bytes);
+    } else
       this.sink.error('bad-frame', `a socket message of type ${Object.prototype.toString.call(data)} is neither text nor binary; set binaryType "arraybuffer"`);
   }
 

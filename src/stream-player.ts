@@ -109,6 +109,8 @@ export class StreamPlayer {
   /** Marks for utterances that have not started yet, by utterance id (bounded). */
   private readonly earlyMarks = new Map<string, { sampleOffset: number; name: string }[]>();
   private nextMarkId = 1;
+  private heldMarkCount = 0;
+  private earlyMarkCount = 0;
 
   /** @throws VoxplayError `bad-option` naming the option that is out of range. */
   constructor(options: StreamPlayerOptions = {}) {
@@ -323,6 +325,7 @@ export class StreamPlayer {
     }
     this.open = null;
     this.earlyMarks.clear();
+    this.earlyMarkCount = 0;
     if (lastSerial >= 0) this.post({ t: 'interrupt', flushTo: this.writer.written, lastSerial });
     // Tell the server about every utterance cut, the sounding one first: any of them may still be streaming.
     if (this.feed) for (const utt of head ? [head, ...cut.filter((u) => u !== head)] : [null]) this.feed.sendInterrupt(utt ? utt.id : null);
@@ -368,18 +371,48 @@ export class StreamPlayer {
         early = [];
         this.earlyMarks.set(utteranceId, early);
       }
+      if (!this.markRoom(name, utteranceId)) return;
       early.push({ sampleOffset, name });
+      this.earlyMarkCount++;
       return;
     }
     if (utt.closed && this.finished.get(utteranceId) === 'interrupted') return;
-    if (this.marks.size >= MAX_MARKS) {
-      this.emitError('buffer-full', `${MAX_MARKS} marks are already waiting to be heard; the mark "${name}" was refused`, utteranceId);
+    if (!this.markRoom(name, utteranceId)) return;
+    if (utt.closed || sampleOffset < utt.stats.received) {
+      this.sendMark(utt, sampleOffset, name);
       return;
     }
+    let at = utt.heldMarks.length;
+    while (at > 0 && utt.heldMarks[at - 1].sampleOffset > sampleOffset) at--;
+    utt.heldMarks.splice(at, 0, { sampleOffset, name });
+    this.heldMarkCount++;
+  }
+
+  /** False (with an error) when MAX_MARKS marks are already held or waiting to be heard. */
+  private markRoom(name: string, utteranceId: string): boolean {
+    if (this.marks.size + this.heldMarkCount + this.earlyMarkCount < MAX_MARKS) return true;
+    this.emitError('buffer-full', `${MAX_MARKS} marks are already waiting to be heard; the mark "${name}" was refused`, utteranceId);
+    return false;
+  }
+
+  /** Hands a mark whose audio has arrived (or will never) to the worklet, mapped onto the ring. */
+  private sendMark(utt: Utterance, sampleOffset: number, name: string): void {
+    const ringOffset = utt.ringOffset(sampleOffset);
+    if (ringOffset < 0) return; // its audio was dropped on arrival: it can never be heard
     const id = this.nextMarkId++;
     this.marks.set(id, { utt, name, sampleOffset });
     utt.markIds.add(id);
-    this.post({ t: 'mark', serial: utt.serial, offset: sampleOffset, id });
+    this.post({ t: 'mark', serial: utt.serial, offset: ringOffset, id });
+  }
+
+  /** Sends the held marks whose sample has now arrived (all of them once the utterance is closed). */
+  private releaseMarks(utt: Utterance): void {
+    let n = 0;
+    while (n < utt.heldMarks.length && (utt.closed || utt.heldMarks[n].sampleOffset < utt.stats.received)) n++;
+    if (n === 0) return;
+    const ready = utt.heldMarks.splice(0, n);
+    this.heldMarkCount -= n;
+    for (const m of ready) this.sendMark(utt, m.sampleOffset, m.name);
   }
 
   /**
@@ -405,12 +438,17 @@ export class StreamPlayer {
       sequenceGap: (id, message, discardedBytes) => {
         this.totals.sequenceGaps++;
         const utt = this.active.get(id);
-        if (utt) {
-          utt.stats.sequenceGaps++;
-          // A missing frame may have ended mid-sample: a carried byte would misalign the rest.
-          if (discardedBytes === 0) utt.decoder.reset();
-          else this.countDiscarded(utt, discardedBytes);
-        }
+        const known = utt ?? this.recent.items.find((u) => u.id === id);
+        if (known) known.stats.sequenceGaps++;
+        // A duplicate or late frame is discarded and counted, even after its utterance finished.
+        if (discardedBytes > 0) this.countDiscarded(known, discardedBytes);
+        else if (utt && utt.oddFraming && !utt.closed) {
+          // A lost frame of an oddly framed utterance may have ended mid-sample; nothing in the
+          // header says where samples start again, so the rest would play as noise. End it here.
+          this.emitError('sequence', `${message}; its frames split samples, so the rest of utterance "${id}" cannot be realigned and is discarded`, id);
+          this.closeUtterance(utt);
+          return;
+        } else if (utt) utt.decoder.reset();
         this.emitError('sequence', message, id);
       },
       error: (code, message) => this.emitError(code, message),
@@ -543,6 +581,7 @@ export class StreamPlayer {
     const early = this.earlyMarks.get(id);
     if (early) {
       this.earlyMarks.delete(id);
+      this.earlyMarkCount -= early.length;
       for (const m of early) this.addMark(id, m.sampleOffset, m.name);
     }
     return utt;
@@ -634,7 +673,9 @@ export class StreamPlayer {
     }
     utt.written += samples.length;
     this.totals.received += samples.length;
+    if (bytes.length % width !== 0) utt.oddFraming = true;
     this.writer.write(samples);
+    if (utt.heldMarks.length > 0) this.releaseMarks(utt);
     return true;
   }
 
@@ -649,10 +690,13 @@ export class StreamPlayer {
   /** Socket audio that could not fit: decoded (to keep the carry right) and counted as dropped. */
   private countOverflow(utt: Utterance, bytes: Uint8Array): void {
     const { samples } = utt.decoder.decode(bytes);
+    if (samples.length === 0) return;
+    utt.drops.push(utt.stats.received, samples.length);
     this.totals.overflow += samples.length;
     this.totals.received += samples.length;
     utt.stats.received += samples.length;
     utt.stats.dropped += samples.length;
+    if (utt.heldMarks.length > 0) this.releaseMarks(utt);
   }
 
   private closeUtterance(utt: Utterance): void {
@@ -660,6 +704,8 @@ export class StreamPlayer {
     utt.closed = true;
     utt.decoder.reset();
     if (this.open === utt) this.open = null;
+    // Marks past the last sample sound with it: they must reach the worklet before the end.
+    if (utt.heldMarks.length > 0 && utt.begun) this.releaseMarks(utt);
     if (utt.begun) this.post({ t: 'end', serial: utt.serial, at: utt.start + utt.written });
     else this.retire(utt, 'ended');
   }
@@ -669,6 +715,8 @@ export class StreamPlayer {
     // Marks not reported by now were cut (interrupted) or are reported in the same batch.
     for (const id of utt.markIds) this.marks.delete(id);
     utt.markIds.clear();
+    this.heldMarkCount -= utt.heldMarks.length;
+    utt.heldMarks.length = 0;
     utt.stats.state = how;
     utt.closed = true;
     if (this.open === utt) this.open = null;
@@ -688,7 +736,8 @@ export class StreamPlayer {
     if (headUtt) headUtt.stats.played = report.played;
     // Samples the resampler has taken from the ring but not yet output: neither buffered in the ring nor played.
     this.lastReport = { absRead: report.absRead, serial: report.serial, played: report.played, inFlight: report.consumed - report.played };
-    const log = report.log;
+    if (report.lost > 0) this.emitError('context', `the audio thread could not report ${report.lost} event(s); figures may be off`);
+    const log = report.log ?? new Float64Array(0);
     for (let k = 0; k < report.n; k++) {
       const o = k * EVENT_RECORD;
       const kind = log[o];

@@ -23,6 +23,32 @@ export class Utterance {
   readonly markIds = new Set<number>();
   /** The last of its marks the audio thread output. */
   lastMark: HeardMark | null = null;
+  /**
+   * Marks whose sample has not arrived yet, sorted by offset. They go to the worklet only
+   * once their audio is written, when every drop before them is known and the offset can
+   * be mapped onto the ring.
+   */
+  readonly heldMarks: { sampleOffset: number; name: string }[] = [];
+  /** Stretches of its timeline dropped on arrival (overflow): start offset, length, … */
+  readonly drops: number[] = [];
+  /** Had a frame that ended mid-sample: after a lost frame its alignment is unknowable. */
+  oddFraming = false;
+
+  /**
+   * Where utterance sample `offset` sits among the samples written to the ring (offsets
+   * count every sample received, dropped ones too), or -1 if it was dropped.
+   */
+  ringOffset(offset: number): number {
+    let shift = 0;
+    for (let k = 0; k < this.drops.length; k += 2) {
+      const start = this.drops[k];
+      const length = this.drops[k + 1];
+      if (offset < start) break;
+      if (offset < start + length) return -1;
+      shift += length;
+    }
+    return offset - shift;
+  }
 
   constructor(id: string, serial: number, rate: number, format: PcmFormat, outputRate: number) {
     this.id = id;

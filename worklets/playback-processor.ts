@@ -23,7 +23,7 @@ export class PlaybackProcessor extends AudioWorkletProcessor {
     const ring = new SampleRing(buffer, opts.capacity);
     this.engine = new PlaybackEngine(ring, sampleRate, opts.fadeFrames, opts.rates);
     this.reportInterval = opts.reportIntervalFrames;
-    this.report = { t: 'report', frame: 0, absRead: 0, serial: -1, played: 0, consumed: 0, n: 0, log: this.engine.log };
+    this.report = { t: 'report', frame: 0, absRead: 0, serial: -1, played: 0, consumed: 0, n: 0, log: null, lost: 0 };
     this.port.onmessage = (event: MessageEvent<ToEngine | { t: 'close' }>) => this.onMessage(event.data);
   }
 
@@ -67,6 +67,8 @@ export class PlaybackProcessor extends AudioWorkletProcessor {
       report.played = engine.currentPlayed;
       report.consumed = engine.currentConsumed;
       report.n = engine.logCount;
+      report.log = engine.logCount > 0 ? engine.log : null;
+      report.lost = engine.logOverflow;
       this.port.postMessage(report);
       engine.takeEvents();
       this.sinceReport = 0;

@@ -58,7 +58,7 @@ export const EngineEvent = {
 /** Numbers per event record: kind, serial, frame, a, b, c. */
 export const EVENT_RECORD = 6;
 /** Event records one report can carry. */
-export const EVENT_LOG_RECORDS = 64;
+export const EVENT_LOG_RECORDS = 256;
 
 /** Worklet → main: sent at most every `reportIntervalFrames` and whenever events happened. */
 export interface EngineReport {
@@ -75,6 +75,8 @@ export interface EngineReport {
   consumed: number;
   /** Number of event records in `log`. */
   n: number;
-  /** Event records, EVENT_RECORD numbers each. */
-  log: Float64Array;
+  /** Event records, EVENT_RECORD numbers each (null when `n` is 0, to spare the copy). */
+  log: Float64Array | null;
+  /** Events that did not fit in the log since the last report (should stay 0). */
+  lost: number;
 }

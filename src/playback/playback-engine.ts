@@ -7,6 +7,11 @@ import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD } from './engine-messages.
 export const MAX_SEGMENTS = 64;
 /** Marks the engine can hold pending at once; the player refuses more. */
 export const MAX_MARKS = 4096;
+/**
+ * Marks stop filling the event log here, so the lifecycle events of every queued utterance
+ * (Ended, Interrupted, Flushed…) always fit in the same quantum's log.
+ */
+const MARK_LOG_LIMIT = EVENT_LOG_RECORDS - 2 * MAX_SEGMENTS - 8;
 
 const enum Phase {
   Free,
@@ -32,6 +37,8 @@ class Segment {
   consumed = 0;
   produced = 0;
   starvedFrames = 0;
+  /** Output frame of its last sample, once known (-1 before). */
+  endFrame = -1;
   resampler: StreamingResampler | null = null;
 }
 
@@ -142,6 +149,7 @@ export class PlaybackEngine {
     seg.consumed = 0;
     seg.produced = 0;
     seg.starvedFrames = 0;
+    seg.endFrame = -1;
     seg.resampler = this.prepareRate(rate);
     this.queue[(this.head + this.size) % MAX_SEGMENTS] = seg;
     this.size++;
@@ -293,9 +301,11 @@ export class PlaybackEngine {
     const done = this.pull(seg, out, i, want);
     this.fader.apply(out, i, done);
     if (done < want && this.isComplete(seg) && this.absRead >= this.limitOf(seg) && seg.resampler!.pendingDrain() === 0) {
-      // Marks past the last sample (e.g. an "end" mark) sound with it.
-      if (this.markCount > 0) this.flushMarksThrough(seg.serial, frame + i + done - 1);
-      this.record(EngineEvent.Ended, seg.serial, frame + i + done - 1, seg.consumed, 0, 0);
+      if (seg.endFrame < 0) seg.endFrame = frame + i + done - 1;
+      // Marks past the last sample (e.g. an "end" mark) sound with it. If the log cannot take
+      // them all this quantum, Ended waits for the next one: it must come after its marks.
+      if (this.markCount > 0 && !this.flushMarksThrough(seg.serial, seg.endFrame)) return i + done;
+      this.record(EngineEvent.Ended, seg.serial, seg.endFrame, seg.consumed, 0, 0);
       this.release();
     }
     return i + done;
@@ -355,20 +365,27 @@ export class PlaybackEngine {
         if (index > from) frame += index - from;
       }
       // serial < seg.serial: an utterance that already played out; the mark came late.
+      // Marks leave room in the log for lifecycle events; the rest fire next quantum.
+      if (this.logCount >= MARK_LOG_LIMIT) return;
       this.record(EngineEvent.Mark, serial, frame, this.markId[h], this.markOffset[h], 0);
       this.markHead = (h + 1) % MAX_MARKS;
       this.markCount--;
     }
   }
 
-  /** Logs, at `frame`, the marks of utterances up to `serial` (their audio has all played). */
-  private flushMarksThrough(serial: number, frame: number): void {
+  /**
+   * Logs, at `frame`, the marks of utterances up to `serial` (their audio has all played).
+   * Returns false when the log had no room for all of them (the rest wait a quantum).
+   */
+  private flushMarksThrough(serial: number, frame: number): boolean {
     while (this.markCount > 0 && this.markSerial[this.markHead] <= serial) {
+      if (this.logCount >= MARK_LOG_LIMIT) return false;
       const h = this.markHead;
       this.record(EngineEvent.Mark, this.markSerial[h], frame, this.markId[h], this.markOffset[h], 0);
       this.markHead = (h + 1) % MAX_MARKS;
       this.markCount--;
     }
+    return true;
   }
 
   /** Forgets, unreported, the marks of interrupted utterances: their audio was never heard. */

@@ -124,7 +124,6 @@ export class MessageRingWriter implements RingWriter {
     this.post({ t: 'samples', data }, [data.buffer as ArrayBuffer]);
   }
 
-
   onReport(absRead: number): void {
     if (absRead > this.read) this.read = absRead;
   }

@@ -62,7 +62,7 @@ function snapshot(msg: unknown): Posted {
   const events: Ev[] = [];
   for (let k = 0; k < r.n; k++) {
     const o = k * EVENT_RECORD;
-    const l = r.log;
+    const l = r.log!; // non-null whenever n > 0
     events.push({ kind: l[o], serial: l[o + 1], frame: l[o + 2], a: l[o + 3], b: l[o + 4], c: l[o + 5] });
   }
   return { frame: r.frame, absRead: r.absRead, serial: r.serial, played: r.played, consumed: r.consumed, n: r.n, events };
