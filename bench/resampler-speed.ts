@@ -20,10 +20,7 @@ function makeInput(rate: number, n: number): Float32Array {
   let seed = 1;
   for (let i = 0; i < n; i++) {
     seed = (seed * 1103515245 + 12345) >>> 0;
-    input[i] =
-      0.4 * Math.sin((2 * Math.PI * 220 * i) / rate) +
-      0.2 * Math.sin((2 * Math.PI * 3100 * i) / rate) +
-      0.01 * (seed / 2 ** 32 - 0.5);
+    input[i] = 0.4 * Math.sin((2 * Math.PI * 220 * i) / rate) + 0.2 * Math.sin((2 * Math.PI * 3100 * i) / rate) + 0.01 * (seed / 2 ** 32 - 0.5);
   }
   return input;
 }
