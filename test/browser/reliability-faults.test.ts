@@ -9,6 +9,7 @@
  *
  * Cases and results are listed in docs/reliability.md.
  */
+import { captured, compareExact, errorEvents, expectAccounting, fromBase64F32, type Ev, type RigResult } from './reliability-rig';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { startMockServer, type MockServer } from '../../demo/server/mock-server';
@@ -16,17 +17,7 @@ import { synthesize } from '../../demo/server/voice';
 import { chunkSamples, faultFrameIndex, parseScenario, planDelivery, type Scenario } from '../../demo/server/scenario';
 import { float32ToPcm16 } from '../../src/decode/pcm-encode';
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import {
-  fromPcm16,
-  launchBrowser,
-  openPage,
-  startStaticServer,
-  startStreamServer,
-  toPcm16,
-  withoutSkips,
-  type StaticServer,
-  type StreamServer,
-} from './harness';
+import { fromPcm16, launchBrowser, openPage, startStaticServer, startStreamServer, toPcm16, type StaticServer, type StreamServer } from './harness';
 
 const RATE = 24000;
 const FIXTURE = '/test/browser/pages/reliability-fixture.js';
@@ -61,25 +52,6 @@ afterAll(async () => {
 
 // ---- node-side helpers ------------------------------------------------------------------
 
-type Ev = { type: string; at: number; frame: number; detail: any };
-interface RigResult {
-  capture: string;
-  startFrame: number;
-  skips: { frame: number; frames: number }[];
-  sampleRate: number;
-  events: Ev[];
-  errors: string[];
-  violations: string[];
-  checks: number;
-  maxBuffered: number;
-  maxBufferedMs: number;
-  capacity: number;
-  metrics: any;
-  state: string;
-  transport: string;
-  outputTimestamp: { contextTime: number; performanceTime: number } | null;
-}
-
 /** What the mock server streams for `text`: its synthesis, through PCM16. */
 const references = new Map<string, Float32Array>();
 function reference(text: string): Float32Array {
@@ -89,32 +61,6 @@ function reference(text: string): Float32Array {
     references.set(text, ref);
   }
   return ref;
-}
-
-function fromBase64F32(b64: string): Float32Array {
-  const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
-  return new Float32Array(bytes.buffer, 0, bytes.length >> 2);
-}
-
-function captured(r: RigResult): Float32Array {
-  return withoutSkips(fromBase64F32(r.capture), r.startFrame, r.skips);
-}
-
-/** Sample-exact comparison aligned on the first non-zero sample; `extra` = non-zero samples outside the reference. */
-function compareExact(ref: Float32Array, out: Float32Array): { offset: number; mismatches: number; firstMismatch: number; extra: number } {
-  const offset = out.findIndex((x) => x !== 0) - ref.findIndex((x) => x !== 0);
-  let mismatches = 0;
-  let firstMismatch = -1;
-  for (let i = 0; i < ref.length; i++) {
-    const c = offset + i >= 0 && offset + i < out.length ? out[offset + i] : NaN;
-    if (c !== ref[i]) {
-      mismatches++;
-      if (firstMismatch < 0) firstMismatch = i;
-    }
-  }
-  let extra = 0;
-  for (let i = 0; i < out.length; i++) if ((i < offset || i >= offset + ref.length) && out[i] !== 0) extra++;
-  return { offset, mismatches, firstMismatch, extra };
 }
 
 /** Runs of ≥ minRun zeros strictly inside the active region of `out`, as [start, end). */
@@ -224,17 +170,6 @@ function checkWithGaps(ref: Float32Array, out: Float32Array, fadeFrames: number)
   const lastShift = segments[segments.length - 1].shift;
   const tail = ref.length - (out.length - lastShift);
   return { gaps: runs.map(([a, b]) => b - a), lost: lost + Math.max(0, tail), outsideFades, inFades, notAttenuated, extra };
-}
-
-function expectAccounting(r: { violations: string[]; metrics: any }, buffered = 0): void {
-  expect(r.violations).toEqual([]);
-  const s = r.metrics.samples;
-  expect(s.received).toBe(s.played + s.buffered + s.dropped);
-  expect(s.buffered).toBe(buffered);
-}
-
-function errorEvents(r: { events: Ev[] }): { code: string; message: string; utteranceId?: string }[] {
-  return r.events.filter((e) => e.type === 'error').map((e) => ({ code: e.detail.code, message: e.detail.message, utteranceId: e.detail.utteranceId }));
 }
 
 /** A page with a rig of players (one per options object), player k connected to the mock server. */

@@ -7,6 +7,7 @@
  *
  * Cases and results are listed in docs/reliability.md.
  */
+import { captured, compareExact, errorEvents, expectAccounting, fromBase64F32, type Ev, type RigResult } from './reliability-rig';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, MAX_FRAME_BYTES } from '../../src/protocol/index';
@@ -24,7 +25,6 @@ import {
   startStreamServer,
   toF32le,
   toPcm16,
-  withoutSkips,
   type OpenedPage,
   type StaticServer,
   type StreamServer,
@@ -53,68 +53,7 @@ afterAll(async () => {
 
 // ---- node-side helpers ------------------------------------------------------------------
 
-type Ev = { type: string; at: number; frame: number; detail: any };
-interface RigResult {
-  capture: string;
-  startFrame: number;
-  skips: { frame: number; frames: number }[];
-  sampleRate: number;
-  events: Ev[];
-  errors: string[];
-  violations: string[];
-  checks: number;
-  maxBuffered: number;
-  capacity: number;
-  metrics: any;
-  state: string;
-  transport: string;
-}
-
-function fromBase64F32(b64: string): Float32Array {
-  const bytes = new Uint8Array(Buffer.from(b64, 'base64'));
-  return new Float32Array(bytes.buffer, 0, bytes.length >> 2);
-}
-
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
-
-/** The capture with never-rendered (skipped) frames cut out. */
-function captured(r: RigResult): Float32Array {
-  return withoutSkips(fromBase64F32(r.capture), r.startFrame, r.skips);
-}
-
-/**
- * Sample-exact comparison: where `reference` starts in `out` (by first non-zero sample),
- * mismatching samples, and non-zero samples outside the reference (invented audio).
- */
-function compareExact(reference: Float32Array, out: Float32Array): { offset: number; mismatches: number; firstMismatch: number; extra: number } {
-  const r0 = reference.findIndex((x) => x !== 0);
-  const c0 = out.findIndex((x) => x !== 0);
-  const offset = c0 - r0;
-  let mismatches = 0;
-  let firstMismatch = -1;
-  for (let i = 0; i < reference.length; i++) {
-    const c = offset + i >= 0 && offset + i < out.length ? out[offset + i] : NaN;
-    if (c !== reference[i]) {
-      mismatches++;
-      if (firstMismatch < 0) firstMismatch = i;
-    }
-  }
-  let extra = 0;
-  for (let i = 0; i < out.length; i++) if ((i < offset || i >= offset + reference.length) && out[i] !== 0) extra++;
-  return { offset, mismatches, firstMismatch, extra };
-}
-
-/** Accounting at the end of a case: continuous checks passed, the identity holds, nothing left buffered. */
-function expectAccounting(r: { violations: string[]; metrics: any }, buffered = 0): void {
-  expect(r.violations).toEqual([]);
-  const s = r.metrics.samples;
-  expect(s.received).toBe(s.played + s.buffered + s.dropped);
-  expect(s.buffered).toBe(buffered);
-}
-
-function errorEvents(r: { events: Ev[] }): { code: string; message: string }[] {
-  return r.events.filter((e) => e.type === 'error').map((e) => ({ code: e.detail.code, message: e.detail.message }));
-}
 
 /** Framed steps of one utterance from byte chunks. */
 function framed(chunks: Uint8Array[], utteranceId: number, codec: 'pcm16' | 'f32' = 'pcm16', rate = RATE): Uint8Array[] {
