@@ -10,6 +10,7 @@
  */
 import { encodeFrame } from '../src/protocol/index';
 import { quantizePcm16, toPcm16 } from '../test/browser/harness';
+import { wavFile } from '../src/decode/pcm-encode';
 
 export const SOURCE_RATE = 24000;
 export const SIGNAL_SECONDS = 3;
@@ -46,30 +47,6 @@ export function sourceSignal(): Float32Array<ArrayBuffer> {
 /** What a perfect player outputs in a context at `contextRate`. */
 export function referenceAt(contextRate: number): Float32Array<ArrayBuffer> {
   return contextRate === SOURCE_RATE ? sourceSignal() : signalAt(contextRate);
-}
-
-/** A 44-byte RIFF/WAVE header + PCM16 mono data. */
-export function wavFile(pcm: Uint8Array, rate: number): Uint8Array<ArrayBuffer> {
-  const out = new Uint8Array(44 + pcm.length);
-  const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  v.setUint32(4, 36 + pcm.length, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true); // PCM
-  v.setUint16(22, 1, true); // mono
-  v.setUint32(24, rate, true);
-  v.setUint32(28, rate * 2, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, 'data');
-  v.setUint32(40, pcm.length, true);
-  out.set(pcm, 44);
-  return out;
 }
 
 export type Wire = 'voxplay' | 'legacy-json' | 'raw';

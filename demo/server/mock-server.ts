@@ -33,7 +33,7 @@
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { MAX_FRAME_BYTES, encodeControl, encodeFrame, parseClientControl } from '../../src/protocol/index';
-import { float32ToPcm16 } from '../../src/decode/pcm-encode';
+import { float32ToPcm16, wavFile } from '../../src/decode/pcm-encode';
 import { MAX_TEXT_CHARS, VOICE_SAMPLE_RATE, synthesize } from './voice';
 import { faultFrameIndex, parseScenario, planDelivery, type Fault, type Scenario } from './scenario';
 
@@ -153,29 +153,6 @@ function buildActions(plan: ReturnType<typeof planDelivery>, sampleRate: number,
       return { actions, faultIndex: j };
     }
   }
-}
-
-function wavFile(pcm: Uint8Array, sampleRate: number): Uint8Array {
-  const out = new Uint8Array(44 + pcm.length);
-  const v = new DataView(out.buffer);
-  const ascii = (at: number, s: string) => {
-    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  v.setUint32(4, 36 + pcm.length, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true); // PCM
-  v.setUint16(22, 1, true); // mono
-  v.setUint32(24, sampleRate, true);
-  v.setUint32(28, sampleRate * 2, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, 'data');
-  v.setUint32(40, pcm.length, true);
-  out.set(pcm, 44);
-  return out;
 }
 
 const base64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');

@@ -20,3 +20,30 @@ export function float32ToPcm16(samples: Float32Array): Uint8Array {
   }
   return out;
 }
+
+/**
+ * A complete WAV file (44-byte RIFF header + PCM16 mono data). Only the legacy comparison
+ * paths (mock server, benchmark) send audio this way; the library never does.
+ */
+export function wavFile(pcm: Uint8Array, rate: number): Uint8Array<ArrayBuffer> {
+  const out = new Uint8Array(44 + pcm.length);
+  const v = new DataView(out.buffer);
+  const ascii = (at: number, s: string) => {
+    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
+  };
+  ascii(0, 'RIFF');
+  v.setUint32(4, 36 + pcm.length, true);
+  ascii(8, 'WAVE');
+  ascii(12, 'fmt ');
+  v.setUint32(16, 16, true);
+  v.setUint16(20, 1, true); // PCM
+  v.setUint16(22, 1, true); // mono
+  v.setUint32(24, rate, true);
+  v.setUint32(28, rate * 2, true);
+  v.setUint16(32, 2, true);
+  v.setUint16(34, 16, true);
+  ascii(36, 'data');
+  v.setUint32(40, pcm.length, true);
+  out.set(pcm, 44);
+  return out;
+}
