@@ -48,6 +48,9 @@ export default defineConfig({
           testTimeout: 120_000,
           hookTimeout: 120_000,
           fileParallelism: false,
+          // Real-time audio on a shared 2-core machine: one retry absorbs a host stall. A test
+          // that fails twice fails the run; flaky cases are listed in the session notes.
+          retry: 1,
         },
       },
     ],
