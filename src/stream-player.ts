@@ -438,7 +438,7 @@ export class StreamPlayer {
       sequenceGap: (id, message, discardedBytes) => {
         this.totals.sequenceGaps++;
         const utt = this.active.get(id);
-        const known = utt ?? this.recent.items.find((u) => u.id === id);
+        const known = utt ?? this.findFinished(id);
         if (known) known.stats.sequenceGaps++;
         // A duplicate or late frame is discarded and counted, even after its utterance finished.
         if (discardedBytes > 0) this.countDiscarded(known, discardedBytes);
@@ -591,7 +591,7 @@ export class StreamPlayer {
     const width = BYTES_PER_SAMPLE[format];
     const finishedAs = this.finished.get(id);
     if (finishedAs) {
-      const known = this.active.get(id) ?? this.recent.items.find((u) => u.id === id);
+      const known = this.active.get(id) ?? this.findFinished(id);
       const firstLate = !known || known.stats.stale === 0;
       this.countDiscarded(known, bytes.length, width);
       // Late frames are expected after a barge-in: report the first, count them all.
@@ -677,6 +677,11 @@ export class StreamPlayer {
     this.writer.write(samples);
     if (utt.heldMarks.length > 0) this.releaseMarks(utt);
     return true;
+  }
+
+  /** A recently finished utterance, for counting audio that arrives for it late. */
+  private findFinished(id: string): Utterance | undefined {
+    return this.recent.items.find((u) => u.id === id);
   }
 
   /** Audio discarded on arrival (late, after the end, duplicated): counted as received and stale. */
