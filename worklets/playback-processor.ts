@@ -61,7 +61,7 @@ export class PlaybackProcessor extends AudioWorkletProcessor {
     this.sinceReport += channel.length;
     if (engine.logCount > 0 || this.sinceReport >= this.reportInterval) {
       const report = this.report;
-      report.frame = currentFrame + channel.length;
+      report.frame = engine.nextFrame;
       report.absRead = engine.absRead;
       report.serial = engine.currentSerial;
       report.played = engine.currentPlayed;

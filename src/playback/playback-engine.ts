@@ -58,6 +58,8 @@ export class PlaybackEngine {
   readonly fadeFrames: number;
   /** Absolute count of samples consumed from the ring (played or dropped). */
   absRead = 0;
+  /** Context frame just after the last rendered quantum: where the next one starts at the earliest. */
+  nextFrame = 0;
   /** Event log since the last {@link PlaybackEngine.takeEvents}. */
   readonly log = new Float64Array(EVENT_LOG_RECORDS * EVENT_RECORD);
   logCount = 0;
@@ -209,13 +211,19 @@ export class PlaybackEngine {
   }
 
   /**
-   * Fills `out` with the next output frames. `frame` is the context frame of out[0].
-   * Never allocates, never throws.
+   * Fills `out` with the next output frames. `contextFrame` is the context frame of out[0]
+   * as the worklet scope reports it. Never allocates, never throws.
    */
-  render(out: Float32Array, frame: number): void {
+  render(out: Float32Array, contextFrame: number): void {
     const n = out.length;
     let i = 0;
+    // Chromium can hand a quantum the previous quantum's currentFrame while the main thread
+    // holds the audio graph lock (https://issues.chromium.org/issues/442866743). Every call
+    // renders new frames, so a frame behind the expected one is stale; one ahead is a real
+    // jump of the clock (frames the context never rendered).
+    const frame = contextFrame < this.nextFrame ? this.nextFrame : contextFrame;
     this.renderFrame = frame;
+    this.nextFrame = frame + n;
     // Marks of utterances that played out before the mark arrived: report them now.
     if (this.markCount > 0 && this.markSerial[this.markHead] <= this.lastReleased && this.markSerial[this.markHead] > this.dropMarksThrough) {
       this.flushMarksThrough(this.lastReleased, frame);

@@ -9,6 +9,10 @@ export interface RigResult {
   capture: string;
   startFrame: number;
   skips: { frame: number; frames: number }[];
+  /** Frames the recorder placed twice (stays 0 unless its clock handling is wrong). */
+  overlappedFrames: number;
+  /** Quanta whose stale currentFrame the recorder corrected (Chromium's frozen clock). */
+  frozenQuanta: number;
   sampleRate: number;
   events: Ev[];
   errors: string[];

@@ -27,8 +27,12 @@ function makeEngine(capacity: number, outRate: number, fadeFrames: number) {
       return written;
     },
     render(quanta = 1) {
-      for (let q = 0; q < quanta; q++) {
-        engine.render(block, frame);
+      for (let q = 0; q < quanta; q++) this.renderAt(frame);
+    },
+    /** Renders one quantum with `contextFrame` as the context's frame of its first sample. */
+    renderAt(contextFrame: number) {
+      {
+        engine.render(block, contextFrame);
         for (let i = 0; i < QUANTUM; i++) out.push(block[i]);
         for (let k = 0; k < engine.logCount; k++) {
           const o = k * EVENT_RECORD;
@@ -36,7 +40,7 @@ function makeEngine(capacity: number, outRate: number, fadeFrames: number) {
           events.push({ kind: l[o], serial: l[o + 1], frame: l[o + 2], a: l[o + 3], b: l[o + 4], c: l[o + 5] });
         }
         engine.takeEvents();
-        frame += QUANTUM;
+        frame = contextFrame + QUANTUM;
       }
     },
   };
@@ -160,6 +164,23 @@ describe('PlaybackEngine', () => {
     const t = makeEngine(1000, 24000, 10);
     for (let s = 0; s < 64; s++) expect(t.engine.begin(s, 24000, 0, 0)).toBe(true);
     expect(t.engine.begin(64, 24000, 0, 0)).toBe(false);
+  });
+
+  it('counts frames on when the context frame is stale (Chromium) and follows real jumps of the clock', () => {
+    const t = makeEngine(48000, 24000, 64);
+    t.engine.addMark(1, 300, 3);
+    t.engine.addMark(1, 700, 7);
+    t.engine.begin(1, 24000, 0, 0);
+    t.write(ramp(1000, 1));
+    t.engine.end(1, 1000);
+    // Quanta 2 and 3 read quantum 1's frame (128), quantum 4 the true one again; then the
+    // context skips 512 frames it never renders.
+    for (const contextFrame of [0, 128, 128, 128, 512, 1152, 1280, 1408, 1536]) t.renderAt(contextFrame);
+    const at = (kind: number) => t.events.filter((e) => e.kind === kind).map((e) => e.frame);
+    expect(at(EngineEvent.Playing)).toEqual([0]);
+    expect(at(EngineEvent.Mark)).toEqual([300, 1152 + (700 - 640)]);
+    expect(at(EngineEvent.Ended)).toEqual([1152 + (999 - 640)]);
+    expect(t.engine.nextFrame).toBe(1536 + QUANTUM);
   });
 
   describe('marks', () => {

@@ -55,6 +55,7 @@ export async function createRecorder(ctx, options = {}) {
   let skippedFrames = 0;
   let overlappedFrames = 0;
   let allocations = 0;
+  let frozenQuanta = 0;
   let flushSeq = 0;
   const flushWaiters = new Map();
 
@@ -76,6 +77,7 @@ export async function createRecorder(ctx, options = {}) {
       node.port.postMessage({ type: 'recycle', buffer: msg.samples.buffer }, [msg.samples.buffer]);
     } else if (msg.type === 'flushed') {
       allocations = msg.allocations;
+      frozenQuanta = msg.frozenQuanta;
       const waiter = flushWaiters.get(msg.id);
       if (waiter) {
         flushWaiters.delete(msg.id);
@@ -133,6 +135,10 @@ export async function createRecorder(ctx, options = {}) {
     get allocations() {
       return allocations;
     },
+    /** Quanta whose currentFrame the worklet found stale and corrected (as of the last flush). */
+    get frozenQuanta() {
+      return frozenQuanta;
+    },
     getCapture,
     /** Posts the partial batch; resolves with the worklet's currentFrame once it has arrived. */
     flush: () => request('flush'),
@@ -146,6 +152,8 @@ export async function createRecorder(ctx, options = {}) {
         startFrame,
         skippedFrames,
         skips: skips.slice(),
+        overlappedFrames,
+        frozenQuanta,
         sampleRate: ctx.sampleRate,
       };
     },

@@ -1,4 +1,4 @@
-// Test-only AudioWorkletProcessor 'voxplay-test-recorder'.
+// Test-only AudioWorkletProcessors 'voxplay-test-recorder' and 'voxplay-test-ramp' (below).
 //
 // Passes input channel 0 to its single mono output unchanged and records it. Recorded
 // quanta are batched (default 32 render quanta per message) and posted to the main thread
@@ -7,6 +7,13 @@
 // covers contiguous frames: if currentFrame jumps (Chromium's fake audio output can skip
 // frames right after start), the batch is cut and a new one starts at the new frame, so
 // the main thread places samples by frame rather than by counting.
+//
+// currentFrame is not trusted when it stands still: Chromium copies the context's frame
+// into the worklet scope only when it can take the graph lock without waiting, so while
+// the main thread changes the graph (suspend/resume, connect, new nodes) a quantum can
+// read the previous quantum's frame (https://issues.chromium.org/issues/442866743). Every
+// process() call renders a new quantum, so a frame behind the one expected is taken as
+// the expected one (and counted in `frozenQuanta`); only a frame ahead is a real skip.
 //
 // Batch buffers come from a preallocated pool; the main thread hands them back with
 // { type: 'recycle', buffer } so steady-state recording allocates nothing.
@@ -32,6 +39,10 @@ class VoxplayTestRecorder extends AudioWorkletProcessor {
     this.recording = true;
     /** Batch buffers allocated because the pool was empty (diagnostics). */
     this.allocations = 0;
+    /** Frame the next quantum should start at (-1 before the first). */
+    this.expectedFrame = -1;
+    /** Quanta whose currentFrame was behind the expected frame (Chromium's frozen clock). */
+    this.frozenQuanta = 0;
     this.port.onmessage = (event) => this.onMessage(event.data);
   }
 
@@ -44,7 +55,7 @@ class VoxplayTestRecorder extends AudioWorkletProcessor {
     } else if (msg.type === 'flush' || msg.type === 'stop') {
       this.flush();
       if (msg.type === 'stop') this.recording = false;
-      this.port.postMessage({ type: 'flushed', id: msg.id, frame: currentFrame, allocations: this.allocations });
+      this.port.postMessage({ type: 'flushed', id: msg.id, frame: currentFrame, allocations: this.allocations, frozenQuanta: this.frozenQuanta });
     }
   }
 
@@ -72,9 +83,14 @@ class VoxplayTestRecorder extends AudioWorkletProcessor {
       if (src) out.set(src);
       else out.fill(0);
     }
+    let frame = currentFrame;
+    if (frame < this.expectedFrame) {
+      frame = this.expectedFrame;
+      this.frozenQuanta++;
+    }
+    this.expectedFrame = frame + n;
     if (!this.recording) return true;
 
-    const frame = currentFrame;
     if (this.batch !== null && (frame !== this.batchFrame + this.filled || this.filled + n > this.capacity)) {
       this.flush();
     }
@@ -97,3 +113,22 @@ class VoxplayTestRecorder extends AudioWorkletProcessor {
 }
 
 registerProcessor('voxplay-test-recorder', VoxplayTestRecorder);
+
+// Test-only source 'voxplay-test-ramp': outputs 1, 2, 3, … up to processorOptions.length
+// (integers are exact in float32), then zeros. One value per rendered frame, so a capture
+// shows whether every rendered quantum was recorded once, in order.
+class VoxplayTestRamp extends AudioWorkletProcessor {
+  constructor(options) {
+    super();
+    this.length = options.processorOptions.length;
+    this.next = 1;
+  }
+
+  process(_inputs, outputs) {
+    const out = outputs[0][0];
+    for (let i = 0; i < out.length; i++) out[i] = this.next <= this.length ? this.next++ : 0;
+    return true;
+  }
+}
+
+registerProcessor('voxplay-test-ramp', VoxplayTestRamp);

@@ -157,6 +157,8 @@ export async function createRig({ contextRate, players = [{}], voxplayUrl = '/di
         capture: f32ToBase64(capture.samples),
         startFrame: capture.startFrame,
         skips: capture.skips,
+        overlappedFrames: capture.overlappedFrames ?? 0,
+        frozenQuanta: capture.frozenQuanta ?? 0,
         sampleRate: context.sampleRate,
         events: log.events,
         errors: log.errors,
