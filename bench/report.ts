@@ -557,7 +557,7 @@ export function buildReport(results: BenchResults): { markdown: string; table: s
       'A hard stop (scheduled, wavtools, legacy pause) reaches silence at once but clicks; voxplay fades over fadeMs.',
   );
   md.push(
-    "- **Main-thread figures** are timed in a cross-origin isolated page (5 µs timer) for every contender: each of 500 frames per pass is handed to the receive path in its own task, as a WebSocket delivers them, and timed until the microtasks it queued have run (voxplay's postMessage transport posts at the end of the task); GC pauses that land in a frame are included. " +
+    "- **Main-thread figures** are timed in a cross-origin isolated page (5 µs timer) for every contender: each of 500 frames per pass is handed to the receive path in its own task, as a WebSocket delivers them, and timed until the microtasks it queued have run (voxplay's postMessage transport posts at the end of the task, or, once more than 500 ms is queued, holds frames and posts up to 200 ms of audio at once at the end of the task that fills it, which is timed; what a pass leaves held goes out on a 40 ms timer, one post per pass, untimed); GC pauses that land in a frame are included. " +
       "**Render speed** times only `startRendering()` of an OfflineAudioContext after all audio was handed over (wavtools converts int16 → float in its worklet's message handler, before rendering starts, so that part of its audio-thread work is not counted). " +
       "**Memory** is the page's main-thread JS heap (`performance.memory` with `--enable-precise-memory-info`, after `gc()`); the worklet's own heap and preallocated rings (voxplay preallocates `maxBufferMs` of audio) are not in it. The legacy path cannot run in an OfflineAudioContext, so its render-speed and memory cells are n/a.",
   );
@@ -626,8 +626,8 @@ function diagnose(row: Row, results: BenchResults): string {
     return (
       `Legacy / voxplay (postMessage) = ${legacy && msg ? (legacy.perFrameMs / msg.perFrameMs).toFixed(1) : '?'}× (SAB: ${legacy && c('voxplay-shared') ? (legacy.perFrameMs / c('voxplay-shared')!.perFrameMs).toFixed(1) : '?'}×). ` +
       `The postMessage transport costs ${us('voxplay-message')} µs per socket frame against ${us('voxplay-shared')} µs for SAB (\`push()\` alone: ${us('voxplay-push-message')} vs ${us('voxplay-push-shared')} µs). ` +
-      `A WebSocket delivers every frame in its own task, so coalescing the writes of one task into one post merges nothing for socket input: it is still one \`port.postMessage\` per frame, and a bare post of a transferred 960-sample Float32Array to a running worklet, one per task, costs ${us('bare-postmessage')} µs here on its own. ` +
-      'Merging across tasks (post at most every few ms, or once enough samples are pending, flushing at once when the ring runs low or at an utterance start) would divide that by the frames per post, at the price of up to that much added latency on the message path. The figure is noisy on this loaded machine (per-pass times in latest.json).'
+      `A WebSocket delivers every frame in its own task; a bare post of a transferred 960-sample Float32Array to a running worklet, one per task, costs ${us('bare-postmessage')} µs here on its own. ` +
+      'The transport posts one message per frame until 500 ms is queued, then one per 200 ms of audio (src/ring/ring-transport.ts, HoldPolicy); fewer, larger posts (a higher cap) would cut it further at the price of holding more audio back. The figure is noisy on this loaded machine (per-pass times in latest.json).'
     );
   }
   if (row.figure.startsWith('interrupt → silence'))

@@ -28,6 +28,13 @@ const MAX_RATE = 48000;
 const AUTOPLAY_WAIT_MS = 400;
 /** Worklet reports at least this often (ms), so metrics and the postMessage free space stay fresh. */
 const REPORT_INTERVAL_MS = 20;
+// The postMessage transport's cross-task batching (HoldPolicy): hold only with this much
+// (and this much beyond the largest prebuffer) already sent, up to this much audio, for up
+// to this long. Worst case the worklet still has minAhead − report lag − wait ≈ 190 ms queued.
+const HOLD_MIN_AHEAD_MS = 250;
+const HOLD_MARGIN_MS = 100;
+const HOLD_MAX_MS = 200;
+const HOLD_MAX_WAIT_MS = 40;
 
 interface ResolvedOptions {
   sampleRate: number;
@@ -238,6 +245,15 @@ export class StreamPlayer {
       this.setState('running');
       return;
     }
+    // Real time only: offline, the app pushes ahead and then renders, and held samples would
+    // arrive after the stretch that needs them. Holding starts past the largest prebuffer, so
+    // it never delays a start or a resume after an underrun.
+    const rate = this.options.sampleRate;
+    this.writer.setHoldPolicy({
+      minAhead: Math.round((Math.max(HOLD_MIN_AHEAD_MS, this.prebuffer.maxMs + HOLD_MARGIN_MS) * rate) / 1000),
+      maxHeld: Math.round((HOLD_MAX_MS * rate) / 1000),
+      maxHoldMs: HOLD_MAX_WAIT_MS,
+    });
     context.addEventListener('statechange', this.onContextState);
     if (this.options.metricsIntervalMs > 0) {
       this.metricsTimer = setInterval(() => this.emitter.emit('metrics', this.getMetrics()), this.options.metricsIntervalMs);
@@ -545,6 +561,7 @@ export class StreamPlayer {
     this.currentState = 'closed';
     this.feed?.detach();
     this.feed = null;
+    this.writer.dispose();
     if (this.metricsTimer) clearInterval(this.metricsTimer);
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();

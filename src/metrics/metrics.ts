@@ -107,6 +107,11 @@ export class PrebufferPolicy {
     return this.current;
   }
 
+  /** The most it can grow to, ms. */
+  get maxMs(): number {
+    return this.max;
+  }
+
   onUnderrun(): void {
     this.current = Math.min(this.max, this.current + this.step);
   }

@@ -26,6 +26,24 @@ export interface RingWriter {
   onReport(absRead: number): void;
   /** Sends what `write` may still hold back; call before any other message to the worklet, to keep order. */
   flush(): void;
+  /** Lets later writes wait for more (see {@link HoldPolicy}); `null` sends every task's writes at its end. */
+  setHoldPolicy(policy: HoldPolicy | null): void;
+  /** Stops any timer; what is still held back is never sent. */
+  dispose(): void;
+}
+
+/**
+ * When the postMessage path may hold samples back across tasks, in samples at the source
+ * rate. A WebSocket delivers each frame in its own task and every post costs tens of
+ * microseconds, so while the worklet has plenty queued, several frames go as one message.
+ */
+export interface HoldPolicy {
+  /** Hold only while at least this many posted samples are ahead of the worklet's last reported read position. */
+  minAhead: number;
+  /** Post as soon as this many samples are held. */
+  maxHeld: number;
+  /** Post held samples after this many milliseconds at the latest. */
+  maxHoldMs: number;
 }
 
 /** The SharedArrayBuffer path. */
@@ -58,6 +76,11 @@ export class SharedRingWriter implements RingWriter {
   onReport(): void {}
 
   flush(): void {}
+
+  /** Writes land in shared memory at once: nothing to hold. */
+  setHoldPolicy(): void {}
+
+  dispose(): void {}
 }
 
 /** The postMessage path. */
@@ -66,12 +89,19 @@ export class MessageRingWriter implements RingWriter {
   readonly capacity: number;
   written = 0;
   private read = 0;
-  /** Samples written in this task, not yet posted. */
+  /** Samples written and not yet posted. */
   private readonly pending: Float32Array[] = [];
   private pendingSamples = 0;
+  /** A flush is queued for the end of this task. */
   private scheduled = false;
+  private hold: HoldPolicy | null = null;
+  private holdTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly flushSoon = (): void => {
     if (this.scheduled) this.flush();
+  };
+  private readonly flushHeld = (): void => {
+    this.holdTimer = null;
+    this.flush();
   };
   private readonly post: (msg: { t: 'samples'; data: Float32Array }, transfer: Transferable[]) => void;
 
@@ -89,23 +119,41 @@ export class MessageRingWriter implements RingWriter {
     return this.read;
   }
 
+  setHoldPolicy(policy: HoldPolicy | null): void {
+    this.hold = policy;
+    if (!policy && this.pendingSamples > 0) this.flush();
+  }
+
   /**
-   * Queues `samples`; everything written within one task goes to the worklet as a single
-   * message (at the end of the task), because a postMessage costs far more than copying a
-   * few frames' samples together.
+   * Queues `samples`. Everything written within one task goes to the worklet as a single
+   * message at the end of the task, because a postMessage costs far more than copying a few
+   * frames' samples together. Under a {@link HoldPolicy}, while the worklet has enough
+   * queued, writes wait for later tasks' until enough are held or the hold time is up.
    */
   write(samples: Float32Array): void {
     this.written += samples.length;
     this.pending.push(samples);
     this.pendingSamples += samples.length;
-    if (!this.scheduled) {
-      this.scheduled = true;
-      queueMicrotask(this.flushSoon);
+    if (this.scheduled) return;
+    if (this.mayHold()) {
+      this.holdTimer ??= setTimeout(this.flushHeld, this.hold!.maxHoldMs);
+      return;
     }
+    this.scheduled = true;
+    queueMicrotask(this.flushSoon);
+  }
+
+  /** Samples held back right now (written, not yet posted). */
+  get held(): number {
+    return this.pendingSamples;
   }
 
   flush(): void {
     this.scheduled = false;
+    if (this.holdTimer !== null) {
+      clearTimeout(this.holdTimer);
+      this.holdTimer = null;
+    }
     if (this.pending.length === 0) return;
     let data: Float32Array;
     if (this.pending.length === 1) {
@@ -126,5 +174,21 @@ export class MessageRingWriter implements RingWriter {
 
   onReport(absRead: number): void {
     if (absRead > this.read) this.read = absRead;
+    // The worklet ran low while samples are held: they go now, not when the timer fires.
+    if (this.pendingSamples > 0 && !this.scheduled && !this.mayHold()) this.flush();
+  }
+
+  dispose(): void {
+    this.hold = null;
+    if (this.holdTimer !== null) clearTimeout(this.holdTimer);
+    this.holdTimer = null;
+    this.scheduled = false;
+    this.pending.length = 0;
+    this.pendingSamples = 0;
+  }
+
+  private mayHold(): boolean {
+    const hold = this.hold;
+    return hold !== null && this.pendingSamples < hold.maxHeld && this.written - this.pendingSamples - this.read >= hold.minAhead;
   }
 }

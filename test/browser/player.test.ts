@@ -35,6 +35,8 @@ interface FixtureResult {
   isolated: boolean;
   metricsEvents: number;
   lastMetricsEvent: any;
+  samplePosts: number;
+  postedSamples: number;
 }
 
 let browser: Browser;
@@ -294,6 +296,28 @@ describe('StreamPlayer in Chromium', () => {
     // No click: steps stay within the tone's own.
     expect(maxStep(captured, active.start, active.end)).toBeLessThanOrEqual(maxStep(source) + 1e-6);
     expect(result.metrics.samples.played).toBe(source.length);
+  });
+
+  it('postMessage transport: a fast producer’s frames reach the worklet in a few large messages, still sample-exact', async () => {
+    const rate = 24000;
+    const source = quantizePcm16(speechLikeSignal(rate, 4));
+    // 40 ms frames every 10 ms (4× real time), as a TTS server that runs ahead sends them.
+    const steps = framedSteps(toPcm16(source), 5, rate, 1, 1920, 1920, () => 10);
+    const { result, errors } = await runStream(plain, rate, steps, { prebufferMs: 100 });
+    expect(errors).toEqual([]);
+    expect(result.transport).toBe('message');
+    const captured = withoutSkips(Float32Array.from(result.samples), result.startFrame, result.skips);
+    const offset = locate(source, captured);
+    let mismatches = 0;
+    for (let i = 0; i < source.length; i++) if (captured[offset + i] !== source[i]) mismatches++;
+    console.log(`[hold] ${steps.length} frames → ${result.samplePosts} sample messages; mismatches ${mismatches}; underruns ${result.metrics.underruns}`);
+    expect(mismatches).toBe(0);
+    expect(result.metrics.underruns).toBe(0);
+    expect(result.postedSamples).toBe(source.length);
+    // Frames go one post each until 500 ms (the largest adaptive prebuffer + 100 ms) is
+    // ahead, then up to 200 ms per post: well under half as many posts as frames.
+    expect(result.samplePosts).toBeLessThan(steps.length / 2);
+    expect(result.metrics.samples).toMatchObject({ received: source.length, played: source.length, buffered: 0, dropped: 0 });
   });
 
   it('lets the player make its own context and reports backpressure when the buffer is full', async () => {

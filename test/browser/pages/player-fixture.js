@@ -8,6 +8,18 @@
 
 import { createRecorder } from './capture.js';
 
+// Counts the sample messages posted to worklets (the postMessage transport's cost is one
+// post per message), by wrapping MessagePort.prototype.postMessage once per page.
+const postLog = { samplePosts: 0, sampleCount: 0 };
+const originalPost = MessagePort.prototype.postMessage;
+MessagePort.prototype.postMessage = function (msg, ...rest) {
+  if (msg && msg.t === 'samples') {
+    postLog.samplePosts++;
+    postLog.sampleCount += msg.data.length;
+  }
+  return originalPost.call(this, msg, ...rest);
+};
+
 export async function setupPlayer({ contextRate, player: playerOptions = {}, voxplayUrl = '/dist/voxplay.js' } = {}) {
   const { StreamPlayer } = await import(voxplayUrl);
   const context = new AudioContext(contextRate ? { sampleRate: contextRate } : {});
@@ -60,6 +72,8 @@ export async function setupPlayer({ contextRate, player: playerOptions = {}, vox
         lastMetricsEvent: lastMetrics && JSON.parse(JSON.stringify(lastMetrics)),
         transport: player.transport,
         isolated: globalThis.crossOriginIsolated === true,
+        samplePosts: postLog.samplePosts,
+        postedSamples: postLog.sampleCount,
       };
     },
   };
