@@ -451,7 +451,7 @@ export function buildReport(results: BenchResults): { markdown: string; table: s
     md.push(
       `- ${id === 'jitter' ? 'Jitter (±80 ms)' : '500 ms stall'}, voxplay (both transports, ${runs.length} runs): ${gaps.join(', ')} gap(s) per run — ` +
         (id === 'jitter'
-          ? 'with ±80 ms jitter a frame can come up to 160 ms later than the timing of the one before it, more than the default 60 ms prebuffer covers (adaptivePrebuffer raises it only for the next utterance); '
+          ? 'with ±80 ms jitter a frame can come up to 160 ms later than the timing of the one before it, more than the default 60 ms prebuffer covers; after each underrun adaptivePrebuffer waits 20 ms longer before resuming (for the rest of the utterance and the next ones), so gaps grow fewer as it goes; '
           : 'the stall is longer than any prebuffer; ') +
         `${clicks} click(s) in all, because voxplay fades out and back in at an underrun; ` +
         (allPlayed

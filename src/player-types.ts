@@ -37,7 +37,11 @@ export interface StreamPlayerOptions {
   transport?: 'auto' | 'shared' | 'message';
   /** Interval of `metrics` events in ms; 0 turns them off. Default 250. */
   metricsIntervalMs?: number;
-  /** Raise the prebuffer of later utterances after underruns: ms added per underrun and the cap. Default `{ stepMs: 20, maxMs: 400 }`; `false` keeps it fixed. */
+  /**
+   * Raise the prebuffer after underruns: ms added per underrun and the cap. An underrun
+   * raises it for the rest of the utterance that ran dry (it waits for that much before
+   * resuming) and for later utterances. Default `{ stepMs: 20, maxMs: 400 }`; `false` keeps it fixed.
+   */
   adaptivePrebuffer?: { stepMs: number; maxMs: number } | false;
 }
 

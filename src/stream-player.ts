@@ -680,7 +680,16 @@ export class StreamPlayer {
     if (!utt.begun) {
       utt.begun = true;
       utt.start = this.writer.written;
-      this.post({ t: 'begin', serial: utt.serial, rate: utt.rate, at: utt.start, prebuffer: Math.round((this.prebuffer.ms * utt.rate) / 1000) });
+      const samplesOf = (ms: number) => Math.round((ms * utt.rate) / 1000);
+      this.post({
+        t: 'begin',
+        serial: utt.serial,
+        rate: utt.rate,
+        at: utt.start,
+        prebuffer: samplesOf(this.prebuffer.ms),
+        prebufferStep: samplesOf(this.prebuffer.stepMs),
+        prebufferMax: samplesOf(this.prebuffer.maxMs),
+      });
     }
     const unplayed = utt.start + utt.written - this.writer.readPosition();
     utt.stats.onChunk(samples.length, performance.now(), unplayed, utt.starved);

@@ -35,7 +35,7 @@ export class PlaybackProcessor extends AudioWorkletProcessor {
         engine.ring.write(msg.data, 0, msg.data.length);
         break;
       case 'begin':
-        engine.begin(msg.serial, msg.rate, msg.at, msg.prebuffer);
+        engine.begin(msg.serial, msg.rate, msg.at, msg.prebuffer, msg.prebufferStep, msg.prebufferMax);
         break;
       case 'end':
         engine.end(msg.serial, msg.at);

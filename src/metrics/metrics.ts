@@ -107,6 +107,11 @@ export class PrebufferPolicy {
     return this.current;
   }
 
+  /** What each underrun adds, ms. */
+  get stepMs(): number {
+    return this.step;
+  }
+
   /** The most it can grow to, ms. */
   get maxMs(): number {
     return this.max;

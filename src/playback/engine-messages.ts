@@ -25,8 +25,11 @@ export interface EngineOptions {
 export type ToEngine =
   /** postMessage transport: samples to append to the worklet's own ring. */
   | { t: 'samples'; data: Float32Array }
-  /** A new utterance starts at absolute position `at`. */
-  | { t: 'begin'; serial: number; rate: number; at: number; prebuffer: number }
+  /**
+   * A new utterance starts at absolute position `at` once `prebuffer` samples are buffered;
+   * each underrun raises that by `prebufferStep`, up to `prebufferMax` (samples, its rate).
+   */
+  | { t: 'begin'; serial: number; rate: number; at: number; prebuffer: number; prebufferStep: number; prebufferMax: number }
   /** The utterance `serial` ends at absolute position `at` (no more samples for it). */
   | { t: 'end'; serial: number; at: number }
   /**

@@ -32,7 +32,11 @@ class Segment {
   rate = 0;
   start = 0;
   end = Infinity;
+  /** Input samples needed before it starts, and again before it resumes after an underrun. */
   prebuffer = 0;
+  /** Added to `prebuffer` at each underrun, up to `prebufferMax`. */
+  prebufferStep = 0;
+  prebufferMax = 0;
   phase = Phase.Free;
   consumed = 0;
   produced = 0;
@@ -126,8 +130,13 @@ export class PlaybackEngine {
     return this.size > 0 ? this.queue[this.head].consumed : 0;
   }
 
-  /** A new utterance starts at absolute position `at`. Returns false when the queue is full. */
-  begin(serial: number, rate: number, at: number, prebuffer: number): boolean {
+  /**
+   * A new utterance starts at absolute position `at`, once `prebuffer` of its samples are
+   * buffered. Each underrun raises that threshold for the rest of it by `prebufferStep`, up
+   * to `prebufferMax`, so a stream that keeps arriving late stalls less often. Returns false
+   * when the queue is full.
+   */
+  begin(serial: number, rate: number, at: number, prebuffer: number, prebufferStep = 0, prebufferMax = prebuffer): boolean {
     if (this.size >= MAX_SEGMENTS) return false;
     let seg: Segment | null = null;
     for (const candidate of this.pool) {
@@ -147,6 +156,8 @@ export class PlaybackEngine {
     seg.start = at;
     seg.end = Infinity;
     seg.prebuffer = Math.max(0, prebuffer);
+    seg.prebufferStep = Math.max(0, prebufferStep);
+    seg.prebufferMax = Math.max(seg.prebuffer, prebufferMax);
     seg.phase = Phase.Waiting;
     seg.consumed = 0;
     seg.produced = 0;
@@ -257,10 +268,7 @@ export class PlaybackEngine {
             continue;
           }
           i = this.renderFade(seg, out, i, n);
-          if (!this.fader.ramping) {
-            seg.phase = Phase.Starved;
-            this.record(EngineEvent.UnderrunStart, seg.serial, frame + i, 0, 0, 0);
-          }
+          if (!this.fader.ramping) this.starve(seg, frame + i);
           break;
         case Phase.Starved:
           if (this.isComplete(seg) || this.bufferedFor(seg) >= this.resumeThreshold(seg)) {
@@ -283,6 +291,14 @@ export class PlaybackEngine {
     for (; i < n; i++) out[i] = 0;
   }
 
+  /** Output went silent at `frame`: wait for more than last time before resuming. */
+  private starve(seg: Segment, frame: number): void {
+    seg.phase = Phase.Starved;
+    const raised = seg.prebuffer + seg.prebufferStep;
+    seg.prebuffer = raised < seg.prebufferMax ? raised : seg.prebufferMax;
+    this.record(EngineEvent.UnderrunStart, seg.serial, frame, 0, 0, 0);
+  }
+
   private renderPlaying(seg: Segment, out: Float32Array, i: number, n: number, frame: number): number {
     const want = n - i;
     if (!this.isComplete(seg)) {
@@ -299,10 +315,7 @@ export class PlaybackEngine {
         this.fader.apply(out, i, done);
         this.fader.rampTo(0, fadeLength);
         seg.phase = Phase.UnderrunFade;
-        if (fadeLength === 0) {
-          seg.phase = Phase.Starved;
-          this.record(EngineEvent.UnderrunStart, seg.serial, frame + i + done, 0, 0, 0);
-        }
+        if (fadeLength === 0) this.starve(seg, frame + i + done);
         return i + done;
       }
     }

@@ -18,17 +18,20 @@ import {
 
 let browser: Browser;
 let server: StaticServer;
+let isolated: StaticServer;
 let stream: StreamServer;
 
 beforeAll(async () => {
   browser = await launchBrowser();
   server = await startStaticServer({ isolated: false });
+  isolated = await startStaticServer({ isolated: true });
   stream = await startStreamServer();
 });
 
 afterAll(async () => {
   await stream?.close();
   await server?.close();
+  await isolated?.close();
   await browser?.close();
 });
 
@@ -125,6 +128,67 @@ describe('StreamPlayer lifecycle in Chromium', () => {
     expect(out.state).toBe('running');
     expect(out.played).toBe(source.length);
     console.log(`[offline] 3 s rendered in ${out.ms.toFixed(0)} ms`);
+  });
+
+  it('after an underrun waits for prebuffer + stepMs before resuming the same utterance (OfflineAudioContext, exact frames)', async () => {
+    const rate = 24000;
+    const source = quantizePcm16(sine(300, rate, 0.33, 0.5));
+    const opened = await openPage(browser, `${isolated.url}/test/browser/pages/blank.html`);
+    const out = await opened.page.evaluate(
+      async ({ pcm, rate }) => {
+        const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
+        const ctx = new OfflineAudioContext({ numberOfChannels: 1, length: rate, sampleRate: rate });
+        // Shared transport: a push lands in the ring at once, so what the worklet has at each
+        // suspend point is exact.
+        const player = new StreamPlayer({ context: ctx, transport: 'shared', prebufferMs: 100, fadeMs: 2, adaptivePrebuffer: { stepMs: 50, maxMs: 400 } });
+        const underruns: any[] = [];
+        player.on('underrun', (e: any) => underruns.push(e));
+        await player.start();
+        const bytes = new Uint8Array(pcm);
+        const ms = (t: number) => (t * rate * 2) / 1000; // bytes of t ms
+        player.push(bytes.subarray(0, ms(150)), { utteranceId: 'u' });
+        const at = (frame: number, fn: () => void) => ctx.suspend(frame / rate).then(() => (fn(), ctx.resume()));
+        const steps = [
+          at(128, () => undefined), // lets the port deliver 'begin' before the audio is due
+          // Dry since ~150 ms. 120 ms more would have resumed at the old 100 ms threshold.
+          at(7168, () => player.push(bytes.subarray(ms(150), ms(270)), { utteranceId: 'u' })),
+          // 60 ms more: 180 ms ≥ 150 ms (100 + one step of 50): resumes in this quantum.
+          at(9600, () => {
+            player.push(bytes.subarray(ms(270)), { utteranceId: 'u' });
+            player.endUtterance('u');
+          }),
+        ];
+        const buffer = await ctx.startRendering();
+        await Promise.all(steps);
+        await new Promise((r) => setTimeout(r, 100));
+        return { samples: buffer.getChannelData(0), underruns, played: player.getMetrics().samples.played, prebufferMs: player.getMetrics().prebufferMs };
+      },
+      { pcm: Array.from(toPcm16(source)), rate },
+    );
+    await opened.close();
+    const captured = Float32Array.from(out.samples as ArrayLike<number>);
+    // The gap: the first run of 100+ zero frames after the start; where sound comes back.
+    const first = captured.findIndex((x) => x !== 0);
+    let gapStart = -1;
+    let resumedAt = -1;
+    for (let i = first, zeros = 0; i < captured.length; i++) {
+      if (captured[i] === 0) zeros++;
+      else {
+        if (zeros >= 100 && gapStart < 0) {
+          gapStart = i - zeros;
+          resumedAt = i;
+        }
+        zeros = 0;
+      }
+    }
+    console.log(`[regrow] dry at frame ${gapStart}, resumed at ${resumedAt} (pushes at 7168 and 9600); underruns ${JSON.stringify(out.underruns)}`);
+    expect(gapStart).toBeGreaterThan(3000);
+    expect(gapStart).toBeLessThan(3700);
+    expect(resumedAt).toBeGreaterThanOrEqual(9600);
+    expect(resumedAt).toBeLessThan(9600 + 128);
+    expect(out.underruns.map((e: any) => e.phase)).toEqual(['start', 'end']);
+    expect(out.played).toBe(source.length);
+    expect(out.prebufferMs).toBe(150); // and the next utterance starts at 150 ms too
   });
 
   it('plays raw binary PCM (f32) with utterances delimited by JSON start/end', async () => {

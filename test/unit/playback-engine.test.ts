@@ -166,6 +166,48 @@ describe('PlaybackEngine', () => {
     expect(t.engine.begin(64, 24000, 0, 0)).toBe(false);
   });
 
+  it('waits for more after each underrun of an utterance: prebuffer + step per underrun, up to the max', () => {
+    const t = makeEngine(48000, 24000, 10);
+    t.engine.begin(1, 24000, 0, 200, 100, 400);
+    const count = (kind: number) => t.events.filter((e) => e.kind === kind).length;
+    let at = 0;
+    const feed = (n: number) => {
+      t.write(new Float32Array(n).fill(0.25));
+      at += n;
+    };
+    feed(200);
+    t.render(4); // plays 200, runs dry
+    expect(count(EngineEvent.UnderrunStart)).toBe(1);
+    // The threshold is now 300 (200 + 100): 299 buffered is not enough.
+    for (const [n, resumed] of [
+      [299, 0],
+      [1, 1],
+    ] as const) {
+      feed(n);
+      t.render(1);
+      expect(count(EngineEvent.UnderrunEnd)).toBe(resumed);
+    }
+    t.render(4); // runs dry again: 400 now
+    expect(count(EngineEvent.UnderrunStart)).toBe(2);
+    feed(399);
+    t.render(2);
+    expect(count(EngineEvent.UnderrunEnd)).toBe(1);
+    feed(1);
+    t.render(1);
+    expect(count(EngineEvent.UnderrunEnd)).toBe(2);
+    t.render(5); // and again: capped at 400
+    expect(count(EngineEvent.UnderrunStart)).toBe(3);
+    feed(399);
+    t.render(2);
+    expect(count(EngineEvent.UnderrunEnd)).toBe(2);
+    feed(1);
+    t.engine.end(1, at);
+    t.render(6);
+    expect(count(EngineEvent.UnderrunEnd)).toBe(3);
+    const ended = t.events.find((e) => e.kind === EngineEvent.Ended)!;
+    expect(ended.a).toBe(at); // every sample played
+  });
+
   it('counts frames on when the context frame is stale (Chromium) and follows real jumps of the clock', () => {
     const t = makeEngine(48000, 24000, 64);
     t.engine.addMark(1, 300, 3);
