@@ -182,8 +182,10 @@ describe('StreamPlayer lifecycle in Chromium', () => {
       }
     }
     console.log(`[regrow] dry at frame ${gapStart}, resumed at ${resumedAt} (pushes at 7168 and 9600); underruns ${JSON.stringify(out.underruns)}`);
-    expect(gapStart).toBeGreaterThan(3000);
-    expect(gapStart).toBeLessThan(3700);
+    // The first 150 ms play out (the start itself may slip a quantum while 'begin' is in flight).
+    expect(first).toBeLessThan(512);
+    expect(gapStart - first).toBeGreaterThan(3500);
+    expect(gapStart - first).toBeLessThanOrEqual(3600);
     expect(resumedAt).toBeGreaterThanOrEqual(9600);
     expect(resumedAt).toBeLessThan(9600 + 128);
     expect(out.underruns.map((e: any) => e.phase)).toEqual(['start', 'end']);
