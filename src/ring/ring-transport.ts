@@ -5,9 +5,10 @@ import { SampleRing } from './sample-ring.js';
  * one interface, picked by `crossOriginIsolated`:
  * - {@link SharedRingWriter}: writes straight into a SharedArrayBuffer ring the worklet
  *   reads with Atomics; free space and the read position are exact at any moment.
- * - {@link MessageRingWriter}: transfers each chunk to the worklet, which copies it into its
- *   own preallocated ring. Free space is computed from the last reported read position,
- *   which lags, so it is never over-estimated and the worklet's ring cannot overflow.
+ * - {@link MessageRingWriter}: transfers chunks to the worklet (one message per task, or per
+ *   several tasks under a {@link HoldPolicy}), which copies them into its own preallocated
+ *   ring. Free space is computed from the last reported read position, which lags, so it is
+ *   never over-estimated and the worklet's ring cannot overflow.
  *
  * Main thread only.
  */
@@ -128,7 +129,7 @@ export class MessageRingWriter implements RingWriter {
    * Queues `samples`. Everything written within one task goes to the worklet as a single
    * message at the end of the task, because a postMessage costs far more than copying a few
    * frames' samples together. Under a {@link HoldPolicy}, while the worklet has enough
-   * queued, writes wait for later tasks' until enough are held or the hold time is up.
+   * queued, writes wait to go with later tasks' writes until enough are held or the hold time is up.
    */
   write(samples: Float32Array): void {
     this.written += samples.length;
