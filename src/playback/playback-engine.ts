@@ -157,7 +157,9 @@ export class PlaybackEngine {
     seg.end = Infinity;
     seg.prebuffer = Math.max(0, prebuffer);
     seg.prebufferStep = Math.max(0, prebufferStep);
-    seg.prebufferMax = Math.max(seg.prebuffer, prebufferMax);
+    // Growth stops at half the ring: a threshold near its capacity (an utterance at a higher
+    // rate than the ring was sized for) could stay out of reach until the utterance ends.
+    seg.prebufferMax = Math.max(seg.prebuffer, Math.min(prebufferMax, this.ring.capacity >> 1));
     seg.phase = Phase.Waiting;
     seg.consumed = 0;
     seg.produced = 0;

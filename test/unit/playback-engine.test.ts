@@ -208,6 +208,20 @@ describe('PlaybackEngine', () => {
     expect(ended.a).toBe(at); // every sample played
   });
 
+  it('never raises the resume threshold past half the ring', () => {
+    const t = makeEngine(1000, 24000, 10);
+    t.engine.begin(1, 24000, 0, 100, 600, 2000);
+    t.write(new Float32Array(200).fill(0.25)); // at least a quantum and a fade to start
+    t.render(3);
+    expect(t.events.filter((e) => e.kind === EngineEvent.UnderrunStart)).toHaveLength(1);
+    t.write(new Float32Array(499).fill(0.25));
+    t.render(1);
+    expect(t.events.filter((e) => e.kind === EngineEvent.UnderrunEnd)).toHaveLength(0);
+    t.write(new Float32Array(1).fill(0.25)); // 500 = capacity / 2, not 700
+    t.render(1);
+    expect(t.events.filter((e) => e.kind === EngineEvent.UnderrunEnd)).toHaveLength(1);
+  });
+
   it('counts frames on when the context frame is stale (Chromium) and follows real jumps of the clock', () => {
     const t = makeEngine(48000, 24000, 64);
     t.engine.addMark(1, 300, 3);
