@@ -11,6 +11,7 @@
 import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
+import { build } from 'esbuild';
 import { launchBrowser, REPO_ROOT, startStaticServer, startStreamServer, type StaticServer } from '../test/browser/harness';
 import { bundleSizes, type BundleSizes } from './bundle-size';
 import { bundleBreakdown } from './bundle-breakdown';
@@ -53,6 +54,15 @@ async function snapshotDist(): Promise<void> {
     await copyFile(resolve(REPO_ROOT, 'dist', f), resolve(dir, f));
     await copyFile(resolve(REPO_ROOT, 'dist', `${f}.map`), resolve(dir, `${f}.map`)).catch(() => undefined);
   }
+  // The legacy path's in-page WAV encoding uses the same encoder as the mock server and the
+  // streaming scenarios (src/decode/pcm-encode.ts), compiled for the page.
+  await build({
+    entryPoints: [resolve(REPO_ROOT, 'src/decode/pcm-encode.ts')],
+    outfile: resolve(dir, 'pcm-encode.js'),
+    bundle: true,
+    format: 'esm',
+    logLevel: 'warning',
+  });
 }
 
 async function inPage<T>(env: StreamEnv, server: StaticServer, fn: (arg: any) => Promise<T>, arg: unknown): Promise<{ value: T; errors: string[] }> {
@@ -166,7 +176,7 @@ async function main(): Promise<void> {
             env,
             server,
             async (o: any) => (await (globalThis as any).importModule('/bench/pages/cpu.js')).mainThreadCost(o),
-            { kind, frames: 500, passes: 3, voxplayUrl: env.voxplayUrl },
+            { kind, frames: 500, passes: 3, voxplayUrl: env.voxplayUrl, pcmEncodeUrl: `/${SNAPSHOT}/pcm-encode.js` },
           );
           const r = { ...(value as CpuResult), errors };
           byKind.set(kind, [...(byKind.get(kind) ?? []), r]);

@@ -1,7 +1,7 @@
 // Main-thread cost per received frame, measured in the page with performance.now().
 //
 //   const { mainThreadCost } = await import('/bench/pages/cpu.js');
-//   await mainThreadCost({ kind, frames, frameMs, passes })
+//   await mainThreadCost({ kind, frames, frameMs, passes, voxplayUrl, pcmEncodeUrl })
 //
 // Every pass hands `frames` fresh 40 ms frames (one ArrayBuffer / string each) to the
 // contender's receive path, each in its own task, as a WebSocket delivers them: the time of a
@@ -18,29 +18,6 @@ function makePcm(samples, seed) {
   const pcm = new Int16Array(samples);
   for (let i = 0; i < samples; i++) pcm[i] = Math.round(12000 * Math.sin((2 * Math.PI * 440 * (i + seed)) / SOURCE_RATE));
   return pcm;
-}
-
-function wavBytes(pcm) {
-  const out = new Uint8Array(44 + pcm.byteLength);
-  const v = new DataView(out.buffer);
-  const ascii = (at, s) => {
-    for (let i = 0; i < s.length; i++) out[at + i] = s.charCodeAt(i);
-  };
-  ascii(0, 'RIFF');
-  v.setUint32(4, 36 + pcm.byteLength, true);
-  ascii(8, 'WAVE');
-  ascii(12, 'fmt ');
-  v.setUint32(16, 16, true);
-  v.setUint16(20, 1, true);
-  v.setUint16(22, 1, true);
-  v.setUint32(24, SOURCE_RATE, true);
-  v.setUint32(28, SOURCE_RATE * 2, true);
-  v.setUint16(32, 2, true);
-  v.setUint16(34, 16, true);
-  ascii(36, 'data');
-  v.setUint32(40, pcm.byteLength, true);
-  out.set(new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength), 44);
-  return out;
 }
 
 function toBase64(bytes) {
@@ -103,7 +80,8 @@ async function timePerTask(inputs, handler) {
 }
 
 /**
- * @param {{ kind: string, frames?: number, frameMs?: number, passes?: number, voxplayUrl?: string }} o
+ * @param {{ kind: string, frames?: number, frameMs?: number, passes?: number, voxplayUrl?: string, pcmEncodeUrl?: string }} o
+ *   `pcmEncodeUrl`: src/decode/pcm-encode.ts compiled to a module (the bench's snapshot has it).
  * @returns per-frame ms (median over passes) and the breakdown where there is one
  */
 export async function mainThreadCost(o) {
@@ -172,6 +150,8 @@ export async function mainThreadCost(o) {
     }
     await ctx.close();
   } else if (kind === 'legacy') {
+    const { wavFile } = await import(o.pcmEncodeUrl ?? '/bench/results/dist.tmp/pcm-encode.js');
+    const wavBytes = (pcm) => wavFile(new Uint8Array(pcm.buffer, pcm.byteOffset, pcm.byteLength), SOURCE_RATE);
     const ctx = new AudioContext({ sampleRate: 48000 });
     const q = new LegacyAudioQueue(ctx, ctx.destination);
     const parse = [];
