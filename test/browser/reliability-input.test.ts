@@ -84,6 +84,24 @@ async function rigWithSocket(playerOptions: object, contextRate = RATE, framing:
   return { opened, conn: await connection };
 }
 
+/**
+ * Plays `steps` to a fresh rig until the utterance ended (then waits `settleMs` more) and
+ * returns the rig's result with the page's console errors.
+ */
+async function playToEnd(
+  playerOptions: object,
+  steps: StreamStep[],
+  { contextRate = RATE, framing = 'voxplay', settleMs = 0 }: { contextRate?: number; framing?: 'voxplay' | 'raw'; settleMs?: number } = {},
+): Promise<{ r: RigResult; pageErrors: string[] }> {
+  const { opened, conn } = await rigWithSocket(playerOptions, contextRate, framing);
+  await conn.play(steps);
+  await waitEnded(opened.page);
+  if (settleMs > 0) await opened.page.waitForTimeout(settleMs);
+  const r = await rigResult(opened.page);
+  await opened.close();
+  return { r, pageErrors: opened.errors };
+}
+
 async function waitEnded(page: Page, count = 1, timeoutMs = 30000): Promise<void> {
   await page.evaluate(
     ({ count, timeoutMs }) =>
@@ -210,12 +228,8 @@ describe('reliability: bad input', () => {
     });
     // The prebuffer holds the whole utterance: Chromium takes ~100–250 ms to deliver each
     // 4 MiB message, and this case is about what plays, not about delivery timing.
-    const { opened, conn } = await rigWithSocket({ prebufferMs: 2500 });
-    await conn.play(steps);
-    await waitEnded(opened.page);
-    const r = await rigResult(opened.page);
-    await opened.close();
-    expect(opened.errors).toEqual([]);
+    const { r, pageErrors } = await playToEnd({ prebufferMs: 2500 }, steps);
+    expect(pageErrors).toEqual([]);
     expect(r.metrics.underruns).toBe(0);
     const errors = errorEvents(r);
     expect(errors.length).toBe(sentFuzz.length);
@@ -248,12 +262,11 @@ describe('reliability: bad input', () => {
       at += size;
     }
     expect(chunks.length).toBe(300);
-    const { opened, conn } = await rigWithSocket({ prebufferMs: 2500 });
-    await conn.play(framed(chunks, 5).map((data) => ({ delayMs: 3, data })));
-    await waitEnded(opened.page);
-    const r = await rigResult(opened.page);
-    await opened.close();
-    expect(opened.errors).toEqual([]);
+    const { r, pageErrors } = await playToEnd(
+      { prebufferMs: 2500 },
+      framed(chunks, 5).map((data) => ({ delayMs: 3, data })),
+    );
+    expect(pageErrors).toEqual([]);
     expect(r.errors).toEqual([]);
     expect(compareExact(source, captured(r))).toMatchObject({ mismatches: 0, extra: 0 });
     expect(r.metrics.samples.played).toBe(source.length);
@@ -308,11 +321,7 @@ describe('reliability: bad input', () => {
       { delayMs: 5, data: encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 8, seq: 1, start: false, end: false }, pcm.subarray(half)) },
       { delayMs: 5, data: encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 8, seq: 2, start: false, end: true }, new Uint8Array(0)) },
     ];
-    const framedRun = await rigWithSocket({ prebufferMs: 1000 });
-    await framedRun.conn.play(steps);
-    await waitEnded(framedRun.opened.page);
-    const r1 = await rigResult(framedRun.opened.page);
-    await framedRun.opened.close();
+    const { r: r1 } = await playToEnd({ prebufferMs: 1000 }, steps);
     expect(errorEvents(r1).map((e) => e.code)).toEqual(['bad-frame']);
     expect(errorEvents(r1)[0].message).toMatch(/empty-payload/);
     expect(compareExact(source, captured(r1))).toMatchObject({ mismatches: 0, extra: 0 });
@@ -320,17 +329,17 @@ describe('reliability: bad input', () => {
     expectAccounting(r1);
 
     // Raw socket: an empty binary message inside a start/end bracket.
-    const rawRun = await rigWithSocket({ prebufferMs: 1000 }, RATE, 'raw');
-    await rawRun.conn.play([
-      { delayMs: 0, data: encodeControl({ type: 'start', utteranceId: 'raw-e' }) },
-      { delayMs: 5, data: pcm.slice(0, half) },
-      { delayMs: 5, data: new Uint8Array(0) },
-      { delayMs: 5, data: pcm.slice(half) },
-      { delayMs: 5, data: encodeControl({ type: 'end', utteranceId: 'raw-e' }) },
-    ]);
-    await waitEnded(rawRun.opened.page);
-    const r2 = await rigResult(rawRun.opened.page);
-    await rawRun.opened.close();
+    const { r: r2 } = await playToEnd(
+      { prebufferMs: 1000 },
+      [
+        { delayMs: 0, data: encodeControl({ type: 'start', utteranceId: 'raw-e' }) },
+        { delayMs: 5, data: pcm.slice(0, half) },
+        { delayMs: 5, data: new Uint8Array(0) },
+        { delayMs: 5, data: pcm.slice(half) },
+        { delayMs: 5, data: encodeControl({ type: 'end', utteranceId: 'raw-e' }) },
+      ],
+      { framing: 'raw' },
+    );
     expect(errorEvents(r2).map((e) => e.code)).toEqual(['empty-chunk']);
     expect(errorEvents(r2)[0].message).toMatch(/empty chunk.*raw-e/);
     expect(compareExact(source, captured(r2))).toMatchObject({ mismatches: 0, extra: 0 });
@@ -383,11 +392,7 @@ describe('reliability: bad input', () => {
       { delayMs: 5, data: encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 3, seq: 1, start: false, end: false }, huge) },
       { delayMs: 5, data: encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 3, seq: 2, start: false, end: true }, pcm.subarray(third, 2 * third)) },
     ];
-    const run = await rigWithSocket({ prebufferMs: 300, maxBufferMs: 500 });
-    await run.conn.play(steps);
-    await waitEnded(run.opened.page);
-    const r2 = await rigResult(run.opened.page);
-    await run.opened.close();
+    const { r: r2 } = await playToEnd({ prebufferMs: 300, maxBufferMs: 500 }, steps);
     expect(r2.errors).toEqual(['oversized']);
     expect(compareExact(source.subarray(0, (2 * third) / 2), captured(r2))).toMatchObject({ mismatches: 0, extra: 0 });
     expect(r2.metrics.samples).toMatchObject({ received: 2 * (third / 2) + huge.length / 2, played: 2 * (third / 2), overflow: huge.length / 2 });
@@ -412,12 +417,12 @@ describe('reliability: bad input', () => {
     const bytes = toF32le(dirty);
     const chunks = randomChunks(bytes, mulberry32(7), 1, 2999);
     // Same rate as the context: exact.
-    const run = await rigWithSocket({ sampleRate: rate, prebufferMs: 1000 }, rate);
-    await run.conn.play(framed(chunks, 11, 'f32', rate).map((data) => ({ delayMs: 4, data })));
-    await waitEnded(run.opened.page);
-    const r = await rigResult(run.opened.page);
-    await run.opened.close();
-    expect(run.opened.errors).toEqual([]);
+    const { r, pageErrors } = await playToEnd(
+      { sampleRate: rate, prebufferMs: 1000 },
+      framed(chunks, 11, 'f32', rate).map((data) => ({ delayMs: 4, data })),
+      { contextRate: rate },
+    );
+    expect(pageErrors).toEqual([]);
     expect(new Set(r.errors)).toEqual(new Set(['non-finite']));
     const reported = errorEvents(r).reduce((n, e) => n + Number(/^voxplay: (\d+) NaN/.exec(e.message)?.[1] ?? NaN), 0);
     expect(reported).toBe(poison.length);
@@ -426,11 +431,11 @@ describe('reliability: bad input', () => {
     expectAccounting(r);
 
     // Resampled 16 kHz → 48 kHz: output finite everywhere and a clean tone right after the poison.
-    const run48 = await rigWithSocket({ sampleRate: rate, prebufferMs: 1000 }, 48000);
-    await run48.conn.play(framed(chunks, 12, 'f32', rate).map((data) => ({ delayMs: 4, data })));
-    await waitEnded(run48.opened.page);
-    const r48 = await rigResult(run48.opened.page);
-    await run48.opened.close();
+    const { r: r48 } = await playToEnd(
+      { sampleRate: rate, prebufferMs: 1000 },
+      framed(chunks, 12, 'f32', rate).map((data) => ({ delayMs: 4, data })),
+      { contextRate: 48000 },
+    );
     const out = captured(r48);
     expect(out.every((x) => Number.isFinite(x))).toBe(true);
     expect(r48.metrics.samples.nonFinite).toBe(poison.length);
@@ -469,13 +474,8 @@ describe('reliability: bad input', () => {
       steps.push({ delayMs: 8, data: frame });
     });
     for (const b of bad.slice(good.length)) steps.push({ delayMs: 0, data: b.data });
-    const { opened, conn } = await rigWithSocket({ prebufferMs: 1500 });
-    await conn.play(steps);
-    await waitEnded(opened.page);
-    await opened.page.waitForTimeout(100);
-    const r = await rigResult(opened.page);
-    await opened.close();
-    expect(opened.errors).toEqual([]);
+    const { r, pageErrors } = await playToEnd({ prebufferMs: 1500 }, steps, { settleMs: 100 });
+    expect(pageErrors).toEqual([]);
     const errors = errorEvents(r);
     expect(errors.map((e) => e.code)).toEqual(bad.map((b) => b.code));
     bad.forEach((b, i) => expect(errors[i].message).toMatch(b.match));
@@ -596,12 +596,7 @@ describe('reliability: bad input', () => {
       }
     });
     const src = fromPcm16(concat(frames.map((f) => f.subarray(HEADER_BYTES))));
-    const { opened, conn } = await rigWithSocket({ prebufferMs: 1500 });
-    await conn.play(steps);
-    await waitEnded(opened.page);
-    await opened.page.waitForTimeout(100);
-    const r = await rigResult(opened.page);
-    await opened.close();
+    const { r } = await playToEnd({ prebufferMs: 1500 }, steps, { settleMs: 100 });
     const codes = r.errors;
     // The duplicate of the last (end) frame arrives after the tracker forgot the utterance.
     expect(codes.filter((c) => c === 'sequence').length).toBe(frames.length + 1);
@@ -616,11 +611,10 @@ describe('reliability: bad input', () => {
     const frames = framed(chunks, 51);
     const order = frames.map((_, i) => i);
     for (const k of [3, 9]) [order[k], order[k + 1]] = [order[k + 1], order[k]];
-    const { opened, conn } = await rigWithSocket({ prebufferMs: 1500 });
-    await conn.play(order.map((i) => ({ delayMs: 6, data: frames[i] })));
-    await waitEnded(opened.page);
-    const r = await rigResult(opened.page);
-    await opened.close();
+    const { r } = await playToEnd(
+      { prebufferMs: 1500 },
+      order.map((i) => ({ delayMs: 6, data: frames[i] })),
+    );
     expect(errorEvents(r).map((e) => e.code)).toEqual(['sequence', 'sequence', 'sequence', 'sequence']);
     expect(errorEvents(r)[0].message).toMatch(/1 frame\(s\) of utterance "51" missing: expected 3, got 4/);
     expect(errorEvents(r)[1].message).toMatch(/frame 3 of utterance "51" arrived after frame 4.*discarded/);
@@ -642,11 +636,10 @@ describe('reliability: bad input', () => {
     const source = quantizePcm16(sine(440, RATE, 1, 0.3));
     const chunks = randomChunks(toPcm16(source), mulberry32(17), 1001, 1001);
     const frames = framed(chunks, 71);
-    const { opened, conn } = await rigWithSocket({ prebufferMs: 1500 });
-    await conn.play(frames.filter((_, k) => k !== 10).map((data) => ({ delayMs: 2, data })));
-    await waitEnded(opened.page);
-    const r = await rigResult(opened.page);
-    await opened.close();
+    const { r } = await playToEnd(
+      { prebufferMs: 1500 },
+      frames.filter((_, k) => k !== 10).map((data) => ({ delayMs: 2, data })),
+    );
     expect(r.errors).toContain('sequence');
     // Nothing invented: no output louder than the source (a tone of peak 0.3).
     const peak = captured(r).reduce((m, x) => Math.max(m, Math.abs(x)), 0);
