@@ -102,6 +102,29 @@ function heapGrowth(a: HeapSummary, b: HeapSummary): { from: string; to: string;
   };
 }
 
+type HeapGrowth = ReturnType<typeof heapGrowth>;
+
+/**
+ * A phase's object-graph growth between its two snapshots (none if it took fewer), counted
+ * as a failure past 256 kB: one utterance's pending PCM (160 kB at 8 kHz) may or may not be
+ * alive at a snapshot.
+ */
+function snapshotGrowth(phase: string, snaps: HeapSummary[], failures: string[]): HeapGrowth | undefined {
+  if (snaps.length !== 2) return undefined;
+  const growth = heapGrowth(snaps[0], snaps[1]);
+  if (growth.growthBytes > 256e3) failures.push(`${phase}: heap objects grew ${growth.growthBytes} B: ${growth.topGrowers.join('; ')}`);
+  return growth;
+}
+
+function describeGrowth(growth: HeapGrowth | undefined): string {
+  return growth ? `${(growth.totalBytes[0] / 1e6).toFixed(3)} → ${(growth.totalBytes[1] / 1e6).toFixed(3)} MB` : 'n/a';
+}
+
+/** [min, max] of the values, or [] for none. */
+function range(values: number[]): number[] {
+  return values.length ? [Math.min(...values), Math.max(...values)] : [];
+}
+
 /** Opens the soak page with log and heap-snapshot bindings. */
 async function soakPage(browser: Browser, url: string, tag: string, snapshots: HeapSummary[]) {
   const opened = await openPage(browser, url);
@@ -175,19 +198,13 @@ async function main(): Promise<void> {
     const heapPoints = (offline.heapMb as { minute: number; mb: number }[]).slice(1, -1).map((h) => ({ x: h.minute, y: h.mb }));
     offline.heapSlopeKbPerMinute = +(slope(heapPoints.filter((p) => p.x >= 1)) * 1000).toFixed(2);
     offline.heapSecondHalfGrowthMb = +secondHalfGrowth(heapPoints).toFixed(3);
-    const heapValues = heapPoints.map((p) => p.y);
-    offline.heapRangeMb = heapValues.length ? [Math.min(...heapValues), Math.max(...heapValues)] : [];
+    offline.heapRangeMb = range(heapPoints.map((p) => p.y));
     // usedJSHeapSize moves in steps V8 makes for itself (e.g. +0.8 MB once, with no object
     // behind it in the snapshots): the pass/fail check is on the object graph.
-    if (offlineSnaps.length === 2) {
-      offline.heapSnapshots = heapGrowth(offlineSnaps[0], offlineSnaps[1]);
-      // One utterance's pending PCM (160 kB at 8 kHz) may or may not be alive at a snapshot.
-      if (offline.heapSnapshots.growthBytes > 256e3)
-        failures.push(`offline: heap objects grew ${offline.heapSnapshots.growthBytes} B: ${offline.heapSnapshots.topGrowers.join('; ')}`);
-    }
+    offline.heapSnapshots = snapshotGrowth('offline', offlineSnaps, failures);
     summary.offline = offline;
     console.log(
-      `[offline] ${minutes} min at ${rate} Hz rendered in ${(offline.renderMs / 1000).toFixed(1)} s (${offline.speedup.toFixed(0)}× real time); mismatches ${offline.mismatches}; marks ${offline.marks.fired}/${offline.marks.expected} exact ${offline.marks.fired - offline.marks.wrongFrame}; usedJSHeapSize ${offline.heapRangeMb.join('–')} MB; heap objects ${offline.heapSnapshots ? `${(offline.heapSnapshots.totalBytes[0] / 1e6).toFixed(3)} → ${(offline.heapSnapshots.totalBytes[1] / 1e6).toFixed(3)} MB` : 'n/a'}`,
+      `[offline] ${minutes} min at ${rate} Hz rendered in ${(offline.renderMs / 1000).toFixed(1)} s (${offline.speedup.toFixed(0)}× real time); mismatches ${offline.mismatches}; marks ${offline.marks.fired}/${offline.marks.expected} exact ${offline.marks.fired - offline.marks.wrongFrame}; usedJSHeapSize ${offline.heapRangeMb.join('–')} MB; heap objects ${describeGrowth(offline.heapSnapshots)}`,
     );
 
     // ---- phase 2: real time, 20× delivery into a small buffer ----
@@ -209,15 +226,11 @@ async function main(): Promise<void> {
       const pts = (flood.heapMb as { s: number; mb: number }[]).filter((h) => h.s >= 10).map((h) => ({ x: h.s / 60, y: h.mb }));
       flood.heapSlopeKbPerMinute = +(slope(pts) * 1000).toFixed(2);
       flood.heapSecondHalfGrowthMb = +secondHalfGrowth(pts).toFixed(3);
-      flood.heapRangeMb = pts.length ? [Math.min(...pts.map((p) => p.y)), Math.max(...pts.map((p) => p.y))] : [];
-      if (floodSnaps.length === 2) {
-        flood.heapSnapshots = heapGrowth(floodSnaps[0], floodSnaps[1]);
-        if (flood.heapSnapshots.growthBytes > 256e3)
-          failures.push(`flood: heap objects grew ${flood.heapSnapshots.growthBytes} B: ${flood.heapSnapshots.topGrowers.join('; ')}`);
-      }
+      flood.heapRangeMb = range(pts.map((p) => p.y));
+      flood.heapSnapshots = snapshotGrowth('flood', floodSnaps, failures);
       summary.flood = flood;
       console.log(
-        `[flood] ${floodMinutes} min wall at ${floodSpeed}×: ${flood.utterances} utterances, ${(f.received / 24000 / 60).toFixed(1)} min of audio received, ${(f.played / 24000).toFixed(0)} s played, ${(f.overflow / 24000 / 60).toFixed(1)} min overflow (all reported); max buffered ${flood.maxBufferedMs.toFixed(0)} ms of ${floodBufferMs}; usedJSHeapSize ${flood.heapRangeMb.join('–')} MB; heap objects ${flood.heapSnapshots ? `${(flood.heapSnapshots.totalBytes[0] / 1e6).toFixed(3)} → ${(flood.heapSnapshots.totalBytes[1] / 1e6).toFixed(3)} MB` : 'n/a'}`,
+        `[flood] ${floodMinutes} min wall at ${floodSpeed}×: ${flood.utterances} utterances, ${(f.received / 24000 / 60).toFixed(1)} min of audio received, ${(f.played / 24000).toFixed(0)} s played, ${(f.overflow / 24000 / 60).toFixed(1)} min overflow (all reported); max buffered ${flood.maxBufferedMs.toFixed(0)} ms of ${floodBufferMs}; usedJSHeapSize ${flood.heapRangeMb.join('–')} MB; heap objects ${describeGrowth(flood.heapSnapshots)}`,
       );
     }
   } finally {
