@@ -2,7 +2,7 @@ import mitt, { type Emitter } from 'mitt';
 import { loadWorklet, OutputClock, tryResume } from './audio-context.js';
 import { BYTES_PER_SAMPLE, type PcmFormat } from './decode/pcm.js';
 import { VoxplayError, type ErrorCode } from './errors.js';
-import { PrebufferPolicy, samplesToMs } from './metrics/metrics.js';
+import { msToSamples, PrebufferPolicy, samplesToMs } from './metrics/metrics.js';
 import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME, type EngineOptions, type EngineReport, type ToEngine } from './playback/engine-messages.js';
 import { MAX_MARKS, MAX_SEGMENTS } from './playback/playback-engine.js';
 import type {
@@ -218,10 +218,10 @@ export class StreamPlayer {
     if (this.currentState === 'closed') return;
     const engineOptions: EngineOptions = {
       capacity: this.capacity,
-      fadeFrames: Math.round((this.options.fadeMs * context.sampleRate) / 1000),
+      fadeFrames: msToSamples(this.options.fadeMs, context.sampleRate),
       // Offline rendering runs far faster than real time: a 20 ms cadence would post a
       // report every few quanta and dominate the render cost. Events still go out at once.
-      reportIntervalFrames: isOffline(context) ? context.sampleRate : Math.round((REPORT_INTERVAL_MS * context.sampleRate) / 1000),
+      reportIntervalFrames: isOffline(context) ? context.sampleRate : msToSamples(REPORT_INTERVAL_MS, context.sampleRate),
       rates: [this.options.sampleRate],
     };
     if (this.sharedBuffer) engineOptions.shared = this.sharedBuffer;
@@ -250,8 +250,8 @@ export class StreamPlayer {
     // it never delays a start or a resume after an underrun.
     const rate = this.options.sampleRate;
     this.writer.setHoldPolicy({
-      minAhead: Math.round((Math.max(HOLD_MIN_AHEAD_MS, this.prebuffer.maxMs + HOLD_MARGIN_MS) * rate) / 1000),
-      maxHeld: Math.round((HOLD_MAX_MS * rate) / 1000),
+      minAhead: msToSamples(Math.max(HOLD_MIN_AHEAD_MS, this.prebuffer.maxMs + HOLD_MARGIN_MS), rate),
+      maxHeld: msToSamples(HOLD_MAX_MS, rate),
       maxHoldMs: HOLD_MAX_WAIT_MS,
     });
     context.addEventListener('statechange', this.onContextState);
@@ -680,15 +680,14 @@ export class StreamPlayer {
     if (!utt.begun) {
       utt.begun = true;
       utt.start = this.writer.written;
-      const samplesOf = (ms: number) => Math.round((ms * utt.rate) / 1000);
       this.post({
         t: 'begin',
         serial: utt.serial,
         rate: utt.rate,
         at: utt.start,
-        prebuffer: samplesOf(this.prebuffer.ms),
-        prebufferStep: samplesOf(this.prebuffer.stepMs),
-        prebufferMax: samplesOf(this.prebuffer.maxMs),
+        prebuffer: msToSamples(this.prebuffer.ms, utt.rate),
+        prebufferStep: msToSamples(this.prebuffer.stepMs, utt.rate),
+        prebufferMax: msToSamples(this.prebuffer.maxMs, utt.rate),
       });
     }
     const unplayed = utt.start + utt.written - this.writer.readPosition();

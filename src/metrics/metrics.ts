@@ -5,6 +5,11 @@ export function samplesToMs(samples: number, rate: number): number {
   return rate > 0 ? (samples * 1000) / rate : 0;
 }
 
+/** Converts milliseconds to a whole number of samples (frames) at `rate`. */
+export function msToSamples(ms: number, rate: number): number {
+  return Math.round((ms * rate) / 1000);
+}
+
 /**
  * Counters of one utterance, fed by the player as frames arrive and as the worklet
  * reports, and turned into {@link UtteranceMetrics}. Pure: times are passed in (ms on

@@ -1,6 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { PrebufferPolicy, UtteranceStats, samplesToMs, totalMs } from '../../src/metrics/metrics';
+import { PrebufferPolicy, UtteranceStats, msToSamples, samplesToMs, totalMs } from '../../src/metrics/metrics';
 import { mulberry32 } from './prng';
+
+describe('msToSamples', () => {
+  it('converts milliseconds to whole samples at a rate, rounding to nearest', () => {
+    expect(msToSamples(1000, 24000)).toBe(24000);
+    expect(msToSamples(5, 44100)).toBe(221); // 220.5 rounds up
+    expect(msToSamples(20, 48000)).toBe(960);
+    expect(msToSamples(0, 16000)).toBe(0);
+  });
+});
 
 describe('samplesToMs', () => {
   it('converts sample counts at a rate to milliseconds', () => {
