@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 // Globals for plain .js/.mjs files (TypeScript files are checked by tsc, and typescript-eslint
 // turns no-undef off for them). No `globals` package is installed, so they come from the
 // environments themselves: Node's own globalThis, the names TypeScript's DOM lib declares,
-// and the AudioWorkletGlobalScope (as worklets/worklet-globals.d.ts declares it).
+// and the AudioWorkletGlobalScope (as src/worklet/worklet-globals.d.ts declares it).
 const readonly = (names) => Object.fromEntries([...names].map((name) => [name, 'readonly']));
 const nodeGlobals = readonly(Object.getOwnPropertyNames(globalThis).filter((name) => /^[A-Za-z_$][\w$]*$/.test(name)));
 const domLib = readFileSync(createRequire(import.meta.url).resolve('typescript/lib/lib.dom.d.ts'), 'utf8');
@@ -48,7 +48,7 @@ export default defineConfig(
   },
   {
     // Tests drive pages through page.evaluate and stub browser globals, where `any` is the
-    // honest type. The library (src/, worklets/) keeps the rule: its types are public.
+    // honest type. The library (src/) keeps the rule: its types are public.
     name: 'tests',
     files: ['test/**/*.ts', 'bench/**/*.ts'],
     rules: { '@typescript-eslint/no-explicit-any': 'off' },
@@ -62,7 +62,7 @@ export default defineConfig(
   process.env.ESLINT_TYPED
     ? {
         name: 'type-aware (ESLINT_TYPED=1)',
-        files: ['src/**/*.ts', 'worklets/**/*.ts'],
+        files: ['src/**/*.ts'],
         extends: [tseslint.configs.recommendedTypeCheckedOnly],
         languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
       }

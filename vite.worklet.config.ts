@@ -5,7 +5,7 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   build: {
     lib: {
-      entry: 'worklets/playback-processor.ts',
+      entry: 'src/worklet/register.ts',
       formats: ['es'],
       fileName: () => 'playback-processor.js',
     },

@@ -55,9 +55,9 @@ async function snapshotDist(): Promise<void> {
     await copyFile(resolve(REPO_ROOT, 'dist', `${f}.map`), resolve(dir, `${f}.map`)).catch(() => undefined);
   }
   // The legacy path's in-page WAV encoding uses the same encoder as the mock server and the
-  // streaming scenarios (src/decode/pcm-encode.ts), compiled for the page.
+  // streaming scenarios (src/protocol/pcm-encode.ts), compiled for the page.
   await build({
-    entryPoints: [resolve(REPO_ROOT, 'src/decode/pcm-encode.ts')],
+    entryPoints: [resolve(REPO_ROOT, 'src/protocol/pcm-encode.ts')],
     outfile: resolve(dir, 'pcm-encode.js'),
     bundle: true,
     format: 'esm',

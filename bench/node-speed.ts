@@ -6,7 +6,7 @@
  * and "Chromium's per-quantum AudioWorklet overhead". Imports src/ directly (built by tsx).
  */
 import { StreamingResampler } from '../src/dsp/resampler';
-import { PlaybackEngine } from '../src/playback/playback-engine';
+import { PlaybackEngine } from '../src/worklet/playback-engine';
 import { SampleRing } from '../src/ring/sample-ring';
 
 const BLOCK = 128;

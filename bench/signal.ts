@@ -10,7 +10,7 @@
  */
 import { encodeFrame } from '../src/protocol/index';
 import { quantizePcm16, toPcm16 } from '../test/browser/harness';
-import { wavFile } from '../src/decode/pcm-encode';
+import { wavFile } from '../src/protocol/pcm-encode';
 
 export const SOURCE_RATE = 24000;
 export const SIGNAL_SECONDS = 3;

@@ -3,12 +3,15 @@
  * own worklet URL resolution (`new URL('./playback-processor.js', import.meta.url)`).
  * Types come from the sources; the import itself is erased (type-only).
  */
-export type Voxplay = typeof import('../src/index');
+export type Voxplay = typeof import('../src/index') & typeof import('../src/protocol/index');
 export type { StreamPlayer, PlayerMetrics } from '../src/index';
 
 /** Where the demo server serves the build (see demo/serve.ts). */
 export const LIBRARY_URL = '/dist/voxplay.js';
+/** The `voxplay/protocol` entry of the build (the demo encodes its `speak` requests with it). */
+export const PROTOCOL_URL = '/dist/protocol.js';
 
-export async function loadVoxplay(url: string = LIBRARY_URL): Promise<Voxplay> {
-  return (await import(/* @vite-ignore */ url)) as Voxplay;
+export async function loadVoxplay(url: string = LIBRARY_URL, protocolUrl: string = PROTOCOL_URL): Promise<Voxplay> {
+  const [lib, protocol] = await Promise.all([import(/* @vite-ignore */ url), import(/* @vite-ignore */ protocolUrl)]);
+  return { ...protocol, ...lib } as Voxplay;
 }

@@ -162,7 +162,7 @@ async function main(): Promise<void> {
   vox.player.on('statechange', ({ state }) => {
     if (state === 'blocked') {
       showBanner('The browser holds audio back until you interact with the page.', 'info', { label: 'Enable audio', onClick: () => void vox.player.resume() });
-    } else if (state === 'suspended' || state === 'interrupted') {
+    } else if (state === 'suspended' || state === 'preempted') {
       showBanner(`Audio is ${state} (by the system or the browser). Pushed audio is kept.`, 'info', {
         label: 'Resume',
         onClick: () => void vox.player.resume(),

@@ -115,21 +115,12 @@ export class VoxplayEngine implements Engine {
     };
   }
 
-  /** Text frames: the server's `start` names the oldest pending request. */
+  /** Text frames: the word list of each utterance (marks), its end, and the server's refusals. */
   private onControl(text: string): void {
     const parsed = this.lib.parseServerControl(text);
     if (!parsed.ok) return; // the player reports it (bad-control)
     const msg = parsed.message;
-    if (msg.type === 'start') {
-      const record = this.speakQueue.claimStart(msg.utteranceId);
-      if (record) {
-        if (record.state === 'requested') record.state = 'buffering';
-        this.hooks.records.changed();
-      }
-      this.rates.set(msg.utteranceId, msg.sampleRate ?? 24000);
-      if (this.rates.size > 64) this.rates.delete(this.rates.keys().next().value!);
-      this.hooks.captions.begin('voxplay', msg.utteranceId, msg.text ?? record?.text ?? '');
-    } else if (msg.type === 'mark') {
+    if (msg.type === 'mark') {
       // The word list for the caption; the player itself fires `mark` when each is heard.
       this.hooks.captions.addMark('voxplay', msg.utteranceId, msg.name, (msg.sampleOffset * 1000) / (this.rates.get(msg.utteranceId) ?? 24000));
     } else if (msg.type === 'end') {
@@ -147,6 +138,17 @@ export class VoxplayEngine implements Engine {
     const { records, chart, log, captions } = this.hooks;
     const record = (id: string) => records.find('voxplay', id);
 
+    // The server's `start` names the oldest pending request; the player hands it over with its text.
+    player.on('utterancestart', (e) => {
+      const record = this.speakQueue.claimStart(e.utteranceId);
+      if (record) {
+        if (record.state === 'requested') record.state = 'buffering';
+        this.hooks.records.changed();
+      }
+      this.rates.set(e.utteranceId, e.sampleRate);
+      if (this.rates.size > 64) this.rates.delete(this.rates.keys().next().value!);
+      this.hooks.captions.begin('voxplay', e.utteranceId, e.text ?? record?.text ?? '');
+    });
     player.on('metrics', (m) => {
       this.metrics = m;
       const sounding = m.current && m.current.state === 'playing' ? record(m.current.utteranceId) : undefined;
@@ -215,7 +217,11 @@ export class VoxplayEngine implements Engine {
     });
     player.on('error', (e) => {
       log.add({ engine: 'voxplay', code: e.code, message: e.message, utteranceId: e.utteranceId });
-      if (e.code !== 'stale') chart.mark('error', e.code);
+      chart.mark('error', e.code);
+    });
+    // Routine drops (late audio after a barge-in…) are notes, not errors: the player says which is which.
+    player.on('dropped', (e) => {
+      log.add({ engine: 'voxplay', code: e.reason, message: e.message, utteranceId: e.utteranceId, level: 'note' });
     });
     player.on('disconnected', (e) => {
       if (e.utteranceId !== null) chart.mark('error', 'disconnected');

@@ -1,13 +1,19 @@
 /**
  * voxplay: gapless, barge-in-ready playback of streamed text-to-speech audio.
  *
+ * This entry holds what a page needs. The wire protocol's encoders and parsers, for
+ * servers and tools, are the `voxplay/protocol` entry.
+ *
  * @packageDocumentation
  */
-export { StreamPlayer } from './stream-player.js';
+export { StreamPlayer } from './player/stream-player.js';
+export type { PlayerEventHandler } from './player/stream-player.js';
 export { VoxplayError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type {
   AttachOptions,
+  DroppedEvent,
+  DropReason,
   HeardMark,
   InterruptedEvent,
   MarkEvent,
@@ -19,37 +25,9 @@ export type {
   SampleCounts,
   StreamPlayerOptions,
   UtteranceMetrics,
-} from './player-types.js';
-export type { PcmFormat } from './decode/pcm.js';
-export type { SocketLike } from './socket-feed.js';
-export {
-  decodeFrame,
-  encodeFrame,
-  encodeControl,
-  parseServerControl,
-  parseClientControl,
-  SequenceTracker,
-  HEADER_BYTES,
-  PROTOCOL_VERSION,
-  FLAG_START,
-  FLAG_END,
-  MAX_FRAME_BYTES,
-  MAX_CONTROL_CHARS,
-  MAX_TRACKED_UTTERANCES,
-  MIN_SAMPLE_RATE,
-  MAX_SAMPLE_RATE,
-} from './protocol/index.js';
-export type {
-  Codec,
-  Frame,
-  FrameHeader,
-  FrameError,
-  FrameErrorCode,
-  DecodeFrameResult,
-  ServerControl,
-  ClientControl,
-  ControlError,
-  ControlErrorCode,
-  ParseControlResult,
-  SeqResult,
-} from './protocol/index.js';
+  UtteranceStartEvent,
+} from './player/types.js';
+export type { AudioFormat } from './codecs/formats.js';
+export { WebSocketSource } from './sources/websocket.js';
+export type { Framing, SocketLike } from './sources/websocket.js';
+export type { AudioDescription, AudioSink, AudioSource, OverflowPolicy, UtteranceAnnouncement } from './sources/source.js';

@@ -81,7 +81,7 @@ async function timePerTask(inputs, handler) {
 
 /**
  * @param {{ kind: string, frames?: number, frameMs?: number, passes?: number, voxplayUrl?: string, pcmEncodeUrl?: string }} o
- *   `pcmEncodeUrl`: src/decode/pcm-encode.ts compiled to a module (the bench's snapshot has it).
+ *   `pcmEncodeUrl`: src/protocol/pcm-encode.ts compiled to a module (the bench's snapshot has it).
  * @returns per-frame ms (median over passes) and the breakdown where there is one
  */
 export async function mainThreadCost(o) {

@@ -33,7 +33,7 @@
 import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { MAX_FRAME_BYTES, encodeControl, encodeFrame, parseClientControl } from '../../src/protocol/index';
-import { float32ToPcm16, wavFile } from '../../src/decode/pcm-encode';
+import { float32ToPcm16, wavFile } from '../../src/protocol/pcm-encode';
 import { MAX_TEXT_CHARS, VOICE_SAMPLE_RATE, synthesize } from './voice';
 import { faultFrameIndex, parseScenario, planDelivery, type Fault, type Scenario } from './scenario';
 

@@ -13,6 +13,7 @@
  * @packageDocumentation
  */
 
+import { describeFormats, isAudioFormat, type AudioFormat } from '../codecs/formats.js';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from './frame.js';
 
 /** Longest `utteranceId` accepted, in UTF-16 code units. */
@@ -33,13 +34,14 @@ export const MAX_MARK_NAME_LENGTH = 4096;
  *
  * `start` and `end` bracket an utterance (in raw-PCM mode they are the only
  * boundaries). For framed utterances the id is `String(header.utteranceId)`.
- * `sampleRate` and `format` override the player options for that utterance.
+ * `sampleRate` and `format` override the player options for that utterance; `text` and
+ * `meta` (any JSON object) reach the page with the `utterancestart` event.
  * `mark` names a point of an utterance (e.g. a word): `sampleOffset` counts samples of
  * that utterance from its first, at its own rate; the player fires a `mark` event when
  * that sample reaches the speakers.
  */
 export type ServerControl =
-  | { type: 'start'; utteranceId: string; sampleRate?: number; format?: 'pcm16' | 'f32'; text?: string }
+  | { type: 'start'; utteranceId: string; sampleRate?: number; format?: AudioFormat; text?: string; meta?: Record<string, unknown> }
   | { type: 'end'; utteranceId: string }
   | { type: 'mark'; utteranceId: string; sampleOffset: number; name: string }
   | { type: 'error'; message: string };
@@ -142,13 +144,20 @@ function validateServer(obj: Json, type: string): ServerControl {
       }
       const format = optional(obj, 'format');
       if (format !== undefined) {
-        if (format !== 'pcm16' && format !== 'f32') throw bad('format', '"pcm16" or "f32"', format);
+        if (!isAudioFormat(format)) throw bad('format', describeFormats(), format);
         msg.format = format;
       }
       const text = optional(obj, 'text');
       if (text !== undefined) {
         if (typeof text !== 'string') throw bad('text', 'a string', text);
         msg.text = text;
+      }
+      // Anything else the app's server wants the page to have with the utterance (voice,
+      // speaker, a turn id…): handed to the `utterancestart` event as it came.
+      const meta = optional(obj, 'meta');
+      if (meta !== undefined) {
+        if (!isPlainObject(meta)) throw bad('meta', 'a JSON object', meta);
+        msg.meta = meta;
       }
       return msg;
     }

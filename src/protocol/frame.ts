@@ -13,6 +13,8 @@
  * @packageDocumentation
  */
 
+import { FORMAT_NAMES, FORMATS, formatOfWireCode, isAudioFormat, type AudioFormat } from '../codecs/formats.js';
+
 /** Size of the fixed frame header in bytes; the payload starts at this offset. */
 export const HEADER_BYTES = 20;
 
@@ -38,10 +40,10 @@ export const FLAG_START = 1;
 export const FLAG_END = 2;
 
 /**
- * Sample encoding of a frame's payload, always little-endian and mono:
- * `'pcm16'` is signed 16-bit integers, `'f32'` is IEEE-754 float32.
+ * Audio format of a frame's payload, by name: the frame header's codec byte is its wire
+ * code in the one format table (`src/codecs/formats.ts`).
  */
-export type Codec = 'pcm16' | 'f32';
+export type Codec = AudioFormat;
 
 /** Decoded header fields of a frame. */
 export interface FrameHeader {
@@ -91,8 +93,6 @@ export type DecodeFrameResult = { ok: true; frame: Frame } | { ok: false; error:
 
 const MAGIC_0 = 0x56; // 'V'
 const MAGIC_1 = 0x58; // 'X'
-const CODEC_PCM16 = 1;
-const CODEC_F32 = 2;
 const KNOWN_FLAGS = FLAG_START | FLAG_END;
 const U32_MAX = 0xffff_ffff;
 
@@ -180,10 +180,11 @@ export function decodeFrame(data: ArrayBuffer | ArrayBufferView): DecodeFrameRes
     return fail('unsupported-version', `frame version ${version} is not supported (expected ${PROTOCOL_VERSION})`);
   }
   const codecByte = b[3];
-  let codec: Codec;
-  if (codecByte === CODEC_PCM16) codec = 'pcm16';
-  else if (codecByte === CODEC_F32) codec = 'f32';
-  else return fail('unknown-codec', `frame codec ${codecByte} is unknown (expected 1 = pcm16 or 2 = f32)`);
+  const codec = formatOfWireCode(codecByte);
+  if (codec === undefined) {
+    const known = FORMAT_NAMES.map((name) => `${FORMATS[name].wireCode} = ${name}`).join(' or ');
+    return fail('unknown-codec', `frame codec ${codecByte} is unknown (expected ${known})`);
+  }
 
   const flags = b[4];
   if ((flags & ~KNOWN_FLAGS) !== 0) {
@@ -241,8 +242,8 @@ export function encodeFrame(header: Omit<FrameHeader, 'version'> & { version?: n
   if (version !== PROTOCOL_VERSION) {
     throw new RangeError(`encodeFrame: version ${show(version)} is not supported (only ${PROTOCOL_VERSION})`);
   }
-  if (codec !== 'pcm16' && codec !== 'f32') {
-    throw new RangeError(`encodeFrame: codec ${show(codec)} is not 'pcm16' or 'f32'`);
+  if (!isAudioFormat(codec)) {
+    throw new RangeError(`encodeFrame: codec ${show(codec)} is not ${FORMAT_NAMES.map((n) => `'${n}'`).join(' or ')}`);
   }
   if (!Number.isInteger(sampleRate) || sampleRate < MIN_SAMPLE_RATE || sampleRate > MAX_SAMPLE_RATE) {
     throw new RangeError(`encodeFrame: sampleRate ${show(sampleRate)} is not an integer in ${MIN_SAMPLE_RATE}–${MAX_SAMPLE_RATE}`);
@@ -267,7 +268,7 @@ export function encodeFrame(header: Omit<FrameHeader, 'version'> & { version?: n
   out[0] = MAGIC_0;
   out[1] = MAGIC_1;
   out[2] = PROTOCOL_VERSION;
-  out[3] = codec === 'pcm16' ? CODEC_PCM16 : CODEC_F32;
+  out[3] = FORMATS[codec].wireCode;
   out[4] = (start ? FLAG_START : 0) | (end ? FLAG_END : 0);
   // Bytes 5–7 stay 0 (reserved).
   writeU32(out, 8, sampleRate);

@@ -1,3 +1,4 @@
+import type { SamplesMessage } from '../worklet/messages.js';
 import { SampleRing } from './sample-ring.js';
 
 /**
@@ -104,10 +105,10 @@ export class MessageRingWriter implements RingWriter {
     this.holdTimer = null;
     this.flush();
   };
-  private readonly post: (msg: { t: 'samples'; data: Float32Array }, transfer: Transferable[]) => void;
+  private readonly post: (msg: SamplesMessage, transfer: Transferable[]) => void;
 
   /** `post` delivers to the worklet's port (the player queues messages until the node exists). */
-  constructor(capacity: number, post: (msg: { t: 'samples'; data: Float32Array }, transfer: Transferable[]) => void) {
+  constructor(capacity: number, post: (msg: SamplesMessage, transfer: Transferable[]) => void) {
     this.capacity = capacity;
     this.post = post;
   }
@@ -170,7 +171,7 @@ export class MessageRingWriter implements RingWriter {
     }
     this.pending.length = 0;
     this.pendingSamples = 0;
-    this.post({ t: 'samples', data }, [data.buffer as ArrayBuffer]);
+    this.post({ type: 'samples', data }, [data.buffer as ArrayBuffer]);
   }
 
   onReport(absRead: number): void {

@@ -602,8 +602,11 @@ describe('types, as a consumer compiles them', () => {
       const app = apps.vite!;
       const src = join(app, 'types-src');
       await mkdir(src, { recursive: true });
-      const api = (await readFile(join(REPO_ROOT, 'test', 'types', 'public-api.ts'), 'utf8')).replace("from '../../src/index';", "from 'voxplay';");
+      const api = (await readFile(join(REPO_ROOT, 'test', 'types', 'public-api.ts'), 'utf8'))
+        .replace("from '../../src/index';", "from 'voxplay';")
+        .replace("from '../../src/protocol/index';", "from 'voxplay/protocol';");
       expect(api).toContain("from 'voxplay';");
+      expect(api).toContain("from 'voxplay/protocol';");
       await writeFile(join(src, 'public-api.ts'), api);
       for (const file of (await readdir(EXAMPLES)).filter((f) => f.endsWith('.ts'))) await copy(join(EXAMPLES, file), join(src, 'examples', file));
       const config = join(app, `tsconfig.${mode}.json`);

@@ -15,7 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import { startMockServer, type MockServer } from '../../demo/server/mock-server';
 import { synthesize } from '../../demo/server/voice';
 import { chunkSamples, faultFrameIndex, parseScenario, planDelivery, type Scenario } from '../../demo/server/scenario';
-import { float32ToPcm16 } from '../../src/decode/pcm-encode';
+import { float32ToPcm16 } from '../../src/protocol/pcm-encode';
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
 import { fromPcm16, launchBrowser, openPage, startStaticServer, startStreamServer, toPcm16, type StaticServer, type StreamServer } from './harness';
 

@@ -12,15 +12,14 @@
  * `@ts-expect-error` lines must stay errors.
  */
 import {
-  decodeFrame,
-  encodeControl,
-  encodeFrame,
-  parseServerControl,
-  SequenceTracker,
   StreamPlayer,
   VoxplayError,
-  type ClientControl,
-  type DecodeFrameResult,
+  WebSocketSource,
+  type AudioFormat,
+  type AudioSink,
+  type AudioSource,
+  type DroppedEvent,
+  type DropReason,
   type ErrorCode,
   type HeardMark,
   type InterruptedEvent,
@@ -29,11 +28,22 @@ import {
   type PlayerEvents,
   type PlayerMetrics,
   type PlayerState,
-  type ServerControl,
   type SocketLike,
   type StreamPlayerOptions,
   type UtteranceMetrics,
+  type UtteranceStartEvent,
 } from '../../src/index';
+import {
+  decodeFrame,
+  encodeControl,
+  encodeFrame,
+  float32ToPcm16,
+  parseServerControl,
+  SequenceTracker,
+  type ClientControl,
+  type DecodeFrameResult,
+  type ServerControl,
+} from '../../src/protocol/index';
 
 type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends <T>() => T extends B ? 1 : 2 ? true : false;
 type IsAny<T> = 0 extends 1 & T ? true : false;
@@ -147,13 +157,66 @@ export function events(player: StreamPlayer): void {
   player.on('disconnected', (e) => {
     expectType<Equal<typeof e, { code: number; reason: string; utteranceId: string | null }>>();
   });
+  player.on('dropped', (e) => {
+    expectType<Equal<typeof e, DroppedEvent>>();
+    expectType<Equal<typeof e.reason, DropReason>>();
+    expectType<Equal<typeof e.samples, number>>();
+    if (e.reason === 'stale') return;
+    // @ts-expect-error: not a drop reason
+    if (e.reason === 'late') return;
+  });
+  player.on('utterancestart', (e) => {
+    expectType<Equal<typeof e, UtteranceStartEvent>>();
+    expectType<Equal<typeof e.format, AudioFormat>>();
+    expectType<Equal<typeof e.text, string | null>>();
+    expectType<Equal<typeof e.meta, Record<string, unknown> | null>>();
+  });
+  player.on('drain', (e) => {
+    expectType<Equal<typeof e.freeSamples, number>>();
+  });
   const onMark = (m: PlayerEvents['mark']): void => void m;
-  player.on('mark', onMark);
+  const unsubscribe = player.on('mark', onMark);
+  expectType<Equal<typeof unsubscribe, () => void>>();
+  unsubscribe();
   player.off('mark', onMark);
+  const cancel = player.once('ended', (e) => {
+    expectType<Equal<typeof e.utteranceId, string>>();
+  });
+  expectType<Equal<typeof cancel, () => void>>();
+  // @ts-expect-error: the player's state for a system interruption is 'preempted'
+  const wrong: PlayerState = 'interrupted';
+  void wrong;
   // @ts-expect-error: no such event
   player.on('finished', () => {});
   // @ts-expect-error: a mark handler does not get an InterruptedEvent
   player.on('mark', (e: InterruptedEvent) => void e);
+}
+
+export async function sources(player: StreamPlayer, ws: WebSocket): Promise<void> {
+  // A source an app writes: it waits when the buffer is full instead of retrying blindly.
+  const fromQueue: AudioSource = {
+    overflow: 'wait',
+    connect(sink: AudioSink) {
+      let stopped = false;
+      void (async () => {
+        for (const chunk of [new Uint8Array(480), new Uint8Array(480)]) {
+          while (!stopped && !sink.write('u2', chunk, { sampleRate: 24000, format: 'pcm16' })) await sink.whenWritable(240);
+        }
+        sink.endUtterance('u2');
+      })();
+      return () => {
+        stopped = true;
+      };
+    },
+  };
+  const disconnect = player.connect(fromQueue);
+  expectType<Equal<typeof disconnect, () => void>>();
+  player.connect(new WebSocketSource(ws, 'raw'));
+  // @ts-expect-error: the overflow policy is 'wait' | 'drop'
+  player.connect({ overflow: 'block', connect: () => () => undefined });
+  const writable: Promise<void> = player.whenWritable(4800);
+  await writable;
+  disconnect();
 }
 
 export function errors(error: unknown): ErrorCode | null {
@@ -178,4 +241,5 @@ export function protocol(bytes: Uint8Array, text: string): void {
   encodeControl(interrupt);
   const seq = new SequenceTracker().check('7', 0);
   expectType<NotAny<typeof seq>>();
+  expectType<Equal<ReturnType<typeof float32ToPcm16>, Uint8Array>>();
 }

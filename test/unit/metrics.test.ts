@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PrebufferPolicy, UtteranceStats, msToSamples, samplesToMs, totalMs } from '../../src/metrics/metrics';
+import { buildMetrics, PrebufferPolicy, Totals, UtteranceStats, msToSamples, samplesToMs, type MetricsInput } from '../../src/player/metrics';
 import { mulberry32 } from './prng';
 
 describe('msToSamples', () => {
@@ -182,17 +182,52 @@ describe('UtteranceStats: buffered and snapshot', () => {
   });
 });
 
-describe('totalMs', () => {
-  it('sums a per-utterance figure converted at each utterance own rate', () => {
+describe('buildMetrics', () => {
+  const base = (over: Partial<MetricsInput> = {}): MetricsInput => ({
+    state: 'running',
+    transport: 'message',
+    contextSampleRate: 48000,
+    outputLatencyMs: 0,
+    capacityMs: 1000,
+    prebufferMs: 60,
+    lowWaterMs: null,
+    totals: new Totals(),
+    written: 0,
+    report: { absRead: 0, serial: -1, played: 0, inFlight: 0 },
+    active: [],
+    recent: [],
+    head: null,
+    reported: null,
+    ...over,
+  });
+
+  it('sums per-utterance figures converted at each utterance own rate', () => {
     const a = new UtteranceStats('a', 24000);
     a.played = 24000; // 1000 ms
     const b = new UtteranceStats('b', 16000);
     b.played = 8000; // 500 ms
     const c = new UtteranceStats('c', 48000);
     c.played = 480; // 10 ms
-    expect(totalMs([a, b, c], (s) => s.played)).toBe(1510);
-    expect(totalMs([a, b, c], (s) => s.dropped)).toBe(0);
-    expect(totalMs([], (s) => s.played)).toBe(0);
+    const m = buildMetrics(base({ recent: [a, b], active: [c], head: c }));
+    expect(m.playedMs).toBe(1510);
+    expect(m.droppedMs).toBe(0);
+    expect(m.current?.utteranceId).toBe('c');
+    expect(m.recent.map((r) => r.utteranceId)).toEqual(['a', 'b']);
+    expect(buildMetrics(base()).playedMs).toBe(0);
+  });
+
+  it('counts samples exactly: buffered is what was written and not yet read, plus what the resampler holds', () => {
+    const totals = new Totals();
+    totals.received = 10_000;
+    totals.played = 4000; // utterances already finished
+    totals.flushed = 500;
+    totals.stale = 300;
+    totals.overflow = 200;
+    const head = new UtteranceStats('h', 24000);
+    head.played = 2000;
+    const m = buildMetrics(base({ totals, written: 9000, report: { absRead: 6100, serial: 3, played: 2000, inFlight: 100 }, active: [head], head, reported: head }));
+    expect(m.samples).toEqual({ received: 10_000, played: 6000, buffered: 3000, dropped: 1000, stale: 300, overflow: 200, nonFinite: 0 });
+    expect(m.samples.received).toBe(m.samples.played + m.samples.buffered + m.samples.dropped);
   });
 });
 

@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES, decodeFrame, type FrameHeader } from '../../src/protocol/index';
-import { float32ToPcm16 } from '../../src/decode/pcm-encode';
+import { float32ToPcm16 } from '../../src/protocol/pcm-encode';
 import { startMockServer, type MockServer } from '../../demo/server/mock-server';
 import { synthesize } from '../../demo/server/voice';
 

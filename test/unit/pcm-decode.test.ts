@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { BYTES_PER_SAMPLE, PcmDecoder, sanitize } from '../../src/decode/pcm';
-import type { PcmFormat } from '../../src/decode/pcm';
-import { float32ToPcm16 } from '../../src/decode/pcm-encode';
+import { BYTES_PER_SAMPLE, PcmDecoder, sanitize } from '../../src/codecs/pcm';
+import type { PcmFormat } from '../../src/codecs/pcm';
+import { float32ToPcm16 } from '../../src/protocol/pcm-encode';
 import { mulberry32 } from './prng';
 
 // ---------------------------------------------------------------------------------------

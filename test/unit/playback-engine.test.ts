@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { PlaybackEngine } from '../../src/playback/playback-engine';
-import { EngineEvent, EVENT_RECORD } from '../../src/playback/engine-messages';
+import { PlaybackEngine } from '../../src/worklet/playback-engine';
+import { EngineEvent, EVENT_RECORD } from '../../src/worklet/messages';
 import { SampleRing } from '../../src/ring/sample-ring';
 import { mulberry32 } from './prng';
 

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME } from '../../src/playback/engine-messages';
-import type { EngineOptions, EngineReport, ToEngine } from '../../src/playback/engine-messages';
+import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME } from '../../src/worklet/messages';
+import type { EngineOptions, EngineReport, ToEngine } from '../../src/worklet/messages';
 import { SampleRing } from '../../src/ring/sample-ring';
 import { mulberry32 } from './prng';
 
@@ -41,7 +41,7 @@ interface FakePort {
   posted: Posted[];
 }
 
-type Msg = ToEngine | { t: 'close' } | { t: string };
+type Msg = ToEngine | { type: string };
 
 interface ProcessorLike {
   port: unknown;
@@ -58,14 +58,16 @@ let moduleExport: unknown;
 /** Copies a report at post time: the worklet reuses one report object and one log array. */
 function snapshot(msg: unknown): Posted {
   const r = msg as EngineReport;
-  expect(r.t).toBe('report');
+  expect(r.type).toBe('report');
   const events: Ev[] = [];
-  for (let k = 0; k < r.n; k++) {
+  for (let k = 0; k < r.eventCount; k++) {
     const o = k * EVENT_RECORD;
-    const l = r.log!; // non-null whenever n > 0
+    const l = r.events!; // non-null whenever eventCount > 0
     events.push({ kind: l[o], serial: l[o + 1], frame: l[o + 2], a: l[o + 3], b: l[o + 4], c: l[o + 5] });
   }
-  return { frame: r.frame, absRead: r.absRead, serial: r.serial, played: r.played, consumed: r.consumed, n: r.n, events };
+  // The report is posted at the end of the quantum that starts at currentFrame.
+  const frame = (g.currentFrame as number) + QUANTUM;
+  return { frame, absRead: r.absRead, serial: r.serial, played: r.played, consumed: r.played + r.inFlight, n: r.eventCount, events };
 }
 
 class FakeAudioWorkletProcessor {
@@ -90,7 +92,8 @@ beforeAll(async () => {
   g.registerProcessor = vi.fn((name: string, ctor: unknown) => {
     registerCalls.push({ name, ctor });
   });
-  const mod = await import('../../worklets/playback-processor');
+  const mod = await import('../../src/worklet/processor');
+  await import('../../src/worklet/register');
   moduleExport = mod.PlaybackProcessor;
   Processor = mod.PlaybackProcessor as unknown as ProcessorCtor;
 });
@@ -162,7 +165,7 @@ function sendInChunks(t: ReturnType<typeof harness>, signal: Float32Array, seed:
   while (pos < signal.length) {
     const n = Math.min(signal.length - pos, 1 + Math.floor(rng() * 900));
     // A fresh array per message, as a transferred buffer would arrive.
-    t.send({ t: 'samples', data: signal.slice(pos, pos + n) });
+    t.send({ type: 'samples', data: signal.slice(pos, pos + n) });
     pos += n;
   }
 }
@@ -191,9 +194,9 @@ describe('playback-processor worklet shell', () => {
     const start = QUANTUM * 37;
     const t = harness({}, start);
     const signal = randomSignal(1, 10_001);
-    t.send({ t: 'begin', serial: 5, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'begin', serial: 5, rate: 24000, at: 0, prebuffer: 0 });
     sendInChunks(t, signal, 2);
-    t.send({ t: 'end', serial: 5, at: signal.length });
+    t.send({ type: 'end', serial: 5, at: signal.length });
     const quanta = Math.ceil(signal.length / QUANTUM) + 3;
     t.run(quanta);
     expectExactPlayback(t.out, signal);
@@ -223,8 +226,8 @@ describe('playback-processor worklet shell', () => {
   it('reports mid-utterance progress (played/consumed) consistent with the output so far', () => {
     const t = harness();
     const signal = randomSignal(3, 5000);
-    t.send({ t: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
-    t.send({ t: 'samples', data: signal });
+    t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'samples', data: signal });
     t.run(20);
     const mid = t.port.posted.filter((p) => p.n === 0);
     expect(mid.length).toBeGreaterThan(0);
@@ -262,8 +265,8 @@ describe('playback-processor worklet shell', () => {
     const t = harness();
     t.run(2); // 256 frames: no report yet
     expect(t.port.posted.length).toBe(0);
-    t.send({ t: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
-    t.send({ t: 'samples', data: new Float32Array(4000).fill(0.25) });
+    t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'samples', data: new Float32Array(4000).fill(0.25) });
     t.run(1); // Playing happens in this quantum
     expect(t.port.posted.length).toBe(1);
     expect(t.port.posted[0].frame).toBe(3 * QUANTUM);
@@ -279,9 +282,9 @@ describe('playback-processor worklet shell', () => {
   it('a multi-channel output gets the same samples on every channel', () => {
     const t = harness();
     const signal = randomSignal(4, 3001);
-    t.send({ t: 'begin', serial: 2, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'begin', serial: 2, rate: 24000, at: 0, prebuffer: 0 });
     sendInChunks(t, signal, 5);
-    t.send({ t: 'end', serial: 2, at: signal.length });
+    t.send({ type: 'end', serial: 2, at: signal.length });
     t.run(Math.ceil(signal.length / QUANTUM) + 2, 3); // run() compares every channel to channel 0
     expectExactPlayback(t.out, signal);
     expect(t.out.slice(signal.length).every((x) => x === 0)).toBe(true);
@@ -291,11 +294,11 @@ describe('playback-processor worklet shell', () => {
     const start = QUANTUM * 3;
     const t = harness({}, start);
     const total = 20_000;
-    t.send({ t: 'begin', serial: 9, rate: 24000, at: 0, prebuffer: 0 });
-    t.send({ t: 'samples', data: new Float32Array(total).fill(0.5) });
+    t.send({ type: 'begin', serial: 9, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'samples', data: new Float32Array(total).fill(0.5) });
     t.run(10);
     expect(t.out.every((x) => x === 0.5)).toBe(true);
-    t.send({ t: 'interrupt', flushTo: total });
+    t.send({ type: 'interrupt', flushTo: total });
     t.run(6);
     const cutAt = 10 * QUANTUM;
     // Fade: non-increasing, below full level, and exactly 0 at its last frame.
@@ -317,9 +320,9 @@ describe('playback-processor worklet shell', () => {
 
     // The next utterance plays normally after the flush.
     const next = randomSignal(6, 700);
-    t.send({ t: 'begin', serial: 10, rate: 24000, at: total, prebuffer: 0 });
-    t.send({ t: 'samples', data: next });
-    t.send({ t: 'end', serial: 10, at: total + next.length });
+    t.send({ type: 'begin', serial: 10, rate: 24000, at: total, prebuffer: 0 });
+    t.send({ type: 'samples', data: next });
+    t.send({ type: 'end', serial: 10, at: total + next.length });
     const from = t.out.length;
     t.run(8);
     expectExactPlayback(t.out, next, from);
@@ -333,12 +336,12 @@ describe('playback-processor worklet shell', () => {
 
   it('an interrupt also flushes queued utterances that never sounded', () => {
     const t = harness();
-    t.send({ t: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
-    t.send({ t: 'samples', data: new Float32Array(3000).fill(0.3) });
-    t.send({ t: 'begin', serial: 2, rate: 24000, at: 3000, prebuffer: 0 });
-    t.send({ t: 'samples', data: new Float32Array(500).fill(0.3) });
+    t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'samples', data: new Float32Array(3000).fill(0.3) });
+    t.send({ type: 'begin', serial: 2, rate: 24000, at: 3000, prebuffer: 0 });
+    t.send({ type: 'samples', data: new Float32Array(500).fill(0.3) });
     t.run(4);
-    t.send({ t: 'interrupt', flushTo: 3500 });
+    t.send({ type: 'interrupt', flushTo: 3500 });
     t.run(4);
     const kinds = t.events().map((e) => [e.kind, e.serial]);
     expect(kinds).toEqual([
@@ -355,7 +358,7 @@ describe('playback-processor worklet shell', () => {
     const t = harness();
     t.run(3);
     expect(t.returns).toEqual([true, true, true]);
-    t.send({ t: 'close' });
+    t.send({ type: 'close' });
     t.run(2);
     expect(t.returns).toEqual([true, true, true, false, false]);
   });
@@ -365,19 +368,19 @@ describe('playback-processor worklet shell', () => {
     expect(() => t.run(5)).not.toThrow();
     expect(t.out.every((x) => x === 0)).toBe(true);
     expect(() => {
-      t.send({ t: 'interrupt', flushTo: 0 });
-      t.send({ t: 'interrupt', flushTo: 1000 }); // nothing buffered: nothing to skip
+      t.send({ type: 'interrupt', flushTo: 0 });
+      t.send({ type: 'interrupt', flushTo: 1000 }); // nothing buffered: nothing to skip
       t.run(2);
-      t.send({ t: 'end', serial: 12345, at: 10 });
+      t.send({ type: 'end', serial: 12345, at: 10 });
       t.run(2);
-      for (let s = 0; s < 65; s++) t.send({ t: 'begin', serial: s, rate: 24000, at: 0, prebuffer: 0 });
+      for (let s = 0; s < 65; s++) t.send({ type: 'begin', serial: s, rate: 24000, at: 0, prebuffer: 0 });
       t.run(20);
-      t.send({ t: 'samples', data: new Float32Array(1000).fill(0.1) });
-      t.send({ t: 'end', serial: 63, at: 1000 });
-      t.send({ t: 'end', serial: 64, at: 1000 });
+      t.send({ type: 'samples', data: new Float32Array(1000).fill(0.1) });
+      t.send({ type: 'end', serial: 63, at: 1000 });
+      t.send({ type: 'end', serial: 64, at: 1000 });
       t.run(12);
-      t.send({ t: 'interrupt', flushTo: 1000 });
-      t.send({ t: 'bogus' });
+      t.send({ type: 'interrupt', flushTo: 1000 });
+      t.send({ type: 'bogus' });
       t.run(3);
     }).not.toThrow();
     expect(t.out.every((x) => Number.isFinite(x) && Math.abs(x) <= 1)).toBe(true);
@@ -400,12 +403,12 @@ describe('playback-processor with the SharedArrayBuffer transport', () => {
     const producer = new SampleRing(shared, cap);
     const t = harness({ capacity: cap, shared }, QUANTUM * 5);
     const signal = randomSignal(7, 10_001);
-    t.send({ t: 'begin', serial: 3, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'begin', serial: 3, rate: 24000, at: 0, prebuffer: 0 });
     expect(producer.write(signal, 0, 5000)).toBe(5000);
     t.run(10);
     expect(producer.availableRead()).toBe(5000 - 10 * QUANTUM); // the worklet consumed through the shared indices
     expect(producer.write(signal, 5000, signal.length - 5000)).toBe(signal.length - 5000);
-    t.send({ t: 'end', serial: 3, at: signal.length });
+    t.send({ type: 'end', serial: 3, at: signal.length });
     t.run(Math.ceil(signal.length / QUANTUM) - 10 + 2);
     expectExactPlayback(t.out, signal);
     expect(t.out.slice(signal.length).every((x) => x === 0)).toBe(true);
@@ -423,13 +426,13 @@ describe('playback-processor with the SharedArrayBuffer transport', () => {
     const t = harness({ capacity: cap, shared });
     const signal = randomSignal(8, 12_345);
     let written = 0;
-    t.send({ t: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
     const quanta = Math.ceil(signal.length / QUANTUM) + 2;
     t.run(quanta, 2, () => {
       // Top the ring up before each quantum, as the main thread would between callbacks.
       if (written < signal.length) {
         written += producer.write(signal, written, signal.length - written);
-        if (written === signal.length) t.send({ t: 'end', serial: 1, at: signal.length });
+        if (written === signal.length) t.send({ type: 'end', serial: 1, at: signal.length });
       }
     });
     expect(written).toBe(signal.length);
@@ -464,7 +467,7 @@ describe('playback-processor allocation sanity check (soft)', () => {
         frame += QUANTUM;
       }
     };
-    t.send({ t: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
+    t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
     step(5000); // warm-up: lets the JIT settle (interpreted code boxes doubles)
     // Heap growth over 11 windows of 1000 quanta. Without --expose-gc a collection can land
     // in a window (negative delta) and unrelated test-runner work can add noise, so judge

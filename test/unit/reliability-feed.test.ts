@@ -1,5 +1,5 @@
 /**
- * Reliability suite (issue #5), unit part: the socket handler (SocketFeed) under fuzzed
+ * Reliability suite (issue #5), unit part: the socket handler (WebSocketSource) under fuzzed
  * input. test/unit/protocol.test.ts fuzzes decodeFrame itself; this drives the whole
  * message handler the player attaches to a WebSocket, and checks that nothing throws out
  * of it, that every rejected message becomes exactly one typed error, and that accepted
@@ -7,7 +7,8 @@
  * version, through a real WebSocket and the player, is in test/browser/reliability-input.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { SocketFeed, type FeedSink, type SocketLike } from '../../src/socket-feed';
+import { WebSocketSource, type Framing, type SocketLike } from '../../src/sources/websocket';
+import type { AudioSink } from '../../src/sources/source';
 import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, parseServerControl } from '../../src/protocol/index';
 import { mulberry32 } from './prng';
 
@@ -35,22 +36,33 @@ class FakeSocket implements SocketLike {
   }
 }
 
-function recordingSink(calls: Call[]): FeedSink {
+/** Records every sink call as (kind, args), with audio as (id, bytes, rate, format) and gaps as (id, message, discarded bytes). */
+function recordingSink(calls: Call[]): AudioSink {
   const rec =
     (kind: string) =>
     (...args: unknown[]) => {
       calls.push({ kind, args });
     };
   return {
-    audio: rec('audio'),
-    startUtterance: rec('start'),
+    write: (id, bytes, d) => {
+      calls.push({ kind: 'audio', args: [id, bytes, d?.sampleRate, d?.format] });
+      return true;
+    },
+    startUtterance: (id, a) => calls.push({ kind: 'start', args: [id, a?.sampleRate, a?.format] }),
     endUtterance: rec('end'),
     mark: rec('mark'),
-    sequenceGap: rec('sequence'),
+    gap: (id, g) => calls.push({ kind: 'sequence', args: [id, g.message, g.discardedBytes] }),
     error: rec('error'),
-    closed: rec('closed'),
-    rawUtteranceId: () => 'raw-1',
+    disconnected: rec('closed'),
+    openUtteranceId: () => null,
+    newUtteranceId: () => 'raw-1',
+    whenWritable: () => Promise.resolve(),
   };
+}
+
+/** The WebSocket source under test, connected to `sink`. */
+function feed(socket: SocketLike, framing: Framing, sink: AudioSink): void {
+  new WebSocketSource(socket, framing).connect(sink);
 }
 
 /** Random and mutated binary messages (valid ones included: whatever the mutation gives). */
@@ -100,7 +112,7 @@ describe('reliability: the socket handler under fuzzed input', () => {
     const rng = mulberry32(55);
     const socket = new FakeSocket();
     const calls: Call[] = [];
-    new SocketFeed(socket, 'voxplay', recordingSink(calls));
+    feed(socket, 'voxplay', recordingSink(calls));
     expect(socket.binaryType).toBe('arraybuffer');
     const template = encodeFrame(
       { codec: 'pcm16', sampleRate: 24000, utteranceId: 3, seq: 0, start: true, end: false },
@@ -158,7 +170,7 @@ describe('reliability: the socket handler under fuzzed input', () => {
   it('non-binary, non-text socket data (Blob-like, numbers, null, symbols, functions) is one `bad-frame` each, never a throw', () => {
     const socket = new FakeSocket();
     const calls: Call[] = [];
-    new SocketFeed(socket, 'voxplay', recordingSink(calls));
+    feed(socket, 'voxplay', recordingSink(calls));
     const inputs: unknown[] = [
       { size: 3, type: 'application/octet-stream' },
       42,
@@ -174,7 +186,7 @@ describe('reliability: the socket handler under fuzzed input', () => {
     expect(String(calls[0].args[1])).toMatch(/neither text nor binary; set binaryType "arraybuffer"/);
   });
 
-  // BUG-5 (found by this suite, fixed): src/socket-feed.ts receive() wraps the data in a
+  // BUG-5 (found by this suite, fixed): src/sources/websocket.ts receive() wraps the data in a
   // Uint8Array before decodeFrame sees it; over a detached buffer (another listener on the
   // same socket transferred event.data to a worker first) that constructor throws a
   // TypeError out of the socket's message handler. decodeFrame itself reads detached
@@ -182,7 +194,7 @@ describe('reliability: the socket handler under fuzzed input', () => {
   it('a detached ArrayBuffer (or a view of one) is a `bad-frame`, not a TypeError out of the handler', () => {
     const socket = new FakeSocket();
     const calls: Call[] = [];
-    new SocketFeed(socket, 'voxplay', recordingSink(calls));
+    feed(socket, 'voxplay', recordingSink(calls));
     const detached = new ArrayBuffer(64);
     const view = new Uint8Array(detached, 4, 30);
     structuredClone(detached, { transfer: [detached] });
@@ -198,7 +210,7 @@ describe('reliability: the socket handler under fuzzed input', () => {
     const rng = mulberry32(66);
     const socket = new FakeSocket();
     const calls: Call[] = [];
-    new SocketFeed(socket, 'voxplay', recordingSink(calls));
+    feed(socket, 'voxplay', recordingSink(calls));
     const templates = [
       encodeControl({ type: 'start', utteranceId: '1', sampleRate: 24000, format: 'pcm16', text: 'hi' }),
       encodeControl({ type: 'end', utteranceId: '1' }),
@@ -237,7 +249,7 @@ describe('reliability: the socket handler under fuzzed input', () => {
   it('raw framing hands every binary message on as is, empty ones included (the player reports those)', () => {
     const socket = new FakeSocket();
     const calls: Call[] = [];
-    new SocketFeed(socket, 'raw', recordingSink(calls));
+    feed(socket, 'raw', recordingSink(calls));
     for (const size of [0, 1, 2, 3, 4097]) socket.deliver(new ArrayBuffer(size));
     expect(calls.map((c) => [c.kind, (c.args[1] as Uint8Array).byteLength])).toEqual([0, 1, 2, 3, 4097].map((n) => ['audio', n]));
   });

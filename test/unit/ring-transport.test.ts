@@ -1,7 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { MessageRingWriter } from '../../src/ring/ring-transport';
 
-type Posted = { t: 'samples'; data: Float32Array };
+type Posted = { type: 'samples'; data: Float32Array };
 
 function makeWriter(capacity = 100_000) {
   const posts: Posted[] = [];

@@ -13,7 +13,7 @@
 
 import { createRecorder } from './capture.js';
 
-const EVENT_TYPES = ['statechange', 'playing', 'ended', 'underrun', 'interrupted', 'mark', 'error', 'disconnected'];
+const EVENT_TYPES = ['statechange', 'utterancestart', 'playing', 'ended', 'underrun', 'interrupted', 'mark', 'dropped', 'drain', 'error', 'disconnected'];
 
 /** Float32Array → base64 of its bytes (fast to hand back to Node, bit-exact). */
 export function f32ToBase64(f32) {

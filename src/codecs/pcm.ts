@@ -1,16 +1,11 @@
-/** Sample encodings voxplay accepts: little-endian, mono. */
+import type { AudioCodec, DecodedChunk, Decoder } from './codec.js';
+import { FORMATS } from './formats.js';
+
+/** The raw PCM encodings: little-endian, mono. */
 export type PcmFormat = 'pcm16' | 'f32';
 
-/** Bytes per sample of each format. */
-export const BYTES_PER_SAMPLE: Readonly<Record<PcmFormat, number>> = { pcm16: 2, f32: 4 };
-
-/** Result of decoding one chunk. */
-export interface DecodedChunk {
-  /** The complete samples this chunk finished (a fresh array the caller owns). */
-  samples: Float32Array;
-  /** NaN or ±Infinity samples replaced by 0 in this chunk (f32 only). */
-  nonFinite: number;
-}
+/** Bytes per sample of each PCM format. */
+export const BYTES_PER_SAMPLE: Readonly<Record<PcmFormat, number>> = { pcm16: FORMATS.pcm16.bytesPerSample, f32: FORMATS.f32.bytesPerSample };
 
 const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
@@ -23,7 +18,7 @@ const isLittleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
  *
  * Main thread only; allocates the output array of each call.
  */
-export class PcmDecoder {
+export class PcmDecoder implements Decoder {
   readonly format: PcmFormat;
   private readonly width: number;
   private readonly carry = new Uint8Array(4);
@@ -114,3 +109,19 @@ export function sanitize(samples: Float32Array): number {
   }
   return bad;
 }
+
+/** Signed 16-bit PCM. */
+export const pcm16: AudioCodec = {
+  name: 'pcm16',
+  wireCode: FORMATS.pcm16.wireCode,
+  bytesPerSample: FORMATS.pcm16.bytesPerSample,
+  createDecoder: () => new PcmDecoder('pcm16'),
+};
+
+/** Float32 PCM (NaN and ±Infinity become silence, values clamp to ±1). */
+export const f32: AudioCodec = {
+  name: 'f32',
+  wireCode: FORMATS.f32.wireCode,
+  bytesPerSample: FORMATS.f32.bytesPerSample,
+  createDecoder: () => new PcmDecoder('f32'),
+};

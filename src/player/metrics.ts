@@ -1,4 +1,4 @@
-import type { UtteranceMetrics } from '../player-types.js';
+import type { PlayerMetrics, SampleCounts, UtteranceMetrics } from './types.js';
 
 /** Converts a sample count at `rate` to milliseconds. */
 export function samplesToMs(samples: number, rate: number): number {
@@ -17,7 +17,8 @@ export function msToSamples(ms: number, rate: number): number {
  */
 export class UtteranceStats {
   readonly utteranceId: string;
-  readonly sampleRate: number;
+  /** Rate of its samples (a codec with its own rate may set it when its first audio decodes). */
+  sampleRate: number;
   state: UtteranceMetrics['state'] = 'buffering';
   received = 0;
   played = 0;
@@ -127,9 +128,104 @@ export class PrebufferPolicy {
   }
 }
 
-/** Sum of a per-utterance figure over several utterances, in ms. */
-export function totalMs(list: readonly UtteranceStats[], pick: (s: UtteranceStats) => number): number {
-  let ms = 0;
-  for (const s of list) ms += samplesToMs(pick(s), s.sampleRate);
-  return ms;
+/** Player-wide sample counters (at each utterance's own rate), kept by ingest and reports. */
+export class Totals {
+  /** Samples accepted: pushed and fitting, or arriving from a source (dropped ones too). */
+  received = 0;
+  /** Samples of utterances that left the queue, heard. */
+  played = 0;
+  /** Samples dropped from the buffer by `interrupt()`. */
+  flushed = 0;
+  /** Samples discarded on arrival (late, after the end, duplicated). */
+  stale = 0;
+  /** Samples a source that cannot wait delivered while the buffer was full. */
+  overflow = 0;
+  nonFinite = 0;
+  underruns = 0;
+  errors = 0;
+  sequenceGaps = 0;
+  /** Chunk boundaries seen, and those at which the next chunk was already there. */
+  boundaries = 0;
+  preloaded = 0;
+}
+
+/** What the latest worklet report said (positions in samples). */
+export interface ReportState {
+  absRead: number;
+  serial: number;
+  played: number;
+  inFlight: number;
+}
+
+/** Everything {@link buildMetrics} reads; plain values, so tests build it by hand. */
+export interface MetricsInput {
+  state: PlayerMetrics['state'];
+  transport: PlayerMetrics['transport'];
+  contextSampleRate: number;
+  outputLatencyMs: number;
+  capacityMs: number;
+  prebufferMs: number;
+  lowWaterMs: number | null;
+  totals: Totals;
+  /** Samples written to the ring so far. */
+  written: number;
+  report: ReportState;
+  /** Active utterances (queued, sounding, or cut and not yet confirmed). */
+  active: readonly UtteranceStats[];
+  /** Finished utterances still remembered, oldest first. */
+  recent: readonly UtteranceStats[];
+  /** The active utterance at the head of the queue (sounding or next), or null. */
+  head: UtteranceStats | null;
+  /** Stats of the utterance the latest report's `serial` names, if active. */
+  reported: UtteranceStats | null;
+}
+
+/** The `metrics` snapshot. Pure: exact as of the latest worklet report. */
+export function buildMetrics(input: MetricsInput): PlayerMetrics {
+  const { totals, report } = input;
+  let bufferedMs = 0;
+  let playedMs = 0;
+  let receivedMs = 0;
+  let droppedMs = 0;
+  let staleMs = 0;
+  let underrunMs = 0;
+  for (const s of [...input.recent, ...input.active]) {
+    playedMs += samplesToMs(s.played, s.sampleRate);
+    receivedMs += samplesToMs(s.received, s.sampleRate);
+    droppedMs += samplesToMs(s.dropped, s.sampleRate);
+    staleMs += samplesToMs(s.stale, s.sampleRate);
+    underrunMs += samplesToMs(s.underrunFrames, s.outputRate);
+  }
+  for (const s of input.active) bufferedMs += samplesToMs(s.buffered, s.sampleRate);
+  const samples: SampleCounts = {
+    received: totals.received,
+    played: totals.played + (input.reported?.played ?? 0),
+    buffered: input.written - report.absRead + report.inFlight,
+    dropped: totals.flushed + totals.stale + totals.overflow,
+    stale: totals.stale,
+    overflow: totals.overflow,
+    nonFinite: totals.nonFinite,
+  };
+  return {
+    state: input.state,
+    transport: input.transport,
+    contextSampleRate: input.contextSampleRate,
+    outputLatencyMs: input.outputLatencyMs,
+    bufferedMs,
+    lowWaterMs: input.lowWaterMs,
+    capacityMs: input.capacityMs,
+    prebufferMs: input.prebufferMs,
+    underruns: totals.underruns,
+    underrunMs,
+    playedMs,
+    droppedMs,
+    staleMs,
+    receivedMs,
+    preloadRate: totals.boundaries > 0 ? totals.preloaded / totals.boundaries : null,
+    sequenceGaps: totals.sequenceGaps,
+    errors: totals.errors,
+    samples,
+    current: input.head ? input.head.snapshot() : null,
+    recent: input.recent.map((s) => s.snapshot()),
+  };
 }

@@ -1,12 +1,7 @@
 import { StreamingResampler } from '../dsp/resampler.js';
 import { Fader } from '../dsp/fade.js';
 import { SampleRing } from '../ring/sample-ring.js';
-import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD } from './engine-messages.js';
-
-/** Utterances the engine can hold queued at once; the player refuses more. */
-export const MAX_SEGMENTS = 64;
-/** Marks the engine can hold pending at once; the player refuses more. */
-export const MAX_MARKS = 4096;
+import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD, MAX_MARKS, MAX_UTTERANCES as MAX_SEGMENTS } from './messages.js';
 /**
  * Marks stop filling the event log here, so the lifecycle events of every queued utterance
  * (Ended, Interrupted, Flushed…) always fit in the same quantum's log.
@@ -108,11 +103,6 @@ export class PlaybackEngine {
       this.resamplers.set(rate, resampler);
     }
     return resampler;
-  }
-
-  /** Utterances queued (including the one sounding). */
-  get queued(): number {
-    return this.size;
   }
 
   /** The utterance at the head of the queue, or -1. */

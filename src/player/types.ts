@@ -1,12 +1,12 @@
-import type { PcmFormat } from './decode/pcm.js';
-import type { VoxplayError } from './errors.js';
+import type { AudioFormat } from '../codecs/formats.js';
+import type { VoxplayError } from '../errors.js';
 
 /** Options of {@link StreamPlayer}. Every field is optional; defaults suit 24 kHz PCM16 TTS. */
 export interface StreamPlayerOptions {
   /** Sample rate of the incoming audio, 8000–48000 Hz. Framed audio carries its own rate per utterance. Default 24000. */
   sampleRate?: number;
   /** Encoding of raw chunks: `'pcm16'` (signed 16-bit) or `'f32'`, little-endian, mono. Default `'pcm16'`. */
-  format?: PcmFormat;
+  format?: AudioFormat;
   /**
    * The app's existing native AudioContext. Without it the player makes (and later closes)
    * its own. An OfflineAudioContext works too (rendering faster than real time, for tests
@@ -51,10 +51,13 @@ export interface StreamPlayerOptions {
  * - `starting`: loading the worklet.
  * - `running`: the context runs; audio plays as it arrives.
  * - `blocked`: the browser wants a user gesture before audio may start; call `resume()` from one. Pushed audio is kept.
- * - `suspended` / `interrupted`: the context was suspended (by the app, the OS, or the browser). Pushed audio is kept.
+ * - `suspended`: the context was suspended (by the app or the browser). Pushed audio is kept.
+ * - `preempted`: the system took the audio device (Safari's context state `interrupted`: a
+ *   phone call, another app's audio, a locked screen). Pushed audio is kept. Not to be
+ *   confused with the `interrupted` event, which is a barge-in.
  * - `closed`: `close()` ran, or the context closed.
  */
-export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'interrupted' | 'closed';
+export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'preempted' | 'closed';
 
 /** A mark that reached the speakers. */
 export interface HeardMark {
@@ -178,9 +181,46 @@ export interface PlayerMetrics {
   recent: UtteranceMetrics[];
 }
 
+/**
+ * Why audio was discarded without playing, in the normal course of things (none of these
+ * is an error of the app's):
+ * - `stale`: it arrived for an utterance that `interrupt()` cut (expected after every barge-in).
+ * - `after-end`: it arrived for an utterance already ended.
+ * - `duplicate`: the server sent a frame twice or out of order (sequence numbers).
+ * - `gap`: frames of an utterance never arrived (sequence numbers); `samples` is 0, as
+ *   nothing of them was received.
+ * - `overflow`: a source that cannot wait (a WebSocket) delivered audio while the buffer
+ *   was full (`maxBufferMs`).
+ */
+export type DropReason = 'stale' | 'after-end' | 'duplicate' | 'gap' | 'overflow';
+
+/** The `dropped` event: audio received and discarded, counted in `getMetrics().samples.dropped`. */
+export interface DroppedEvent {
+  reason: DropReason;
+  utteranceId: string;
+  /** Samples discarded, at the utterance's rate (received and dropped in the accounting). */
+  samples: number;
+  /** What happened, for logs. */
+  message: string;
+}
+
+/** The `utterancestart` event: an utterance was announced or its first audio arrived. */
+export interface UtteranceStartEvent {
+  utteranceId: string;
+  /** Its sample rate as declared (a codec with its own rate may change it when its first audio decodes). */
+  sampleRate: number;
+  format: AudioFormat;
+  /** The text, when the server's `start` control message carried one. */
+  text: string | null;
+  /** Any other metadata of the server's `start` message (`meta`), or null. */
+  meta: Record<string, unknown> | null;
+}
+
 /** Typed events of {@link StreamPlayer}; subscribe with `on(name, handler)`. */
 export type PlayerEvents = {
   statechange: { state: PlayerState; previous: PlayerState };
+  /** An utterance starts arriving (announced by the server, or its first pushed chunk). */
+  utterancestart: UtteranceStartEvent;
   /** First sample of an utterance reaches the speakers (fired on the audio clock). */
   playing: { utteranceId: string; audibleAt: number; timeToFirstAudioMs: number | null };
   /** Last sample of an utterance reached the speakers; fires exactly once per utterance that played out. */
@@ -191,6 +231,11 @@ export type PlayerEvents = {
   /** A mark's sample reached the speakers (fired on the audio clock; never for audio cut by `interrupt()`). */
   mark: MarkEvent;
   metrics: PlayerMetrics;
+  /** Audio discarded in the normal course of things (late after a barge-in, duplicates, overflow of a socket); see {@link DropReason}. */
+  dropped: DroppedEvent;
+  /** After `push()` returned false (or a source waited): the buffer has room again. */
+  drain: { freeSamples: number };
+  /** Something is wrong: bad input, a misconfiguration, a failed context. The player keeps working. */
   error: VoxplayError;
   /** The attached socket closed; `utteranceId` names an utterance cut short by it. */
   disconnected: { code: number; reason: string; utteranceId: string | null };
@@ -203,7 +248,7 @@ export interface PushOptions {
   /** Sample rate of this utterance, if it differs from the player's `sampleRate`. */
   sampleRate?: number;
   /** Encoding of this utterance, if it differs from the player's `format`. */
-  format?: PcmFormat;
+  format?: AudioFormat;
 }
 
 /** Options of `attach()`. */

@@ -1,0 +1,33 @@
+/**
+ * The audio formats voxplay knows by name, with their wire codes (the frame header's codec
+ * byte, see docs/protocol.md) and sample widths. The one table the protocol, the options
+ * and the codec registry read; pure, so the server side can use it without any decoder.
+ */
+export const FORMATS = {
+  /** Signed 16-bit little-endian PCM, mono. */
+  pcm16: { wireCode: 1, bytesPerSample: 2 },
+  /** IEEE-754 float32 little-endian PCM, mono. */
+  f32: { wireCode: 2, bytesPerSample: 4 },
+} as const satisfies Record<string, { wireCode: number; bytesPerSample: number | null }>;
+
+/** The name of an audio format: `'pcm16'` or `'f32'` (little-endian, mono). */
+export type AudioFormat = keyof typeof FORMATS;
+
+/** Every known format name, in wire-code order. */
+export const FORMAT_NAMES: readonly AudioFormat[] = Object.keys(FORMATS) as AudioFormat[];
+
+/** True when `value` names a known format. */
+export function isAudioFormat(value: unknown): value is AudioFormat {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(FORMATS, value);
+}
+
+/** The format with wire code `code`, or undefined. */
+export function formatOfWireCode(code: number): AudioFormat | undefined {
+  return FORMAT_NAMES.find((name) => FORMATS[name].wireCode === code);
+}
+
+/** The formats as a readable list for error messages, e.g. `"pcm16" or "f32"`. */
+export function describeFormats(): string {
+  const quoted = FORMAT_NAMES.map((n) => JSON.stringify(n));
+  return quoted.length > 1 ? `${quoted.slice(0, -1).join(', ')} or ${quoted[quoted.length - 1]}` : quoted[0];
+}

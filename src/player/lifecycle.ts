@@ -1,0 +1,233 @@
+import { VoxplayError, type ErrorCode } from '../errors.js';
+import { PROCESSOR_NAME, type EngineOptions } from '../worklet/messages.js';
+import { OutputClock } from './clock.js';
+import type { WorkletPort } from './engine-port.js';
+import { msToSamples } from './metrics.js';
+import type { PlayerState } from './types.js';
+
+/** Where the worklet module is when nothing else is said: next to this module in dist/. */
+export function defaultWorkletUrl(): URL {
+  return new URL('./playback-processor.js', import.meta.url);
+}
+
+/**
+ * Loads the playback worklet into `context`. A `blob:` URL is used only when the app
+ * passed the module's source (opt-in), because many CSPs forbid `blob:` workers.
+ * Chrome rejects a failed addModule with an opaque `AbortError`; the error thrown here
+ * names the URL and what usually causes it.
+ */
+export async function loadWorklet(context: BaseAudioContext, url: string | URL | undefined, source: string | undefined): Promise<void> {
+  let href: string;
+  let revoke: string | null = null;
+  if (source !== undefined) {
+    href = URL.createObjectURL(new Blob([source], { type: 'text/javascript' }));
+    revoke = href;
+  } else {
+    href = String(url ?? defaultWorkletUrl());
+  }
+  try {
+    await context.audioWorklet.addModule(href);
+  } catch (cause) {
+    const name = cause instanceof Error ? cause.name : 'Error';
+    const hint =
+      source !== undefined
+        ? "the page's Content-Security-Policy probably forbids blob: scripts (allow blob: in script-src, or drop workletSource and serve the file)"
+        : 'the file is missing (404), served with a non-JavaScript MIME type, blocked by the Content-Security-Policy (script-src / worker-src), ' +
+          "or on another origin without CORS; pass `workletUrl` pointing at voxplay's dist/playback-processor.js as served by your app";
+    throw new VoxplayError(
+      'worklet-load',
+      `could not load the playback worklet from ${source !== undefined ? 'workletSource (blob: URL)' : href} (${name}): ${hint}`,
+      { cause },
+    );
+  } finally {
+    if (revoke) URL.revokeObjectURL(revoke);
+  }
+}
+
+/**
+ * Resumes `context`, waiting at most `timeoutMs`. Chrome keeps the promise pending (not
+ * rejected) while autoplay policy blocks it, so the timeout is what tells "blocked".
+ * Returns true when the context runs.
+ */
+export async function tryResume(context: AudioContext, timeoutMs: number): Promise<boolean> {
+  if (context.state === 'running') return true;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, timeoutMs);
+  });
+  try {
+    await Promise.race([context.resume().catch(() => undefined), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+  return (context.state as string) === 'running';
+}
+
+/** How start() builds the node; from the resolved options. */
+export interface LifecycleOptions {
+  context: AudioContext | OfflineAudioContext | undefined;
+  destination: AudioNode | undefined;
+  workletUrl: string | URL | undefined;
+  workletSource: string | undefined;
+  /** Options for the worklet, but for what depends on the context's rate. */
+  engine: { capacity: number; shared?: SharedArrayBuffer; fadeMs: number; rates: number[] };
+}
+
+/** What the lifecycle tells the player. */
+export interface LifecycleHooks {
+  /** The player's state changed. */
+  statechange(state: PlayerState, previous: PlayerState): void;
+  /** Something went wrong with the context or the worklet. */
+  error(code: ErrorCode, message: string): void;
+  /** The node exists and its port is connected; `realTime` is false for an OfflineAudioContext. */
+  started(context: BaseAudioContext, clock: OutputClock, realTime: boolean): void;
+  /** The context closed underneath the player. */
+  lost(): void;
+}
+
+/** How long start() waits for the context to run before calling it blocked by autoplay policy. */
+const AUTOPLAY_WAIT_MS = 400;
+/** Worklet reports at least this often (ms), so metrics and the postMessage free space stay fresh. */
+const REPORT_INTERVAL_MS = 20;
+
+/**
+ * The player's Web Audio side: makes or adopts the context, loads the worklet, builds and
+ * connects the node, and keeps the player's state in step with the context's (autoplay
+ * blocking, suspension, the system taking the device, closing).
+ */
+export class Lifecycle {
+  private current: PlayerState = 'new';
+  private readonly options: LifecycleOptions;
+  private readonly hooks: LifecycleHooks;
+  private readonly port: WorkletPort;
+  private context: AudioContext | OfflineAudioContext | null = null;
+  /** The context the player made itself (and so closes), if any. */
+  private own: AudioContext | null = null;
+  private node: AudioWorkletNode | null = null;
+  private startPromise: Promise<void> | null = null;
+  private hasRun = false;
+  private readonly onContextState = (): void => this.sync();
+
+  constructor(options: LifecycleOptions, port: WorkletPort, hooks: LifecycleHooks) {
+    this.options = options;
+    this.port = port;
+    this.hooks = hooks;
+  }
+
+  /** The player's state. */
+  get state(): PlayerState {
+    return this.current;
+  }
+
+  /** The context in use (the app's, or the player's own once started). */
+  get audioContext(): AudioContext | OfflineAudioContext | null {
+    return this.context;
+  }
+
+  /** Loads the worklet, connects the node and resumes the context; the same promise on every call. */
+  start(): Promise<void> {
+    this.startPromise ??= this.doStart();
+    return this.startPromise;
+  }
+
+  /** Resumes a blocked or suspended context (call from a user gesture). */
+  async resume(): Promise<void> {
+    if (!this.context) return this.start();
+    await this.context.resume();
+    this.sync();
+  }
+
+  /** Releases the node (and the context if the player made it); the state becomes `closed`. */
+  async close(): Promise<void> {
+    const previous = this.current;
+    this.current = 'closed';
+    await this.startPromise?.catch(() => undefined);
+    this.port.close();
+    if (this.node) {
+      this.node.disconnect();
+      this.node = null;
+    }
+    if (this.context) {
+      this.context.removeEventListener('statechange', this.onContextState);
+      if (this.own && this.own.state !== 'closed') await this.own.close().catch(() => undefined);
+    }
+    this.hooks.statechange('closed', previous);
+  }
+
+  private async doStart(): Promise<void> {
+    this.set('starting');
+    const own = this.options.context ? null : new AudioContext({ latencyHint: 'interactive' });
+    const context = this.options.context ?? own!;
+    this.own = own;
+    this.context = context;
+    try {
+      await loadWorklet(context, this.options.workletUrl, this.options.workletSource);
+    } catch (error) {
+      await own?.close().catch(() => undefined);
+      this.context = null;
+      this.set('new');
+      this.startPromise = null;
+      throw error;
+    }
+    if (this.current === 'closed') return;
+    const offline = isOffline(context);
+    const { engine } = this.options;
+    const engineOptions: EngineOptions = {
+      capacity: engine.capacity,
+      fadeFrames: msToSamples(engine.fadeMs, context.sampleRate),
+      // Offline rendering runs far faster than real time: a 20 ms cadence would post a
+      // report every few quanta and dominate the render cost. Events still go out at once.
+      reportIntervalFrames: offline ? context.sampleRate : msToSamples(REPORT_INTERVAL_MS, context.sampleRate),
+      rates: engine.rates,
+    };
+    if (engine.shared) engineOptions.shared = engine.shared;
+    const node = new AudioWorkletNode(context, PROCESSOR_NAME, {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+      processorOptions: engineOptions,
+    });
+    node.onprocessorerror = () => this.hooks.error('context', 'the playback worklet stopped with an error');
+    node.connect(this.options.destination ?? context.destination);
+    this.node = node;
+    this.hooks.started(context, new OutputClock(context), !offline);
+    this.port.connect(node.port);
+    if (offline) {
+      // An offline context runs when the app calls startRendering() and closes when done;
+      // neither is a state change of the player.
+      this.hasRun = true;
+      this.set('running');
+      return;
+    }
+    context.addEventListener('statechange', this.onContextState);
+    if (await tryResume(context, AUTOPLAY_WAIT_MS)) this.hasRun = true;
+    this.sync();
+  }
+
+  private set(state: PlayerState): void {
+    const previous = this.current;
+    if (previous === state || previous === 'closed') return;
+    this.current = state;
+    this.hooks.statechange(state, previous);
+  }
+
+  private sync(): void {
+    const context = this.context;
+    if (!context || this.current === 'closed') return;
+    // Safari's `interrupted` (the system took the device) is not in every lib.dom yet.
+    const state = context.state as string;
+    if (state === 'running') {
+      this.hasRun = true;
+      this.set('running');
+    } else if (state === 'suspended') this.set(this.hasRun ? 'suspended' : 'blocked');
+    else if (state === 'interrupted') this.set('preempted');
+    else if (state === 'closed') {
+      this.hooks.error('context', 'the AudioContext was closed underneath the player');
+      this.hooks.lost();
+    }
+  }
+}
+
+function isOffline(context: BaseAudioContext): context is OfflineAudioContext {
+  return typeof OfflineAudioContext === 'function' && context instanceof OfflineAudioContext;
+}

@@ -1,0 +1,322 @@
+import mitt, { type Emitter } from 'mitt';
+import { VoxplayError } from '../errors.js';
+import { MessageRingWriter, SharedRingWriter, type RingWriter } from '../ring/ring-transport.js';
+import type { AudioSource } from '../sources/source.js';
+import { WebSocketSource, type SocketLike } from '../sources/websocket.js';
+import { WorkletPort } from './engine-port.js';
+import type { OutputClock } from './clock.js';
+import type { Emit } from './ingest.js';
+import { Lifecycle } from './lifecycle.js';
+import { msToSamples } from './metrics.js';
+import { badOption, checkFormat, checkRate, resolveOptions, type ResolvedOptions } from './options.js';
+import { PlaybackSession } from './session.js';
+import type { AttachOptions, InterruptResult, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
+
+// The postMessage transport's cross-task batching (HoldPolicy): hold only with this much
+// (and this much beyond the largest prebuffer) already sent, up to this much audio, for up
+// to this long. Worst case the worklet still has minAhead − report lag − wait ≈ 190 ms queued.
+const HOLD_MIN_AHEAD_MS = 250;
+const HOLD_MARGIN_MS = 100;
+const HOLD_MAX_MS = 200;
+const HOLD_MAX_WAIT_MS = 40;
+
+/** A handler of the player's event `K`. */
+export type PlayerEventHandler<K extends keyof PlayerEvents> = (event: PlayerEvents[K]) => void;
+
+/**
+ * Plays streamed speech gaplessly through one AudioWorklet ring buffer.
+ *
+ * Feed it with {@link StreamPlayer.push}, {@link StreamPlayer.attach} or any
+ * {@link AudioSource} through {@link StreamPlayer.connect}; cut it with
+ * {@link StreamPlayer.interrupt} when the user starts talking. All methods are for the
+ * main thread.
+ *
+ * @example
+ * ```ts
+ * const player = new StreamPlayer({ sampleRate: 24000, format: 'pcm16' });
+ * await player.start();
+ * player.attach(new WebSocket('wss://tts.example/stream'));
+ * vad.onSpeechStart = () => player.interrupt();
+ * ```
+ */
+export class StreamPlayer {
+  private readonly options: ResolvedOptions;
+  private readonly emitter: Emitter<PlayerEvents> = mitt<PlayerEvents>();
+  private readonly writer: RingWriter;
+  private readonly session: PlaybackSession;
+  private readonly lifecycle: Lifecycle;
+  private detachSocket: (() => void) | null = null;
+  private metricsTimer: ReturnType<typeof setInterval> | null = null;
+  private closePromise: Promise<void> | null = null;
+
+  /** @throws VoxplayError `bad-option` naming the option that is out of range. */
+  constructor(options: StreamPlayerOptions = {}) {
+    this.options = resolveOptions(options);
+    const { capacity, transport } = this.options;
+    const isolated = typeof SharedArrayBuffer === 'function' && (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === true;
+    if (transport === 'shared' && !isolated) {
+      throw badOption('transport "shared" needs a cross-origin isolated page (COOP: same-origin and COEP: require-corp), and this one is not');
+    }
+    const port = new WorkletPort();
+    let shared: SharedArrayBuffer | undefined;
+    if (transport === 'shared' || (transport === 'auto' && isolated)) {
+      const writer = new SharedRingWriter(capacity);
+      shared = writer.buffer;
+      this.writer = writer;
+    } else {
+      // Samples go straight to the port: the writer never calls back into the player.
+      this.writer = new MessageRingWriter(capacity, (msg, transfer) => port.post(msg, transfer));
+    }
+    const emit: Emit = (type, event) => this.emitter.emit(type, event);
+    this.session = new PlaybackSession(this.options, this.writer, port, emit);
+    this.lifecycle = new Lifecycle(
+      {
+        context: this.options.context,
+        destination: this.options.destination,
+        workletUrl: this.options.workletUrl,
+        workletSource: this.options.workletSource,
+        engine: { capacity, shared, fadeMs: this.options.fadeMs, rates: [this.options.sampleRate] },
+      },
+      port,
+      {
+        statechange: (state, previous) => this.emitter.emit('statechange', { state, previous }),
+        error: (code, message) => this.session.error(code, message),
+        started: (_context, clock, realTime) => this.onStarted(clock, realTime),
+        lost: () => void this.close(),
+      },
+    );
+  }
+
+  /** Lifecycle state; changes are announced by `statechange`. */
+  get state(): PlayerState {
+    return this.lifecycle.state;
+  }
+
+  /** Which ring transport is in use. */
+  get transport(): 'shared' | 'message' {
+    return this.writer.kind;
+  }
+
+  /** The AudioContext in use (the app's, or the player's own once started). */
+  get audioContext(): AudioContext | OfflineAudioContext | null {
+    return this.lifecycle.audioContext;
+  }
+
+  /**
+   * Subscribes to a typed event.
+   *
+   * @returns a function that unsubscribes the handler.
+   */
+  on<K extends keyof PlayerEvents>(type: K, handler: PlayerEventHandler<K>): () => void {
+    this.emitter.on(type, handler);
+    return () => this.emitter.off(type, handler);
+  }
+
+  /**
+   * Subscribes to the next occurrence of an event only.
+   *
+   * @returns a function that unsubscribes the handler before it ran.
+   */
+  once<K extends keyof PlayerEvents>(type: K, handler: PlayerEventHandler<K>): () => void {
+    const wrapper: PlayerEventHandler<K> = (event) => {
+      this.emitter.off(type, wrapper);
+      handler(event);
+    };
+    this.emitter.on(type, wrapper);
+    return () => this.emitter.off(type, wrapper);
+  }
+
+  /** Unsubscribes a handler given to {@link StreamPlayer.on}. */
+  off<K extends keyof PlayerEvents>(type: K, handler: PlayerEventHandler<K>): void {
+    this.emitter.off(type, handler);
+  }
+
+  /**
+   * Loads the worklet, connects it, and resumes the context. Calling it again returns the
+   * same promise. Resolves with state `running`, or `blocked` when the browser wants a user
+   * gesture first (then call {@link StreamPlayer.resume} from one; pushed audio is kept).
+   *
+   * @throws VoxplayError `worklet-load` (naming the URL and the likely cause), `closed`.
+   */
+  start(): Promise<void> {
+    if (this.state === 'closed') return Promise.reject(new VoxplayError('closed', 'start() called after close()'));
+    return this.lifecycle.start();
+  }
+
+  /**
+   * Resumes a `blocked`, `suspended` or `preempted` context. Call it from a user gesture
+   * (click, key) when the browser's autoplay policy blocked {@link StreamPlayer.start}.
+   *
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}.
+   */
+  async resume(): Promise<void> {
+    this.assertOpen('resume');
+    return this.lifecycle.resume();
+  }
+
+  /**
+   * Queues audio of an utterance. `chunk` may have any byte count: a sample split across
+   * chunks is carried over. A new `utteranceId` starts a new utterance and ends the open
+   * one. Audio for interrupted or ended utterances is discarded (a `dropped` event says so).
+   *
+   * @returns false when the chunk does not fit in the buffer: nothing of it was taken;
+   *   push it again after {@link StreamPlayer.whenWritable} resolves (or a `drain` event).
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}, `bad-option` for a bad
+   *   rate or format; TypeError when `chunk` is not bytes.
+   */
+  push(chunk: ArrayBuffer | ArrayBufferView, options: PushOptions = {}): boolean {
+    this.assertOpen('push');
+    const bytes = toBytes(chunk);
+    const sampleRate = checkRate(options.sampleRate ?? this.options.sampleRate, 'push sampleRate');
+    const format = checkFormat(options.format ?? this.options.format, 'push format');
+    return this.session.write(options.utteranceId ?? 'default', bytes, { sampleRate, format }, 'wait');
+  }
+
+  /**
+   * Resolves when `samples` (at the player's `sampleRate`; default 1) fit in the buffer:
+   * at once when they do now. A source that got `false` from a push waits on this instead
+   * of retrying blindly.
+   *
+   * @throws VoxplayError `closed` (as a rejection) when the player closes first.
+   */
+  whenWritable(samples?: number): Promise<void> {
+    return this.session.whenWritable(samples);
+  }
+
+  /**
+   * No more audio is coming for `utteranceId`: its tail plays out without waiting for the
+   * prebuffer, and `ended` fires after its last sample.
+   *
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}.
+   */
+  endUtterance(utteranceId: string): void {
+    this.assertOpen('endUtterance');
+    this.session.ingest.end(utteranceId, 'app');
+  }
+
+  /**
+   * Barge-in: fades the sounding audio to silence within `fadeMs` (plus at most one render
+   * quantum), drops everything buffered, discards audio still arriving for the cut
+   * utterances, and tells connected sources (an attached server gets
+   * `{"type":"interrupt"}`). Harmless when idle.
+   *
+   * @returns an immediate estimate; the `interrupted` event carries the exact,
+   *   sample-counted figures from the audio thread.
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}.
+   */
+  interrupt(): InterruptResult {
+    this.assertOpen('interrupt');
+    return this.session.interrupt();
+  }
+
+  /**
+   * Marks a point of an utterance, e.g. where a word starts (from a TTS's alignment data):
+   * a `mark` event fires when input sample `sampleOffset` (counted from the utterance's
+   * first sample, at its rate) reaches the speakers, and `interrupt()` reports the last mark
+   * heard. Marks may be added before, during or after the utterance's audio arrives; a mark
+   * whose audio is cut by `interrupt()` never fires.
+   *
+   * @throws VoxplayError `bad-option` for a negative or fractional offset or a non-string name; `closed` after close().
+   */
+  mark(utteranceId: string, sampleOffset: number, name: string): void {
+    this.assertOpen('mark');
+    if (!Number.isInteger(sampleOffset) || sampleOffset < 0) throw badOption(`mark sampleOffset must be a non-negative integer, got ${sampleOffset}`);
+    if (typeof name !== 'string') throw badOption(`mark name must be a string, got ${describe(name)}`);
+    this.session.addMark(utteranceId, sampleOffset, name);
+  }
+
+  /**
+   * Feeds the player from a WebSocket: binary frames are audio (voxplay-framed, or raw
+   * PCM with `{ framing: 'raw' }`), text frames are JSON control messages. Replaces any
+   * previously attached socket. The same as `connect(new WebSocketSource(socket, framing))`.
+   *
+   * @returns a function that detaches the socket (without closing it).
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}; TypeError for an unknown framing.
+   */
+  attach(socket: SocketLike, options: AttachOptions = {}): () => void {
+    this.assertOpen('attach');
+    const source = new WebSocketSource(socket, options.framing ?? 'voxplay');
+    this.detachSocket?.();
+    const detach = this.session.connect(source);
+    const own = (): void => {
+      detach();
+      if (this.detachSocket === own) this.detachSocket = null;
+    };
+    this.detachSocket = own;
+    return own;
+  }
+
+  /**
+   * Feeds the player from any {@link AudioSource} (several may be connected at once). Audio
+   * that does not fit is refused or dropped by the source's `overflow` policy.
+   *
+   * @returns a function that disconnects the source.
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}.
+   */
+  connect(source: AudioSource): () => void {
+    this.assertOpen('connect');
+    return this.session.connect(source);
+  }
+
+  /** A snapshot of the figures (also sent as the `metrics` event). Exact as of the latest worklet report. */
+  getMetrics(): PlayerMetrics {
+    const context = this.lifecycle.audioContext;
+    const ctx = context as Partial<AudioContext> | null;
+    return this.session.metrics({
+      state: this.state,
+      transport: this.writer.kind,
+      contextSampleRate: context ? context.sampleRate : 0,
+      outputLatencyMs: ctx ? ((ctx.baseLatency ?? 0) + (ctx.outputLatency ?? 0)) * 1000 : 0,
+    });
+  }
+
+  /**
+   * Stops playback and releases the worklet (and the context, if the player made it).
+   * An app-provided context stays open. Calling it again resolves at once.
+   */
+  close(): Promise<void> {
+    this.closePromise ??= this.doClose();
+    return this.closePromise;
+  }
+
+  private async doClose(): Promise<void> {
+    this.detachSocket = null;
+    if (this.metricsTimer) clearInterval(this.metricsTimer);
+    this.session.close();
+    await this.lifecycle.close();
+  }
+
+  private onStarted(clock: OutputClock, realTime: boolean): void {
+    this.session.setClock(clock);
+    if (!realTime) return;
+    // Real time only: offline, the app pushes ahead and then renders, and held samples would
+    // arrive after the stretch that needs them. Holding starts past the largest prebuffer, so
+    // it never delays a start or a resume after an underrun.
+    const rate = this.options.sampleRate;
+    this.writer.setHoldPolicy({
+      minAhead: msToSamples(Math.max(HOLD_MIN_AHEAD_MS, this.session.prebuffer.maxMs + HOLD_MARGIN_MS), rate),
+      maxHeld: msToSamples(HOLD_MAX_MS, rate),
+      maxHoldMs: HOLD_MAX_WAIT_MS,
+    });
+    if (this.options.metricsIntervalMs > 0) {
+      this.metricsTimer = setInterval(() => this.emitter.emit('metrics', this.getMetrics()), this.options.metricsIntervalMs);
+    }
+  }
+
+  private assertOpen(method: string): void {
+    if (this.state === 'closed') throw new VoxplayError('closed', `${method}() called after close()`);
+  }
+}
+
+function toBytes(chunk: ArrayBuffer | ArrayBufferView): Uint8Array {
+  if (chunk instanceof ArrayBuffer) return new Uint8Array(chunk);
+  if (ArrayBuffer.isView(chunk)) return new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  if (typeof SharedArrayBuffer === 'function' && (chunk as unknown) instanceof SharedArrayBuffer) return new Uint8Array(chunk as unknown as SharedArrayBuffer);
+  throw new TypeError(`voxplay: push() takes an ArrayBuffer or a typed array / DataView, got ${describe(chunk)}`);
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (typeof value === 'object') return (value as object).constructor?.name ?? 'object';
+  return typeof value;
+}

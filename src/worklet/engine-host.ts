@@ -1,0 +1,77 @@
+import { SampleRing } from '../ring/sample-ring.js';
+import type { EngineOptions, EngineReport, ToEngine } from './messages.js';
+import { PlaybackEngine } from './playback-engine.js';
+
+/**
+ * Everything the playback worklet does, without the worklet: owns the ring (shared with
+ * the main thread, or private and filled from messages) and the {@link PlaybackEngine},
+ * applies the main thread's messages, and fills one preallocated report per
+ * `reportIntervalFrames` or whenever events happened, never one per quantum otherwise.
+ *
+ * Pure (no Web Audio globals), so the player's unit tests run it behind a fake port, and
+ * the processor class is a thin shell around it. {@link EngineHost.render} never allocates
+ * and never throws.
+ */
+export class EngineHost {
+  readonly engine: PlaybackEngine;
+  /** Reused for every report: the port's structured clone copies it when posted. */
+  readonly report: EngineReport = { type: 'report', absRead: 0, serial: -1, played: 0, inFlight: 0, eventCount: 0, events: null, lost: 0 };
+  /** False once the player said `close`. */
+  alive = true;
+  private readonly reportInterval: number;
+  private sinceReport = 0;
+
+  constructor(options: EngineOptions, outRate: number) {
+    const buffer = options.shared ?? new ArrayBuffer(SampleRing.bytesFor(options.capacity));
+    this.engine = new PlaybackEngine(new SampleRing(buffer, options.capacity), outRate, options.fadeFrames, options.rates);
+    this.reportInterval = options.reportIntervalFrames;
+  }
+
+  /** Applies one message from the main thread (between render quanta). */
+  receive(msg: ToEngine): void {
+    const engine = this.engine;
+    switch (msg.type) {
+      case 'samples':
+        // The main thread never sends more than the free space it last heard of, so this fits.
+        engine.ring.write(msg.data, 0, msg.data.length);
+        break;
+      case 'begin':
+        engine.begin(msg.serial, msg.rate, msg.at, msg.prebuffer, msg.prebufferStep, msg.prebufferMax);
+        break;
+      case 'end':
+        engine.end(msg.serial, msg.at);
+        break;
+      case 'interrupt':
+        engine.interrupt(msg.flushTo, msg.lastSerial);
+        break;
+      case 'mark':
+        engine.addMark(msg.serial, msg.offset, msg.id);
+        break;
+      case 'close':
+        this.alive = false;
+        break;
+    }
+  }
+
+  /**
+   * Renders one quantum into `out` (`contextFrame` is the worklet scope's `currentFrame`).
+   * Returns the report to post now, or null. The caller posts it before the next call.
+   */
+  render(out: Float32Array, contextFrame: number): EngineReport | null {
+    const engine = this.engine;
+    engine.render(out, contextFrame);
+    this.sinceReport += out.length;
+    if (engine.logCount === 0 && this.sinceReport < this.reportInterval) return null;
+    const report = this.report;
+    report.absRead = engine.absRead;
+    report.serial = engine.currentSerial;
+    report.played = engine.currentPlayed;
+    report.inFlight = engine.currentConsumed - engine.currentPlayed;
+    report.eventCount = engine.logCount;
+    report.events = engine.logCount > 0 ? engine.log : null;
+    report.lost = engine.logOverflow;
+    engine.takeEvents();
+    this.sinceReport = 0;
+    return report;
+  }
+}
