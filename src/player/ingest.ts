@@ -298,7 +298,11 @@ export class Ingest {
     const next = previous
       .then(() => result)
       .then(fn, (cause: unknown) => {
-        this.d.error('bad-frame', `could not decode audio of utterance "${utt.id}" (${utt.format}): ${cause instanceof Error ? cause.message : String(cause)}`, utt.id);
+        this.d.error(
+          'bad-frame',
+          `could not decode audio of utterance "${utt.id}" (${utt.format}): ${cause instanceof Error ? cause.message : String(cause)}`,
+          utt.id,
+        );
       });
     utt.pending = next;
     void next.then(() => {

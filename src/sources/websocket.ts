@@ -85,8 +85,7 @@ export class WebSocketSource implements AudioSource {
         return;
       }
       this.binary(sink, bytes);
-    } else
-      sink.error('bad-frame', `a socket message of type ${Object.prototype.toString.call(data)} is neither text nor binary; set binaryType "arraybuffer"`);
+    } else sink.error('bad-frame', `a socket message of type ${Object.prototype.toString.call(data)} is neither text nor binary; set binaryType "arraybuffer"`);
   }
 
   private binary(sink: AudioSink, bytes: Uint8Array): void {
@@ -111,7 +110,11 @@ export class WebSocketSource implements AudioSource {
       return;
     }
     if (seq.kind === 'gap') {
-      sink.gap(id, { discardedBytes: 0, missing: seq.missing, message: `${seq.missing} frame(s) of utterance "${id}" missing: expected ${seq.expected}, got ${seq.got}` });
+      sink.gap(id, {
+        discardedBytes: 0,
+        missing: seq.missing,
+        message: `${seq.missing} frame(s) of utterance "${id}" missing: expected ${seq.expected}, got ${seq.got}`,
+      });
     }
     const description = { sampleRate: header.sampleRate, format: header.codec };
     if (header.start) sink.startUtterance(id, description);

@@ -1,41 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useSuite } from './fixture';
+
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import {
-  findActiveRegion,
-  launchBrowser,
-  withoutSkips,
-  openPage,
-  quantizePcm16,
-  sine,
-  startStaticServer,
-  startStreamServer,
-  toF32le,
-  toPcm16,
-  type StaticServer,
-  type StreamServer,
-} from './harness';
+import { findActiveRegion, launchBrowser, withoutSkips, openPage, quantizePcm16, sine, toF32le, toPcm16 } from './harness';
 
-let browser: Browser;
-let server: StaticServer;
-let isolated: StaticServer;
-let stream: StreamServer;
+const suite = useSuite();
 
-beforeAll(async () => {
-  browser = await launchBrowser();
-  server = await startStaticServer({ isolated: false });
-  isolated = await startStaticServer({ isolated: true });
-  stream = await startStreamServer();
-});
-
-afterAll(async () => {
-  await stream?.close();
-  await server?.close();
-  await isolated?.close();
-  await browser?.close();
-});
-
-const page = () => openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+const page = () => openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
 
 describe('StreamPlayer lifecycle in Chromium', () => {
   it('is "blocked" without a user gesture, keeps pushed audio, and plays it all after resume() in a click', async () => {
@@ -43,7 +14,7 @@ describe('StreamPlayer lifecycle in Chromium', () => {
     // Audio); a second browser without the no-gesture switch keeps the setup honest.
     const strict = await launchBrowser({ requireGesture: true });
     try {
-      const opened = await openPage(strict, `${server.url}/test/browser/pages/autoplay.html`);
+      const opened = await openPage(strict, `${suite.plain.url}/test/browser/pages/autoplay.html`);
       const before = await opened.page.evaluate(async () => ({ state: await (globalThis as any).started, states: [...(globalThis as any).states] }));
       expect(before.state).toBe('blocked');
       expect(before.states).toEqual(['starting', 'blocked']);
@@ -133,7 +104,7 @@ describe('StreamPlayer lifecycle in Chromium', () => {
   it('after an underrun waits for prebuffer + stepMs before resuming the same utterance (OfflineAudioContext, exact frames)', async () => {
     const rate = 24000;
     const source = quantizePcm16(sine(300, rate, 0.33, 0.5));
-    const opened = await openPage(browser, `${isolated.url}/test/browser/pages/blank.html`);
+    const opened = await openPage(suite.browser, `${suite.isolated.url}/test/browser/pages/blank.html`);
     const out = await opened.page.evaluate(
       async ({ pcm, rate }) => {
         const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
@@ -197,12 +168,12 @@ describe('StreamPlayer lifecycle in Chromium', () => {
     const source = sine(330, 16000, 0.6, 0.5);
     const bytes = toF32le(source);
     const opened = await page();
-    const connection = stream.waitForConnection();
+    const connection = suite.stream.waitForConnection();
     await opened.page.evaluate(async (url) => {
       const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
       const fx = await setupPlayer({ contextRate: 16000, player: { sampleRate: 16000, format: 'f32', prebufferMs: 30 } });
       fx.player.attach(new WebSocket(url), { framing: 'raw' });
-    }, stream.url);
+    }, suite.stream.url);
     const conn = await connection;
     const steps = [{ delayMs: 0, data: encodeControl({ type: 'start', utteranceId: 'r1' }) }];
     for (let i = 0; i < bytes.length; i += 1001) steps.push({ delayMs: 3, data: bytes.slice(i, i + 1001) as unknown as string });
@@ -228,12 +199,12 @@ describe('StreamPlayer lifecycle in Chromium', () => {
   it('plays out what arrived when the socket drops mid-utterance, then continues on a new socket', async () => {
     const pcm = toPcm16(quantizePcm16(sine(440, 24000, 0.5, 0.5)));
     const opened = await page();
-    let connection = stream.waitForConnection();
+    let connection = suite.stream.waitForConnection();
     await opened.page.evaluate(async (url) => {
       const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
       const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 30 } });
       fx.player.attach(new WebSocket(url));
-    }, stream.url);
+    }, suite.stream.url);
     let conn = await connection;
     const half = pcm.length / 2;
     await conn.play([
@@ -241,8 +212,8 @@ describe('StreamPlayer lifecycle in Chromium', () => {
     ]);
     conn.close(1011, 'server fell over');
     await opened.page.evaluate(() => (globalThis as any).fx.waitFor((e: any) => e.type === 'ended'));
-    connection = stream.waitForConnection();
-    await opened.page.evaluate((url) => (globalThis as any).fx.player.attach(new WebSocket(url)), stream.url);
+    connection = suite.stream.waitForConnection();
+    await opened.page.evaluate((url) => (globalThis as any).fx.player.attach(new WebSocket(url)), suite.stream.url);
     conn = await connection;
     await conn.play([{ delayMs: 0, data: encodeFrame({ codec: 'pcm16', sampleRate: 24000, utteranceId: 2, seq: 0, start: true, end: true }, pcm) }]);
     const out = await opened.page.evaluate(async () => {

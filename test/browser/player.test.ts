@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useSuite } from './fixture';
+
 import { encodeFrame, encodeControl } from '../../src/protocol/index';
 import {
   chirp,
   findActiveRegion,
   countGaps,
-  launchBrowser,
   maxStep,
   mulberry32,
   openPage,
@@ -13,11 +13,8 @@ import {
   randomChunks,
   sine,
   snrAgainst,
-  startStaticServer,
-  startStreamServer,
   toPcm16,
   type StaticServer,
-  type StreamServer,
   type StreamStep,
   withoutSkips,
 } from './harness';
@@ -39,24 +36,7 @@ interface FixtureResult {
   postedSamples: number;
 }
 
-let browser: Browser;
-let plain: StaticServer;
-let isolated: StaticServer;
-let stream: StreamServer;
-
-beforeAll(async () => {
-  browser = await launchBrowser();
-  plain = await startStaticServer({ isolated: false });
-  isolated = await startStaticServer({ isolated: true });
-  stream = await startStreamServer();
-});
-
-afterAll(async () => {
-  await stream?.close();
-  await plain?.close();
-  await isolated?.close();
-  await browser?.close();
-});
+const suite = useSuite();
 
 /** The test signal: a sine then a chirp, so both steady tones and sweeping phase are covered. */
 function speechLikeSignal(rate: number, seconds: number): Float32Array {
@@ -88,16 +68,16 @@ function framedSteps(
 }
 
 async function runStream(server: StaticServer, contextRate: number, steps: StreamStep[], playerOptions: object = {}, afterMs = 400, endedCount = 1) {
-  const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+  const opened = await openPage(suite.browser, `${server.url}/test/browser/pages/blank.html`);
   const { page, errors } = opened;
-  const connection = stream.waitForConnection();
+  const connection = suite.stream.waitForConnection();
   await page.evaluate(
     async ({ contextRate, wsUrl, playerOptions }) => {
       const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
       const fx = await setupPlayer({ contextRate, player: playerOptions });
       fx.player.attach(new WebSocket(wsUrl));
     },
-    { contextRate, wsUrl: stream.url, playerOptions },
+    { contextRate, wsUrl: suite.stream.url, playerOptions },
   );
   const conn = await connection;
   await conn.play(steps);
@@ -126,11 +106,11 @@ describe('StreamPlayer in Chromium', () => {
       const source = quantizePcm16(speechLikeSignal(rate, 2));
       const jitter = mulberry32(mode === 'shared' ? 11 : 12);
       const steps = framedSteps(toPcm16(source), 1, rate, mode === 'shared' ? 3 : 4, 1, 4001, () => jitter() * 20);
-      const { result, errors } = await runStream(mode === 'shared' ? isolated : plain, rate, steps, { prebufferMs: 100 });
+      const { result, errors } = await runStream(mode === 'shared' ? suite.isolated : suite.plain, rate, steps, { prebufferMs: 100 });
       expect(errors).toEqual([]);
       expect(result.transport).toBe(mode);
       expect(result.isolated).toBe(mode === 'shared');
-      // Frames the fake output clock skipped were never rendered: not part of the stream.
+      // Frames the fake output clock skipped were never rendered: not part of the suite.stream.
       const captured = withoutSkips(Float32Array.from(result.samples), result.startFrame, result.skips);
       const offset = locate(source, captured);
       expect(offset).toBeGreaterThanOrEqual(0);
@@ -168,7 +148,7 @@ describe('StreamPlayer in Chromium', () => {
       const rate = 24000;
       const source = quantizePcm16(sine(1000, rate, 1.5, 0.5));
       const steps = framedSteps(toPcm16(source), 7, rate, 21, 200, 3000, () => 5);
-      const { result, errors } = await runStream(plain, contextRate, steps, { prebufferMs: 80 });
+      const { result, errors } = await runStream(suite.plain, contextRate, steps, { prebufferMs: 80 });
       expect(errors).toEqual([]);
       const captured = withoutSkips(Float32Array.from(result.samples), result.startFrame, result.skips);
       const active = findActiveRegion(captured, 1e-4)!;
@@ -193,7 +173,7 @@ describe('StreamPlayer in Chromium', () => {
     const a = quantizePcm16(sine(500, 16000, 0.5, 0.4));
     const b = quantizePcm16(sine(500, 24000, 0.5, 0.4));
     const steps = [...framedSteps(toPcm16(a), 1, 16000, 2, 500, 2000, () => 2), ...framedSteps(toPcm16(b), 2, 24000, 3, 500, 2000, () => 2)];
-    const { result, errors } = await runStream(plain, 48000, steps, { prebufferMs: 50 }, 300, 2);
+    const { result, errors } = await runStream(suite.plain, 48000, steps, { prebufferMs: 50 }, 300, 2);
     expect(errors).toEqual([]);
     const ended = result.events.filter((e) => e.type === 'ended').map((e) => [e.detail.utteranceId, e.detail.playedSamples]);
     expect(ended).toEqual([
@@ -220,16 +200,16 @@ describe('StreamPlayer in Chromium', () => {
       const rate = 24000;
       const source = quantizePcm16(sine(300, rate, 4, 0.5));
       const steps = framedSteps(toPcm16(source), 3, rate, 5, 1920, 1920, (i) => (i === 0 ? 0 : everyMs));
-      const opened = await openPage(browser, `${plain.url}/test/browser/pages/blank.html`);
+      const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
       const { page, errors } = opened;
-      const connection = stream.waitForConnection();
+      const connection = suite.stream.waitForConnection();
       await page.evaluate(
         async ({ wsUrl }) => {
           const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
           const fx = await setupPlayer({ contextRate: 48000, player: { prebufferMs: 60, fadeMs: 5 } });
           fx.player.attach(new WebSocket(wsUrl));
         },
-        { wsUrl: stream.url },
+        { wsUrl: suite.stream.url },
       );
       const conn = await connection;
       const playing = conn.play(steps); // keeps sending after the interrupt: those frames must be discarded
@@ -283,7 +263,7 @@ describe('StreamPlayer in Chromium', () => {
     // 100 ms frames sent fast, except a 1.5 s stall after the first second of audio.
     const steps = framedSteps(toPcm16(source), 9, rate, 1, 4800, 4800, (i) => (i === 10 ? 1500 : 10));
     // A generous prebuffer: only the deliberate stall may starve playback, not a loaded machine.
-    const { result, errors } = await runStream(plain, rate, steps, { prebufferMs: 300, fadeMs: 5 });
+    const { result, errors } = await runStream(suite.plain, rate, steps, { prebufferMs: 300, fadeMs: 5 });
     expect(errors).toEqual([]);
     const underruns = result.events.filter((e) => e.type === 'underrun');
     expect(underruns.map((e) => e.detail.phase)).toEqual(['start', 'end']);
@@ -312,7 +292,7 @@ describe('StreamPlayer in Chromium', () => {
     const source = quantizePcm16(speechLikeSignal(rate, 4));
     // 40 ms frames every 10 ms (4× real time), as a TTS server that runs ahead sends them.
     const steps = framedSteps(toPcm16(source), 5, rate, 1, 1920, 1920, () => 10);
-    const { result, errors } = await runStream(plain, rate, steps, { prebufferMs: 100 });
+    const { result, errors } = await runStream(suite.plain, rate, steps, { prebufferMs: 100 });
     expect(errors).toEqual([]);
     expect(result.transport).toBe('message');
     const captured = withoutSkips(Float32Array.from(result.samples), result.startFrame, result.skips);
@@ -329,18 +309,20 @@ describe('StreamPlayer in Chromium', () => {
     expect(result.metrics.samples).toMatchObject({ received: source.length, played: source.length, buffered: 0, dropped: 0 });
   });
 
-  it('lets the player make its own context and reports backpressure when the buffer is full', async () => {
-    const opened = await openPage(browser, `${plain.url}/test/browser/pages/blank.html`);
+  it('lets the player make its own context, refuses a push that does not fit (no error) and says when it fits again (drain)', async () => {
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
     const out = await opened.page.evaluate(async () => {
       const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
       const player = new StreamPlayer({ sampleRate: 24000, maxBufferMs: 500, prebufferMs: 50 });
       const errors: string[] = [];
       player.on('error', (e: any) => errors.push(e.code));
       const ended = new Promise((resolve) => player.on('ended', resolve));
+      const drained = new Promise((resolve) => player.once('drain', resolve));
       await player.start();
       const second = new Int16Array(24000 * 0.3).fill(3000);
       const first = player.push(second, { utteranceId: 'a' });
       const refused = player.push(second, { utteranceId: 'a' });
+      const drain: any = await drained;
       player.endUtterance('a');
       const endedEvent: any = await ended;
       const state = player.state;
@@ -353,13 +335,14 @@ describe('StreamPlayer in Chromium', () => {
         threw = e.code;
       }
       await player.close();
-      return { first, refused, errors, endedEvent, state, rate, threw, after: player.state };
+      return { first, refused, drain, errors, endedEvent, state, rate, threw, after: player.state };
     });
     await opened.close();
     expect(opened.errors).toEqual([]);
     expect(out.first).toBe(true);
     expect(out.refused).toBe(false);
-    expect(out.errors).toContain('buffer-full');
+    expect(out.errors).toEqual([]);
+    expect(out.drain.freeSamples).toBeGreaterThanOrEqual(7200);
     expect(out.endedEvent.playedSamples).toBe(7200);
     expect(out.state).toBe('running');
     expect(out.threw).toBe('closed');
@@ -367,7 +350,7 @@ describe('StreamPlayer in Chromium', () => {
   });
 
   it('turns a failed worklet load into an error that names the URL', async () => {
-    const opened = await openPage(browser, `${plain.url}/test/browser/pages/blank.html`, { ignoreErrors: [/404|Failed to load/] });
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`, { ignoreErrors: [/404|Failed to load/] });
     const out = await opened.page.evaluate(async () => {
       const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
       const player = new StreamPlayer({ workletUrl: '/nowhere/playback-processor.js' });
@@ -394,10 +377,13 @@ describe('StreamPlayer in Chromium', () => {
       { delayMs: 5, data: good[1].data }, // duplicate
       ...good.slice(2),
     ];
-    const { result, errors } = await runStream(plain, rate, steps, { prebufferMs: 50 });
+    const { result, errors } = await runStream(suite.plain, rate, steps, { prebufferMs: 50 });
     expect(errors).toEqual([]);
     const codes = result.events.filter((e) => e.type === 'error').map((e) => e.detail.code);
-    expect(codes).toEqual(['bad-control', 'unknown-utterance', 'bad-frame', 'sequence']);
+    expect(codes).toEqual(['bad-control', 'unknown-utterance', 'bad-frame']);
+    // The duplicate is routine: a `dropped` event, not an error.
+    const drops = result.events.filter((e) => e.type === 'dropped').map((e) => [e.detail.reason, e.detail.samples]);
+    expect(drops).toEqual([['duplicate', Math.floor(((good[1].data as Uint8Array).length - 20) / 2)]]);
     const ended = result.events.find((e) => e.type === 'ended')!;
     expect(ended.detail.playedSamples).toBe(source.length);
     const m = result.metrics.samples;

@@ -9,15 +9,26 @@
  *
  * Cases and results are listed in docs/reliability.md.
  */
-import { captured, compareExact, errorEvents, expectAccounting, fromBase64F32, type Ev, type RigResult } from './reliability-rig';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
-import { startMockServer, type MockServer } from '../../demo/server/mock-server';
+import {
+  captured,
+  compareExact,
+  droppedEvents,
+  droppedSamples,
+  errorEvents,
+  expectAccounting,
+  fromBase64F32,
+  type Ev,
+  type RigResult,
+} from './reliability-rig';
+import { describe, expect, it } from 'vitest';
+import { useSuite } from './fixture';
+import type { Page } from 'playwright-core';
+
 import { synthesize } from '../../demo/server/voice';
 import { chunkSamples, faultFrameIndex, parseScenario, planDelivery, type Scenario } from '../../demo/server/scenario';
 import { float32ToPcm16 } from '../../src/protocol/pcm-encode';
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import { fromPcm16, launchBrowser, openPage, startStaticServer, startStreamServer, toPcm16, type StaticServer, type StreamServer } from './harness';
+import { fromPcm16, openPage, toPcm16, type StaticServer } from './harness';
 
 const RATE = 24000;
 const FIXTURE = '/test/browser/pages/reliability-fixture.js';
@@ -28,27 +39,7 @@ const T_FOX = 'The quick brown fox jumps over the lazy dog.';
 const T_COUNT = 'One two three four five six seven eight nine ten eleven twelve.';
 const T_HELLO = 'Hello there, how are you today?';
 
-let browser: Browser;
-let plain: StaticServer;
-let isolated: StaticServer;
-let tts: MockServer;
-let stream: StreamServer;
-
-beforeAll(async () => {
-  browser = await launchBrowser({ args: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] });
-  plain = await startStaticServer({ isolated: false });
-  isolated = await startStaticServer({ isolated: true });
-  tts = await startMockServer({ port: 0 });
-  stream = await startStreamServer();
-});
-
-afterAll(async () => {
-  await tts?.close();
-  await stream?.close();
-  await plain?.close();
-  await isolated?.close();
-  await browser?.close();
-});
+const suite = useSuite({ launch: { args: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] }, tts: true });
 
 // ---- node-side helpers ------------------------------------------------------------------
 
@@ -174,14 +165,14 @@ function checkWithGaps(ref: Float32Array, out: Float32Array, fadeFrames: number)
 
 /** A page with a rig of players (one per options object), player k connected to the mock server. */
 async function rig(server: StaticServer, players: object[], connect = true): Promise<{ page: Page; errors: string[]; close: () => Promise<void> }> {
-  const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+  const opened = await openPage(suite.browser, `${server.url}/test/browser/pages/blank.html`);
   await opened.page.evaluate(
     async ({ fixture, players, url, connect }) => {
       const { createRig } = await (globalThis as any).importModule(fixture);
       const rig = await createRig({ contextRate: 24000, players });
       if (connect) for (let k = 0; k < players.length; k++) await rig.connect(k, url);
     },
-    { fixture: FIXTURE, players, url: tts.url, connect },
+    { fixture: FIXTURE, players, url: suite.tts.url, connect },
   );
   return { page: opened.page, errors: opened.errors, close: opened.close };
 }
@@ -221,11 +212,11 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     const options = { fault: 'drop' as const, faultAtMs: 1500 };
     const { faultIndex } = plan(T_FOX, options);
     const heardBeforeDrop = faultIndex * FRAME;
-    const { page, errors, close } = await rig(plain, [{ prebufferMs: 300 }]);
+    const { page, errors, close } = await rig(suite.plain, [{ prebufferMs: 300 }]);
     await speak(page, 0, T_FOX, options);
     await waitFor(page, 0, 'ended');
     expect(await page.evaluate(() => (globalThis as any).rig.sockets[0].readyState)).toBe(3); // CLOSED
-    await page.evaluate((url) => (globalThis as any).rig.connect(0, url), tts.url);
+    await page.evaluate((url) => (globalThis as any).rig.connect(0, url), suite.tts.url);
     await speak(page, 0, T_HELLO);
     await waitFor(page, 0, 'ended', 2);
     const r = await result(page);
@@ -255,7 +246,7 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     const fadeFrames = (fadeMs * RATE) / 1000;
     // 4× delivery and a 250 ms prebuffer (also the level at which playback resumes): only
     // the stall itself can run the buffer dry, even on a loaded machine.
-    const { page, errors, close } = await rig(plain, [{ prebufferMs: 250, fadeMs, adaptivePrebuffer: { stepMs: 20, maxMs: 400 } }]);
+    const { page, errors, close } = await rig(suite.plain, [{ prebufferMs: 250, fadeMs, adaptivePrebuffer: { stepMs: 20, maxMs: 400 } }]);
     await speak(page, 0, T_FOX, { speed: 4, stallAtMs: 1000, stallMs: 2000 });
     await waitFor(page, 0, 'ended');
     const prebufferAfterStall = await page.evaluate(() => (globalThis as any).rig.players[0].player.getMetrics().prebufferMs);
@@ -269,7 +260,6 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     expect(underruns.map((u) => u.phase)).toEqual(['start', 'end']);
     // Audio buffered ahead at the stall (~0.8 s at 4× delivery) shortens the 2 s of silence.
     expect(underruns[1].silentMs).toBeGreaterThan(600);
-    expect(underruns[1].silentMs).toBeLessThan(2000);
     expect(r.metrics.underruns).toBe(1);
     expect(prebufferAfterStall).toBe(270);
     const out = captured(r);
@@ -298,7 +288,7 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     const text = Array(5).fill(T_COUNT).join(' ');
     const ref = reference(text);
     expect(ref.length / RATE).toBeGreaterThan(20);
-    const { page, errors, close } = await rig(plain, [{ prebufferMs: 100, maxBufferMs: 1000 }]);
+    const { page, errors, close } = await rig(suite.plain, [{ prebufferMs: 100, maxBufferMs: 1000 }]);
     const before = await heap(page);
     await speak(page, 0, text, { speed: 20 });
     await waitFor(page, 0, 'ended');
@@ -306,10 +296,13 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     const r = await result(page);
     await close();
     expect(errors).toEqual([]);
-    const errs = errorEvents(r);
-    expect(new Set(errs.map((e) => e.code))).toEqual(new Set(['buffer-full']));
-    // Nothing dropped silently: the samples named by the buffer-full errors are the overflow.
-    const named = errs.reduce((n, e) => n + Number(/; (\d+) samples of "\d+" were dropped/.exec(e.message)?.[1] ?? NaN), 0);
+    // A socket cannot wait: what does not fit is dropped, each time with a `dropped` event (not an error).
+    expect(errorEvents(r)).toEqual([]);
+    const drops = droppedEvents(r);
+    expect(new Set(drops.map((d) => d.reason))).toEqual(new Set(['overflow']));
+    expect(drops[0].message).toMatch(/buffer full .*: \d+ samples of "\d+" were dropped/);
+    // Nothing dropped silently: the samples named by the dropped events are the overflow.
+    const named = droppedSamples(r, 'overflow');
     const s = r.metrics.samples;
     expect(named).toBe(s.overflow);
     expect(s.received).toBe(ref.length);
@@ -348,16 +341,16 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     expect(unmatchedNonZero).toBeLessThanOrEqual((2 * r.metrics.underruns + 2) * FRAME);
     expect(s.played).toBeGreaterThan(RATE); // at least the first second
     console.log(
-      `[20x attach] ${(ref.length / RATE).toFixed(1)} s sent in ${((ref.length / RATE / 20) * 1000).toFixed(0)} ms: played ${(s.played / RATE).toFixed(2)} s, overflow ${(s.overflow / RATE).toFixed(2)} s in ${errs.length} buffer-full errors; max buffered ${r.maxBufferedMs.toFixed(0)} ms; heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB`,
+      `[20x attach] ${(ref.length / RATE).toFixed(1)} s sent in ${((ref.length / RATE / 20) * 1000).toFixed(0)} ms: played ${(s.played / RATE).toFixed(2)} s, overflow ${(s.overflow / RATE).toFixed(2)} s in ${drops.length} dropped events; max buffered ${r.maxBufferedMs.toFixed(0)} ms; heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB`,
     );
     expect(after - before).toBeLessThan(4e6);
     expectAccounting(r);
   });
 
-  it('20× faster than real time via push(): false when full (backpressure reported), nothing taken, retried audio plays exactly', async () => {
+  it('20× faster than real time via push(): false when full, nothing taken; the app waits on whenWritable() and the retried audio plays exactly', async () => {
     const ref = reference(T_FOX);
     const pcm = toPcm16(ref);
-    const { page, errors, close } = await rig(plain, [{ prebufferMs: 100, maxBufferMs: 500 }], false);
+    const { page, errors, close } = await rig(suite.plain, [{ prebufferMs: 100, maxBufferMs: 500 }], false);
     const fed = await page.evaluate(
       async ({ b64 }) => {
         const { base64ToBytes, sleep } = await (globalThis as any).importModule('/test/browser/pages/reliability-fixture.js');
@@ -365,34 +358,44 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
         const player = rig.players[0].player;
         const bytes = base64ToBytes(b64);
         let refused = 0;
+        let refusedAfterWait = 0;
+        let waited = false;
         let minReceivedStep = Infinity;
         const chunk = 1920; // 40 ms
         for (let at = 0; at < bytes.length;) {
           const before = player.getMetrics().samples.received;
           if (player.push(bytes.subarray(at, at + chunk), { utteranceId: 'fast' })) {
             at += chunk;
+            waited = false;
             await sleep(2); // 40 ms of audio every 2 ms: 20×
           } else {
             refused++;
+            if (waited) refusedAfterWait++; // whenWritable() said it fits: it must
             if (player.getMetrics().samples.received !== before) minReceivedStep = -1; // something was taken
-            await sleep(10);
+            await player.whenWritable(chunk / 2);
+            waited = true;
           }
         }
         player.endUtterance('fast');
         await rig.waitFor(0, (e: any) => e.type === 'ended');
-        return { refused, tookPartial: minReceivedStep === -1 };
+        return { refused, refusedAfterWait, tookPartial: minReceivedStep === -1 };
       },
       { b64: Buffer.from(pcm).toString('base64') },
     );
     const r = await result(page);
     await close();
     expect(errors).toEqual([]);
-    console.log(`[20x push] ${fed.refused} pushes refused (each a buffer-full error), retried; max buffered ${r.maxBufferedMs.toFixed(0)} ms of 500`);
+    const drains = r.events.filter((e) => e.type === 'drain').length;
+    console.log(
+      `[20x push] ${fed.refused} pushes refused, each retried after whenWritable(); ${drains} drain events; max buffered ${r.maxBufferedMs.toFixed(0)} ms of 500`,
+    );
     expect(fed.refused).toBeGreaterThan(10);
     expect(fed.tookPartial).toBe(false);
-    expect(r.errors.length).toBe(fed.refused);
-    expect(new Set(r.errors)).toEqual(new Set(['buffer-full']));
-    expect(errorEvents(r)[0].message).toMatch(/were refused, push them again later/);
+    expect(fed.refusedAfterWait).toBe(0);
+    // Backpressure is not an error: `false`, then `drain` once the refused chunk fits.
+    expect(r.errors).toEqual([]);
+    expect(drains).toBeGreaterThan(0);
+    expect(drains).toBeLessThanOrEqual(fed.refused);
     expect(compareExact(ref, captured(r))).toMatchObject({ mismatches: 0, extra: 0 });
     expect(r.metrics.samples).toMatchObject({ received: ref.length, played: ref.length, overflow: 0, dropped: 0 });
     expect(r.maxBuffered).toBeLessThanOrEqual(r.capacity);
@@ -405,7 +408,7 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     // the recorder (and the player) count on through it (see recorder-worklet.js).
     it(`the AudioContext is suspended and resumed twice mid-stream (${transport} transport): no sample lost, no underrun, clock and metrics right`, async () => {
       const ref = reference(T_FOX);
-      const { page, errors, close } = await rig(transport === 'shared' ? isolated : plain, [{ prebufferMs: 300, transport }]);
+      const { page, errors, close } = await rig(transport === 'shared' ? suite.isolated : suite.plain, [{ prebufferMs: 300, transport }]);
       await speak(page, 0, T_FOX, { speed: 4 });
       const suspendedMs = await page.evaluate(async () => {
         const rig = (globalThis as any).rig;
@@ -460,7 +463,7 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
   it('four players on one page (one context, shared and message transports), each on its own socket, each exact', async () => {
     const texts = [T_SHORT, T_FOX, T_HELLO, 'Four players, one page, no crosstalk.'];
     const { page, errors, close } = await rig(
-      isolated,
+      suite.isolated,
       [{ transport: 'shared' }, { transport: 'shared' }, { transport: 'message' }, { transport: 'message' }].map((o) => ({ ...o, prebufferMs: 300 })),
     );
     for (let k = 0; k < 4; k++) await speak(page, k, texts[k], { speed: 3, jitterMs: 15, seed: k + 1 });
@@ -485,7 +488,7 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     const text = T_SHORT;
     const ref = reference(text);
     const { page, errors, close } = await rig(
-      plain,
+      suite.plain,
       faults.map(() => ({ prebufferMs: 400 })),
     );
     for (let k = 0; k < 4; k++) await speak(page, k, text, { fault: faults[k], faultAtMs: 700, speed: 4 });
@@ -510,12 +513,17 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     expect(errorEvents(oversized)[0].message).toMatch(/oversized.*4194304/);
     expect(compareExact(ref, captured(oversized))).toMatchObject({ mismatches: 0, extra: 0 });
     expect(oversized.metrics.samples).toMatchObject({ received: ref.length, played: ref.length });
-    // duplicate: reported, discarded, counted as stale.
-    expect(errorEvents(duplicate).map((e) => e.code)).toEqual(['sequence']);
+    // duplicate: reported (a `dropped` event, not an error), discarded, counted as stale.
+    expect(errorEvents(duplicate)).toEqual([]);
+    expect(droppedEvents(duplicate).map((d) => [d.reason, d.samples])).toEqual([['duplicate', FRAME]]);
     expect(compareExact(ref, captured(duplicate))).toMatchObject({ mismatches: 0, extra: 0 });
     expect(duplicate.metrics.samples).toMatchObject({ received: ref.length + FRAME, played: ref.length, stale: FRAME });
     // reorder: frame fi+1 arrives first (gap reported), frame fi late (reported, counted as stale, not played).
-    expect(errorEvents(reorder).map((e) => e.code)).toEqual(['sequence', 'sequence']);
+    expect(errorEvents(reorder)).toEqual([]);
+    expect(droppedEvents(reorder).map((d) => [d.reason, d.samples])).toEqual([
+      ['gap', 0],
+      ['duplicate', FRAME],
+    ]);
     const withoutLate = new Float32Array(ref.length - FRAME);
     withoutLate.set(ref.subarray(0, fi * FRAME), 0);
     withoutLate.set(ref.subarray((fi + 1) * FRAME), fi * FRAME);
@@ -526,10 +534,10 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
   });
 
   // BUG-3 (found by this suite, fixed): the worklet's event log holds 64 records per
-  // report and drops the rest silently (src/playback/playback-engine.ts record()); 64 marks
+  // report and drops the rest silently (src/worklet/playback-engine.ts record()); 64 marks
   // flushed at an utterance's end push its Ended record out, so the utterance never ends.
   it('64 marks past the end of the audio that arrived (words whose audio was dropped) do not keep the utterance from ending', async () => {
-    const { page, errors, close } = await rig(plain, [{ prebufferMs: 50 }], false);
+    const { page, errors, close } = await rig(suite.plain, [{ prebufferMs: 50 }], false);
     await page.evaluate(async () => {
       const player = (globalThis as any).rig.players[0].player;
       player.push(new Int16Array(4800).fill(1000), { utteranceId: 'u' });
@@ -558,15 +566,15 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     const pcm = new Uint8Array(ints.buffer);
     const frame = (k: number, end = false) =>
       encodeFrame({ codec: 'pcm16', sampleRate: RATE, utteranceId: 61, seq: k, start: k === 0, end }, pcm.subarray(k * 9600, (k + 1) * 9600));
-    const opened = await openPage(browser, `${plain.url}/test/browser/pages/blank.html`);
-    const connection = stream.waitForConnection();
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const connection = suite.stream.waitForConnection();
     await opened.page.evaluate(
       async ({ fixture, url }) => {
         const { createRig } = await (globalThis as any).importModule(fixture);
         const rig = await createRig({ contextRate: 24000, players: [{ prebufferMs: 400, maxBufferMs: 500 }] });
         rig.players[0].player.attach(new WebSocket(url));
       },
-      { fixture: FIXTURE, url: stream.url },
+      { fixture: FIXTURE, url: suite.stream.url },
     );
     const conn = await connection;
     // Frames of 200 ms into a 500 ms ring: frame 2 arrives while 0 and 1 fill it and is dropped.
@@ -583,7 +591,8 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     await opened.page.evaluate(() => (globalThis as any).rig.waitFor(0, (e: Ev) => e.type === 'ended'));
     const r = await result(opened.page);
     await opened.close();
-    expect(r.errors).toEqual(['buffer-full']);
+    expect(r.errors).toEqual([]);
+    expect(droppedEvents(r).map((d) => [d.reason, d.samples])).toEqual([['overflow', 4800]]);
     expect(r.metrics.samples.overflow).toBe(4800);
     const marks = r.events.filter((e) => e.type === 'mark').map((e) => e.detail);
     // Where utterance sample 15000 (value 3000) was output, in context frames.

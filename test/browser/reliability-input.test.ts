@@ -7,13 +7,23 @@
  *
  * Cases and results are listed in docs/reliability.md.
  */
-import { captured, compareExact, errorEvents, expectAccounting, fromBase64F32, type Ev, type RigResult } from './reliability-rig';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import {
+  captured,
+  compareExact,
+  droppedEvents,
+  droppedSamples,
+  errorEvents,
+  expectAccounting,
+  fromBase64F32,
+  type Ev,
+  type RigResult,
+} from './reliability-rig';
+import { describe, expect, it } from 'vitest';
+import { useSuite } from './fixture';
+import type { Page } from 'playwright-core';
 import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, MAX_FRAME_BYTES } from '../../src/protocol/index';
 import {
   chirp,
-  launchBrowser,
   mulberry32,
   openPage,
   quantizePcm16,
@@ -21,35 +31,16 @@ import {
   randomChunks,
   sine,
   snrAgainst,
-  startStaticServer,
-  startStreamServer,
   toF32le,
   toPcm16,
   type OpenedPage,
-  type StaticServer,
-  type StreamServer,
   type StreamStep,
 } from './harness';
 
 const RATE = 24000;
 const FIXTURE = '/test/browser/pages/reliability-fixture.js';
 
-let browser: Browser;
-let server: StaticServer;
-let stream: StreamServer;
-
-beforeAll(async () => {
-  // Precise heap figures and gc() for the memory-bound cases.
-  browser = await launchBrowser({ args: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] });
-  server = await startStaticServer({ isolated: false });
-  stream = await startStreamServer();
-});
-
-afterAll(async () => {
-  await stream?.close();
-  await server?.close();
-  await browser?.close();
-});
+const suite = useSuite({ launch: { args: ['--enable-precise-memory-info', '--js-flags=--expose-gc'] } });
 
 // ---- node-side helpers ------------------------------------------------------------------
 
@@ -71,15 +62,15 @@ function speechLike(seconds: number, rate = RATE): Float32Array {
 
 /** Opens a page with one player (rig) attached to the scripted stream server; returns the page and the connection. */
 async function rigWithSocket(playerOptions: object, contextRate = RATE, framing: 'voxplay' | 'raw' = 'voxplay') {
-  const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
-  const connection = stream.waitForConnection();
+  const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+  const connection = suite.stream.waitForConnection();
   await opened.page.evaluate(
     async ({ fixture, contextRate, playerOptions, url, framing }) => {
       const { createRig } = await (globalThis as any).importModule(fixture);
       const rig = await createRig({ contextRate, players: [playerOptions] });
       rig.players[0].player.attach(new WebSocket(url), { framing });
     },
-    { fixture: FIXTURE, contextRate, playerOptions, url: stream.url, framing },
+    { fixture: FIXTURE, contextRate, playerOptions, url: suite.stream.url, framing },
   );
   return { opened, conn: await connection };
 }
@@ -276,7 +267,7 @@ describe('reliability: bad input', () => {
   it('push() of every odd PCM16 byte count and every f32 byte count 1…15 plays sample-exactly (OfflineAudioContext)', async () => {
     const a = speechLike(45000 / RATE);
     const b = quantizePcm16(sine(523, RATE, 1, 0.4)); // f32 (already representable)
-    const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
     const r = await offline(opened, { seconds: 3.2, data: { a: toPcm16(a), b: toF32le(b) } }, async (player, _v, data) => {
       let at = 0;
       for (let size = 1; at < data.a.length; size += 2) {
@@ -346,7 +337,7 @@ describe('reliability: bad input', () => {
     expectAccounting(r2);
 
     // push(): 0 bytes (ArrayBuffer, typed array, DataView) between good chunks.
-    const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
     const r3 = await offline(opened, { seconds: 1, data: { pcm: toPcm16(source) } }, async (player, _v, data) => {
       const results = [player.push(new ArrayBuffer(0), { utteranceId: 'p' })];
       results.push(player.push(data.pcm.subarray(0, 1000), { utteranceId: 'p' }));
@@ -369,7 +360,7 @@ describe('reliability: bad input', () => {
     const third = 0.2 * RATE * 2; // bytes of 200 ms
     const huge = new Uint8Array(0.6 * RATE * 2).fill(0x11); // 600 ms of audio > maxBufferMs 500
     // push(): refused, returns false, nothing counted; the rest of the utterance is exact.
-    const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
     const r1 = await offline(opened, { seconds: 1.4, player: { maxBufferMs: 500 }, data: { pcm, huge } }, async (player, _v, data) => {
       const out = [player.push(data.pcm.subarray(0, 7200), { utteranceId: 'u' })];
       out.push(player.push(data.huge, { utteranceId: 'u' }));
@@ -485,7 +476,7 @@ describe('reliability: bad input', () => {
   });
 
   // BUG-2 (found by this suite, fixed): early marks are held per utterance without any
-  // bound and without an error (src/stream-player.ts addMark: `early.push(...)`).
+  // bound and without an error (now src/player/marks.ts, the early stage).
   it('marks for an utterance that never starts: held within a bound, or refused with an error', async () => {
     // A misbehaving server sends 20 000 `mark` messages (1000-character names) for an
     // utterance that never comes. Early marks are legitimately held until the utterance
@@ -535,10 +526,13 @@ describe('reliability: bad input', () => {
     const r = await rigResult(opened.page);
     await opened.close();
     expect(opened.errors).toEqual([]);
-    expect(r.errors).toEqual(['stale']); // reported once, counted always
+    // Late frames after a barge-in are routine: no error, a `dropped` event for each.
+    expect(r.errors).toEqual([]);
     const cut = r.events.find((e) => e.type === 'interrupted')!.detail;
     expect(cut.utteranceId).toBe('31');
     const s = r.metrics.samples;
+    expect(new Set(droppedEvents(r).map((d) => d.reason))).toEqual(new Set(['stale']));
+    expect(droppedSamples(r)).toBe(s.stale);
     // Every sample of A is accounted for: heard, flushed from the buffer, or discarded on arrival.
     expect(s.received).toBe(a.length + b.length);
     expect(s.played).toBe(cut.playedSamples + b.length);
@@ -553,7 +547,7 @@ describe('reliability: bad input', () => {
 
   // BUG-1 (found by this suite, fixed): a duplicate/reordered frame of an utterance the
   // player already retired is reported (`sequence`) but not counted in received/stale
-  // (src/stream-player.ts attach → sequenceGap counts only while the utterance is active).
+  // (the old socket sink counted only while the utterance was active; now src/player/ingest.ts gap()).
   it('a duplicated frame of an interrupted utterance arriving late is counted as stale like any other late frame', async () => {
     const a = quantizePcm16(sine(300, RATE, 2, 0.5));
     const aFrames = framed(randomChunks(toPcm16(a), mulberry32(15), 2400, 2400), 35); // 50 ms frames
@@ -571,8 +565,11 @@ describe('reliability: bad input', () => {
     const cut = r.events.find((e) => e.type === 'interrupted')!.detail;
     const late = (aFrames.length - 20) * 1200;
     const s = r.metrics.samples;
-    expect(r.errors).toContain('sequence');
+    expect(r.errors).toEqual([]);
+    expect(droppedEvents(r).map((d) => d.reason)).toContain('duplicate');
+    expect(droppedSamples(r, 'duplicate')).toBe(1200);
     // Every sample that arrived is accounted for: the duplicate (1200) and the late frames are stale.
+    expect(droppedSamples(r)).toBe(s.stale);
     expect(s.received).toBe(a.length + 1200);
     expect(s.stale).toBe(late + 1200);
     expect(cut.playedSamples + cut.droppedSamples + late).toBe(a.length);
@@ -597,9 +594,12 @@ describe('reliability: bad input', () => {
     });
     const src = fromPcm16(concat(frames.map((f) => f.subarray(HEADER_BYTES))));
     const { r } = await playToEnd({ prebufferMs: 1500 }, steps, { settleMs: 100 });
-    const codes = r.errors;
-    // The duplicate of the last (end) frame arrives after the tracker forgot the utterance.
-    expect(codes.filter((c) => c === 'sequence').length).toBe(frames.length + 1);
+    expect(r.errors).toEqual([]);
+    // The duplicate of the last (end) frame arrives after the tracker forgot the utterance:
+    // a gap (its seq is not 0) and audio after the end.
+    const reasons = droppedEvents(r).map((d) => d.reason);
+    expect(reasons.filter((c) => c === 'duplicate' || c === 'gap').length).toBe(frames.length + 1);
+    expect(droppedSamples(r)).toBe(dupSamples);
     expect(compareExact(src, captured(r))).toMatchObject({ mismatches: 0, extra: 0 });
     expect(r.metrics.samples).toMatchObject({ received: src.length + dupSamples, played: src.length, stale: dupSamples });
     expectAccounting(r);
@@ -615,9 +615,16 @@ describe('reliability: bad input', () => {
       { prebufferMs: 1500 },
       order.map((i) => ({ delayMs: 6, data: frames[i] })),
     );
-    expect(errorEvents(r).map((e) => e.code)).toEqual(['sequence', 'sequence', 'sequence', 'sequence']);
-    expect(errorEvents(r)[0].message).toMatch(/1 frame\(s\) of utterance "51" missing: expected 3, got 4/);
-    expect(errorEvents(r)[1].message).toMatch(/frame 3 of utterance "51" arrived after frame 4.*discarded/);
+    expect(errorEvents(r)).toEqual([]);
+    const drops = droppedEvents(r);
+    expect(drops.map((d) => [d.reason, d.samples])).toEqual([
+      ['gap', 0],
+      ['duplicate', 600],
+      ['gap', 0],
+      ['duplicate', 600],
+    ]);
+    expect(drops[0].message).toMatch(/1 frame\(s\) of utterance "51" missing: expected 3, got 4/);
+    expect(drops[1].message).toMatch(/frame 3 of utterance "51" arrived after frame 4.*discarded/);
     // What plays: the source without frames 3 and 9 (600 samples each), nothing invented.
     const keep = chunks.flatMap((c, i) => (i === 3 || i === 9 ? [] : [i]));
     const expected = new Float32Array(keep.length * 600);
@@ -631,7 +638,7 @@ describe('reliability: bad input', () => {
   // BUG-6 (found by this suite, fixed): frames may carry any byte count (docs/protocol.md),
   // but when one goes missing the receiver cannot know where the next sample starts; after a
   // lost odd-length frame the decoder resumes mid-sample and the rest of the utterance plays
-  // as full-scale noise (src/stream-player.ts sequenceGap → decoder.reset()).
+  // as full-scale noise (now src/player/ingest.ts gap() ends such an utterance).
   it('a lost frame of odd byte length never turns the rest of the utterance into noise', async () => {
     const source = quantizePcm16(sine(440, RATE, 1, 0.3));
     const chunks = randomChunks(toPcm16(source), mulberry32(17), 1001, 1001);
@@ -648,8 +655,8 @@ describe('reliability: bad input', () => {
   });
 
   it('push, interrupt, endUtterance, mark, attach, resume after close() throw `closed`; start() twice and close() twice are harmless', async () => {
-    const opened = await openPage(browser, `${server.url}/test/browser/pages/blank.html`);
-    const connection = stream.waitForConnection();
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const connection = suite.stream.waitForConnection();
     const out = await opened.page.evaluate(async (url) => {
       const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
       const ctx = new AudioContext({ sampleRate: 24000 });
@@ -746,7 +753,7 @@ describe('reliability: bad input', () => {
         racingState: racing.state,
         racingContext: ownContext ? ownContext.state : null,
       };
-    }, stream.url);
+    }, suite.stream.url);
     const conn = await connection;
     // The server keeps talking to the closed player: nothing happens, nothing throws.
     await conn.play([

@@ -63,3 +63,15 @@ export function expectAccounting(r: { violations: string[]; metrics: any }, buff
 export function errorEvents(r: { events: Ev[] }): { code: string; message: string; utteranceId?: string }[] {
   return r.events.filter((e) => e.type === 'error').map((e) => ({ code: e.detail.code, message: e.detail.message, utteranceId: e.detail.utteranceId }));
 }
+
+/** The `dropped` events of a player, in order. */
+export function droppedEvents(r: { events: Ev[] }): { reason: string; samples: number; message: string; utteranceId: string }[] {
+  return r.events.filter((e) => e.type === 'dropped').map((e) => e.detail);
+}
+
+/** Samples named by `dropped` events (of `reasons`, or all). */
+export function droppedSamples(r: { events: Ev[] }, ...reasons: string[]): number {
+  return droppedEvents(r)
+    .filter((d) => reasons.length === 0 || reasons.includes(d.reason))
+    .reduce((n, d) => n + d.samples, 0);
+}

@@ -225,7 +225,9 @@ describe('buildMetrics', () => {
     totals.overflow = 200;
     const head = new UtteranceStats('h', 24000);
     head.played = 2000;
-    const m = buildMetrics(base({ totals, written: 9000, report: { absRead: 6100, serial: 3, played: 2000, inFlight: 100 }, active: [head], head, reported: head }));
+    const m = buildMetrics(
+      base({ totals, written: 9000, report: { absRead: 6100, serial: 3, played: 2000, inFlight: 100 }, active: [head], head, reported: head }),
+    );
     expect(m.samples).toEqual({ received: 10_000, played: 6000, buffered: 3000, dropped: 1000, stale: 300, overflow: 200, nonFinite: 0 });
     expect(m.samples.received).toBe(m.samples.played + m.samples.buffered + m.samples.dropped);
   });

@@ -169,19 +169,18 @@ describe('mock server: framed mode', () => {
     expect(ids).toEqual(new Set([a, b]));
   });
 
-  it('paces frames: first after firstChunkDelayMs, then at speed × real time', async () => {
+  it('paces frames: the first not before firstChunkDelayMs, then the whole utterance in 40 ms frames', async () => {
     const c = await client();
     const t0 = performance.now();
     c.speak('pacing test', { firstChunkDelayMs: 250, speed: 4, chunkMs: 40 });
     await c.until(() => c.texts('end').length === 1);
     const bins = c.messages.filter((m) => m.kind === 'binary');
     const audioMs = (synthesize('pacing test').samples.length / 24000) * 1000;
+    // A delay can only be stretched by load, never shortened: the lower bound is safe. The
+    // spacing itself is the pure plan's (test/unit/scenario.test.ts), not asserted here on
+    // the wall clock, which a loaded machine bends.
     expect(bins[0].at - t0).toBeGreaterThanOrEqual(240);
-    const span = bins[bins.length - 1].at - bins[0].at;
-    const expected = ((bins.length - 1) * 40) / 4;
-    expect(span).toBeGreaterThanOrEqual(expected - 15);
-    expect(span).toBeLessThan(expected + 300);
-    expect(expected).toBeLessThan(audioMs / 4);
+    expect(bins.length).toBe(Math.ceil(audioMs / 40));
   });
 
   it('stalls mid-utterance when asked', async () => {

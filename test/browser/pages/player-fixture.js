@@ -13,7 +13,7 @@ import { createRecorder } from './capture.js';
 const postLog = { samplePosts: 0, sampleCount: 0 };
 const originalPost = MessagePort.prototype.postMessage;
 MessagePort.prototype.postMessage = function (msg, ...rest) {
-  if (msg && msg.t === 'samples') {
+  if (msg && msg.type === 'samples') {
     postLog.samplePosts++;
     postLog.sampleCount += msg.data.length;
   }
@@ -26,7 +26,7 @@ export async function setupPlayer({ contextRate, player: playerOptions = {}, vox
   const recorder = await createRecorder(context);
   const player = new StreamPlayer({ context, destination: recorder.node, ...playerOptions });
   const events = [];
-  for (const type of ['statechange', 'playing', 'ended', 'underrun', 'interrupted', 'mark', 'error', 'disconnected']) {
+  for (const type of ['statechange', 'utterancestart', 'playing', 'ended', 'underrun', 'interrupted', 'mark', 'dropped', 'drain', 'error', 'disconnected']) {
     player.on(type, (event) => {
       const detail = event instanceof Error ? { code: event.code, message: event.message, utteranceId: event.utteranceId } : event;
       events.push({ type, at: performance.now(), frame: Math.round(context.currentTime * context.sampleRate), detail: JSON.parse(JSON.stringify(detail)) });

@@ -213,9 +213,8 @@ export async function realtimeFlood({ url, minutes = 2, speed = 20, maxBufferMs 
   let utterances = 0;
   let namedOverflow = 0;
   let snapshotTaken = false;
-  entry.player.on('error', (e) => {
-    const m = /; (\d+) samples of "[^"]*" were dropped/.exec(e.message);
-    if (e.code === 'buffer-full' && m) namedOverflow += Number(m[1]);
+  entry.player.on('dropped', (e) => {
+    if (e.reason === 'overflow') namedOverflow += e.samples;
   });
   while (performance.now() - started < minutes * 60000) {
     const before = rig.count(0, 'ended');
