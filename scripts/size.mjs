@@ -17,12 +17,17 @@ import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
-/** min+gzip budgets in bytes (measured 11 797 / 5 366 / 17 163 when set). */
+/**
+ * min+gzip budgets in bytes. Set at 11 797 / 5 366 / 17 163; raised for issue 11 (the
+ * player split into modules with the AudioSource seam, codec registry, whenWritable/drain,
+ * once(), dropped and utterancestart events) at 14 666 / 5 569 / 20 235 measured. Issue 12
+ * is where the size comes down.
+ */
 const BUDGETS = {
-  'dist/voxplay.js': 13_000,
-  'dist/playback-processor.js': 5_900,
+  'dist/voxplay.js': 16_100,
+  'dist/playback-processor.js': 6_100,
 };
-const TOTAL_BUDGET = 18_900;
+const TOTAL_BUDGET = 22_300;
 const TARGET_BYTES = 8 * 1024;
 
 async function minifier() {
