@@ -145,11 +145,6 @@ export class MessageRingWriter implements RingWriter {
     queueMicrotask(this.flushSoon);
   }
 
-  /** Samples held back right now (written, not yet posted). */
-  get held(): number {
-    return this.pendingSamples;
-  }
-
   flush(): void {
     this.scheduled = false;
     if (this.holdTimer !== null) {

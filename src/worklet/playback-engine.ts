@@ -202,11 +202,6 @@ export class PlaybackEngine {
     return true;
   }
 
-  /** Marks waiting to be output. */
-  get pendingMarks(): number {
-    return this.markCount;
-  }
-
   /** Empties the event log (after the caller copied or posted it). */
   takeEvents(): void {
     this.logCount = 0;

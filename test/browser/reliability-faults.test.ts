@@ -500,8 +500,14 @@ describe('reliability: faults (mock TTS server, Chromium)', () => {
     expect(errors).toEqual([]);
     const fi = plan(text, { fault: 'reorder', faultAtMs: 700, speed: 4 }).faultIndex;
     const [malformed, oversized, duplicate, reorder] = results;
+    // Everything needed to tell an underrun (fades, shifted audio), a lost or repeated frame,
+    // and a short capture apart, should a case ever fail here again.
     results.forEach((r, k) =>
-      console.log(`[mock ${faults[k]}] underruns ${r.metrics.underruns}, errors ${JSON.stringify(r.errors)}, skips ${JSON.stringify(r.skips)}`),
+      console.log(
+        `[mock ${faults[k]}] underruns ${r.metrics.underruns}, errors ${JSON.stringify(r.errors)}, dropped ${JSON.stringify(droppedEvents(r).map((d) => [d.reason, d.samples]))}, ` +
+          `skips ${JSON.stringify(r.skips)}, overlapped ${r.overlappedFrames}, frozen ${r.frozenQuanta}, capture ${captured(r).length} frames, ` +
+          `samples ${JSON.stringify(r.metrics.samples)}, compare ${JSON.stringify(compareExact(ref, captured(r)))}`,
+      ),
     );
     // malformed: a 45-byte garbage message, reported with the decoder's reason.
     expect(errorEvents(malformed).map((e) => e.code)).toEqual(['bad-frame']);
