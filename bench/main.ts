@@ -31,19 +31,20 @@ const elapsed = () => `${((performance.now() - t0) / 1000).toFixed(0).padStart(4
 const log = (line: string) => console.log(`[bench ${elapsed()}] ${line}`);
 
 /**
- * Copies the built library (dist/voxplay.js, dist/playback-processor.js and their maps) to
+ * Copies the built library (dist/voxplay.js, dist/playback-processor.js, dist/protocol.js and their maps) to
  * bench/results/dist.tmp/ (git-ignored), and the whole bench uses that copy: a rebuild of dist/
  * while the bench runs (which empties dist/ for a moment) cannot break or mix the measurements.
  */
 const SNAPSHOT = 'bench/results/dist.tmp';
 async function snapshotDist(): Promise<void> {
-  const files = ['voxplay.js', 'playback-processor.js'];
+  const files = ['voxplay.js', 'playback-processor.js', 'protocol.js'];
   for (let attempt = 0; ; attempt++) {
     try {
       for (const f of files) if ((await stat(resolve(REPO_ROOT, 'dist', f))).size === 0) throw new Error('empty');
       break;
     } catch {
-      if (attempt >= 30) throw new Error('dist/voxplay.js or dist/playback-processor.js is missing: run `npm run build` first (`npm run bench` does)');
+      if (attempt >= 30)
+        throw new Error('dist/voxplay.js, dist/playback-processor.js or dist/protocol.js is missing: run `npm run build` first (`npm run bench` does)');
       await new Promise((r) => setTimeout(r, 2000)); // someone may be rebuilding it right now
     }
   }

@@ -61,8 +61,8 @@ function port(flag, envName, fallback) {
 const pagePort = port('port', 'VOXPLAY_DEMO_PORT', 5173);
 const wsPort = port('ws-port', 'VOXPLAY_DEMO_WS_PORT', 8787);
 
-// A fresh clone (after `npm ci`) has no dist/: build it once, in the foreground.
-if (!existsSync(resolve(root, 'dist/voxplay.js')) || !existsSync(resolve(root, 'dist/playback-processor.js'))) {
+// A fresh clone (after `npm ci`) has no dist/ (an older one may lack a file): build it once, in the foreground.
+if (['dist/voxplay.js', 'dist/playback-processor.js', 'dist/protocol.js'].some((file) => !existsSync(resolve(root, file)))) {
   process.stderr.write('voxplay demo: dist/ is missing, running "npm run build" first…\n');
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
   const build = spawnSync(npm, ['run', 'build'], { cwd: root, stdio: 'inherit', shell: process.platform === 'win32' });

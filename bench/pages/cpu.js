@@ -98,7 +98,10 @@ export async function mainThreadCost(o) {
   const pcmFrames = (pass) => Array.from({ length: frames }, (_, i) => makePcm(frameSamples, (pass * frames + i) * frameSamples));
 
   if (kind === 'voxplay-shared' || kind === 'voxplay-message' || kind === 'voxplay-push-shared' || kind === 'voxplay-push-message') {
-    const { StreamPlayer, encodeFrame } = await import(o.voxplayUrl ?? '/dist/voxplay.js');
+    const voxplayUrl = o.voxplayUrl ?? '/dist/voxplay.js';
+    const { StreamPlayer } = await import(voxplayUrl);
+    // The server side of the wire protocol is its own entry, built next to voxplay.js.
+    const { encodeFrame } = await import(new URL('./protocol.js', new URL(voxplayUrl, location.href)).href);
     const ctx = new AudioContext({ sampleRate: 48000 });
     const transport = kind.endsWith('shared') ? 'shared' : 'message';
     const player = new StreamPlayer({ context: ctx, transport, metricsIntervalMs: 0, maxBufferMs: 120000 });

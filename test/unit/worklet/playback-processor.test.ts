@@ -1,8 +1,8 @@
 import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME } from '../../src/worklet/messages';
-import type { EngineOptions, EngineReport, ToEngine } from '../../src/worklet/messages';
-import { SampleRing } from '../../src/ring/sample-ring';
-import { mulberry32 } from './prng';
+import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME } from '../../../src/worklet/messages';
+import type { EngineOptions, EngineReport, ToEngine } from '../../../src/worklet/messages';
+import { SampleRing } from '../../../src/ring/sample-ring';
+import { mulberry32 } from '../prng';
 
 // ---------------------------------------------------------------------------------------
 // Stubbed AudioWorkletGlobalScope. The worklet module reads `sampleRate` and
@@ -92,8 +92,8 @@ beforeAll(async () => {
   g.registerProcessor = vi.fn((name: string, ctor: unknown) => {
     registerCalls.push({ name, ctor });
   });
-  const mod = await import('../../src/worklet/processor');
-  await import('../../src/worklet/register');
+  const mod = await import('../../../src/worklet/processor');
+  await import('../../../src/worklet/register');
   moduleExport = mod.PlaybackProcessor;
   Processor = mod.PlaybackProcessor as unknown as ProcessorCtor;
 });

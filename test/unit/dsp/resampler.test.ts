@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_HALF_TAPS, StreamingResampler } from '../../src/dsp/resampler';
-import type { ResamplerOptions } from '../../src/dsp/resampler';
-import { mulberry32 } from './prng';
+import { DEFAULT_HALF_TAPS, StreamingResampler } from '../../../src/dsp/resampler';
+import type { ResamplerOptions } from '../../../src/dsp/resampler';
+import { mulberry32 } from '../prng';
 
 /** Kernel half-width in input samples, as the resampler derives it. */
 function halfWidthIn(inRate: number, outRate: number, halfTaps = DEFAULT_HALF_TAPS): number {

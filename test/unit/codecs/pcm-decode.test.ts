@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BYTES_PER_SAMPLE, PcmDecoder, sanitize } from '../../src/codecs/pcm';
-import type { PcmFormat } from '../../src/codecs/pcm';
-import { float32ToPcm16 } from '../../src/protocol/pcm-encode';
-import { mulberry32 } from './prng';
+import { BYTES_PER_SAMPLE, PcmDecoder, sanitize } from '../../../src/codecs/pcm';
+import type { PcmFormat } from '../../../src/codecs/pcm';
+import { float32ToPcm16 } from '../../../src/protocol/pcm-encode';
+import { mulberry32 } from '../prng';
 
 // ---------------------------------------------------------------------------------------
 // Reference encoders/decoders, written independently of the module (DataView, explicit LE).

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildMetrics, PrebufferPolicy, Totals, UtteranceStats, msToSamples, samplesToMs, type MetricsInput } from '../../src/player/metrics';
-import { mulberry32 } from './prng';
+import { buildMetrics, PrebufferPolicy, Totals, UtteranceStats, msToSamples, samplesToMs, type MetricsInput } from '../../../src/player/metrics';
+import { mulberry32 } from '../prng';
 
 describe('msToSamples', () => {
   it('converts milliseconds to whole samples at a rate, rounding to nearest', () => {

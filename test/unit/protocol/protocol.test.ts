@@ -16,9 +16,9 @@ import {
   encodeFrame,
   parseClientControl,
   parseServerControl,
-} from '../../src/protocol';
-import type { ClientControl, Codec, DecodeFrameResult, FrameErrorCode, FrameHeader, ServerControl } from '../../src/protocol';
-import { mulberry32 } from './prng';
+} from '../../../src/protocol';
+import type { ClientControl, Codec, DecodeFrameResult, FrameErrorCode, FrameHeader, ServerControl } from '../../../src/protocol';
+import { mulberry32 } from '../prng';
 
 type EncodeHeader = Omit<FrameHeader, 'version'>;
 

@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SCENARIO, LIMITS, chunkSamples, faultFrameIndex, parseScenario, planDelivery, type Scenario } from '../../demo/server/scenario';
+import { DEFAULT_SCENARIO, LIMITS, chunkSamples, faultFrameIndex, parseScenario, planDelivery, type Scenario } from '../../../demo/server/scenario';
 
 function ok(input: unknown, defaults?: Partial<Scenario>): Scenario {
   const r = parseScenario(input, defaults);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { PlaybackEngine } from '../../src/worklet/playback-engine';
-import { EngineEvent, EVENT_RECORD, MAX_MARKS } from '../../src/worklet/messages';
-import { SampleRing } from '../../src/ring/sample-ring';
-import { mulberry32 } from './prng';
+import { PlaybackEngine } from '../../../src/worklet/playback-engine';
+import { EngineEvent, EVENT_RECORD, MAX_MARKS } from '../../../src/worklet/messages';
+import { SampleRing } from '../../../src/ring/sample-ring';
+import { mulberry32 } from '../prng';
 
 /** The engine holds no mark: all MAX_MARKS slots take a new one, and one more is refused. */
 function expectNoPendingMarks(engine: PlaybackEngine): void {

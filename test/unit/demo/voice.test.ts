@@ -1,6 +1,6 @@
 // @vitest-environment node
 import { describe, expect, it } from 'vitest';
-import { MAX_AUDIO_SECONDS, MAX_TEXT_CHARS, SILENCE_MS, VOICE_PEAK, VOICE_SAMPLE_RATE, synthesize } from '../../demo/server/voice';
+import { MAX_AUDIO_SECONDS, MAX_TEXT_CHARS, SILENCE_MS, VOICE_PEAK, VOICE_SAMPLE_RATE, synthesize } from '../../../demo/server/voice';
 
 const SR = VOICE_SAMPLE_RATE;
 

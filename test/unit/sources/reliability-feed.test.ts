@@ -1,16 +1,16 @@
 /**
  * Reliability suite (issue #5), unit part: the socket handler (WebSocketSource) under fuzzed
- * input. test/unit/protocol.test.ts fuzzes decodeFrame itself; this drives the whole
+ * input. test/unit/protocol/protocol.test.ts fuzzes decodeFrame itself; this drives the whole
  * message handler the player attaches to a WebSocket, and checks that nothing throws out
  * of it, that every rejected message becomes exactly one typed error, and that accepted
  * audio is handed on as a view of the received message (no copy, in bounds). The Chromium
  * version, through a real WebSocket and the player, is in test/browser/reliability-input.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { WebSocketSource, type Framing, type SocketLike } from '../../src/sources/websocket';
-import type { AudioSink } from '../../src/sources/source';
-import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, parseServerControl } from '../../src/protocol/index';
-import { mulberry32 } from './prng';
+import { WebSocketSource, type Framing, type SocketLike } from '../../../src/sources/websocket';
+import type { AudioSink } from '../../../src/sources/source';
+import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, parseServerControl } from '../../../src/protocol/index';
+import { mulberry32 } from '../prng';
 
 type Call = { kind: string; args: unknown[] };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Fader } from '../../src/dsp/fade';
-import { mulberry32 } from './prng';
+import { Fader } from '../../../src/dsp/fade';
+import { mulberry32 } from '../prng';
 
 /** Runs a buffer of ones through the fader in random pieces; the result is the gain per sample. */
 function gains(f: Fader, n: number, rnd: () => number, maxChunk = 64): Float32Array {

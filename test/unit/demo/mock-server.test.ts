@@ -1,10 +1,10 @@
 // @vitest-environment node
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
-import { MAX_FRAME_BYTES, decodeFrame, type FrameHeader } from '../../src/protocol/index';
-import { float32ToPcm16 } from '../../src/protocol/pcm-encode';
-import { startMockServer, type MockServer } from '../../demo/server/mock-server';
-import { synthesize } from '../../demo/server/voice';
+import { MAX_FRAME_BYTES, decodeFrame, type FrameHeader } from '../../../src/protocol/index';
+import { float32ToPcm16 } from '../../../src/protocol/pcm-encode';
+import { startMockServer, type MockServer } from '../../../demo/server/mock-server';
+import { synthesize } from '../../../demo/server/voice';
 
 type Msg = { kind: 'binary'; data: Buffer; at: number } | { kind: 'text'; json: Record<string, unknown>; at: number };
 
@@ -177,7 +177,7 @@ describe('mock server: framed mode', () => {
     const bins = c.messages.filter((m) => m.kind === 'binary');
     const audioMs = (synthesize('pacing test').samples.length / 24000) * 1000;
     // A delay can only be stretched by load, never shortened: the lower bound is safe. The
-    // spacing itself is the pure plan's (test/unit/scenario.test.ts), not asserted here on
+    // spacing itself is the pure plan's (test/unit/demo/scenario.test.ts), not asserted here on
     // the wall clock, which a loaded machine bends.
     expect(bins[0].at - t0).toBeGreaterThanOrEqual(240);
     expect(bins.length).toBe(Math.ceil(audioMs / 40));

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { MessageRingWriter } from '../../src/ring/ring-transport';
+import { MessageRingWriter } from '../../../src/ring/ring-transport';
 
 type Posted = { type: 'samples'; data: Float32Array };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SampleRing } from '../../src/ring/sample-ring';
-import { mulberry32 } from './prng';
+import { SampleRing } from '../../../src/ring/sample-ring';
+import { mulberry32 } from '../prng';
 
 function makeRing(capacity: number): SampleRing {
   return new SampleRing(new ArrayBuffer(SampleRing.bytesFor(capacity)), capacity);
