@@ -24,6 +24,14 @@ export interface ResamplerOptions {
    * and adjacent rows are blended linearly (about twice the work per output).
    */
   phases?: number;
+  /**
+   * Cutoff (the sinc's −6 dB point) as a fraction of the lower Nyquist, 0.5..1.
+   * Default {@link DEFAULT_ROLLOFF}. Higher keeps more of the top of the band and
+   * needs more taps to keep images and aliases down.
+   */
+  rolloff?: number;
+  /** Kaiser window β, 2..20 (sidelobe depth against transition width). Default {@link DEFAULT_KAISER_BETA}. */
+  kaiserBeta?: number;
 }
 
 /** Default {@link ResamplerOptions.halfTaps}: 16 taps per side at the lower rate. */
@@ -37,16 +45,19 @@ export const DEFAULT_PHASES = 256;
  */
 export const EXACT_TABLE_MAX_COEFFS = 32768;
 
-// Sinc cutoff (its -6 dB point) as a fraction of the lower Nyquist. The Kaiser
-// transition band straddles the cutoff, so this trades the top of the band
-// against how much energy just above the lower Nyquist folds back. With the
-// defaults: flat (-0.1 dB) to 0.74, -3 dB at 0.84, -80 dB from 1.075 of the
-// lower Nyquist.
-const ROLLOFF = 0.88;
-// Kaiser beta. Sidelobe level sets both stopband depth and passband ripple;
-// 10 (~100 dB) keeps a 1 kHz tone above 100 dB SNR for the common rate pairs
-// at 16 taps per side. Larger betas widen the transition band instead.
-const KAISER_BETA = 10;
+/**
+ * Default {@link ResamplerOptions.rolloff}. The Kaiser transition band straddles the
+ * cutoff, so this trades the top of the band against how much energy just above the
+ * lower Nyquist folds back. With the default taps: flat (±0.1 dB) to 0.74, −3 dB at
+ * 0.84, −80 dB from 1.075 of the lower Nyquist (`npm run fidelity`, docs/fidelity.md).
+ */
+export const DEFAULT_ROLLOFF = 0.88;
+/**
+ * Default {@link ResamplerOptions.kaiserBeta}. Sidelobe level sets both stopband depth
+ * and passband ripple; 10 (~100 dB) keeps a 1 kHz tone above 100 dB SNR for the common
+ * rate pairs at 16 taps per side. Larger betas widen the transition band instead.
+ */
+export const DEFAULT_KAISER_BETA = 10;
 
 const MIN_RATE = 3000;
 const MAX_RATE = 384000;
@@ -159,6 +170,10 @@ export class StreamingResampler {
     const phases = options?.phases ?? DEFAULT_PHASES;
     checkOption('halfTaps', halfTaps, 2, 256);
     checkOption('phases', phases, 2, 4096);
+    const rolloff = options?.rolloff ?? DEFAULT_ROLLOFF;
+    const beta = options?.kaiserBeta ?? DEFAULT_KAISER_BETA;
+    if (!(rolloff >= 0.5 && rolloff <= 1)) throw new RangeError(`StreamingResampler: options.rolloff must be in 0.5..1, got ${String(rolloff)}`);
+    if (!(beta >= 2 && beta <= 20)) throw new RangeError(`StreamingResampler: options.kaiserBeta must be in 2..20, got ${String(beta)}`);
     this.inRate = inRate;
     this.outRate = outRate;
     this.passthrough = inRate === outRate;
@@ -190,8 +205,8 @@ export class StreamingResampler {
     const rows = this.exact ? this.L : phases + 1;
     const rowScale = this.exact ? this.L : phases;
     // Cutoff in cycles per input sample.
-    const fc = (ROLLOFF * Math.min(inRate, outRate)) / (2 * inRate);
-    const i0Beta = besselI0(KAISER_BETA);
+    const fc = (rolloff * Math.min(inRate, outRate)) / (2 * inRate);
+    const i0Beta = besselI0(beta);
     const table = new Float64Array(rows * T);
     for (let r = 0; r < rows; r++) {
       const frac = r / rowScale;
@@ -200,7 +215,7 @@ export class StreamingResampler {
         // Distance from the output instant to input tap m (tap H-1 is floor(t)).
         const x = frac + (H - 1 - m);
         const u = x / H;
-        const w = u >= 1 || u <= -1 ? 0 : besselI0(KAISER_BETA * Math.sqrt(1 - u * u)) / i0Beta;
+        const w = u >= 1 || u <= -1 ? 0 : besselI0(beta * Math.sqrt(1 - u * u)) / i0Beta;
         const a = 2 * Math.PI * fc * x;
         const s = x === 0 ? 1 : Math.sin(a) / a;
         const c = s * w;
