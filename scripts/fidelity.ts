@@ -213,9 +213,13 @@ function speech(rate: number, bandRate: number): Float64Array | null {
   try {
     const raw = join(dir, 'speech.wav');
     const pcm = join(dir, 'speech.f64');
-    execFileSync('espeak-ng', ['-v', 'en-us', '-s', '160', '-w', raw, 'Sixty-six sassy sisters sell seashells, and the quick brown fox jumps over the lazy dog.'], {
-      stdio: 'ignore',
-    });
+    execFileSync(
+      'espeak-ng',
+      ['-v', 'en-us', '-s', '160', '-w', raw, 'Sixty-six sassy sisters sell seashells, and the quick brown fox jumps over the lazy dog.'],
+      {
+        stdio: 'ignore',
+      },
+    );
     execFileSync('sox', [raw, '-t', 'f64', '-c', '1', pcm, 'rate', '-v', String(rate)], { stdio: 'ignore' });
     const bytes = readFileSync(pcm);
     return lowpass(new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)), (0.45 * bandRate) / rate);
@@ -322,7 +326,8 @@ function svg(results: PairResult[]): string {
   const pw = W - x0 - 160;
   const ph = Hh - y0 - 50;
   const X = (r: number) => x0 + (Math.min(r, 1.1) / 1.1) * pw;
-  const Y = (dbv: number) => y0 + (Math.min(5, Math.max(-130, -dbv)) / 130) * ph + 0 * dbv;
+  // +5 dB at the top, −130 dB at the bottom.
+  const Y = (dbv: number) => y0 + ((5 - Math.min(5, Math.max(-130, dbv))) / 135) * ph;
   const colours = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b'];
   const parts: string[] = [`<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${Hh}" font-family="sans-serif" font-size="11">`];
   parts.push(`<rect x="0" y="0" width="${W}" height="${Hh}" fill="white"/>`);
@@ -334,7 +339,9 @@ function svg(results: PairResult[]): string {
     parts.push(`<line x1="${X(r)}" x2="${X(r)}" y1="${y0}" y2="${y0 + ph}" stroke="${r === 0.9 ? '#c00' : '#eee'}"/>`);
     parts.push(`<text x="${X(r)}" y="${y0 + ph + 14}" text-anchor="middle">${r}</text>`);
   }
-  parts.push(`<text x="${x0 + pw / 2}" y="${Hh - 8}" text-anchor="middle">frequency / lower Nyquist (gain: solid; image or alias of that input: dashed)</text>`);
+  parts.push(
+    `<text x="${x0 + pw / 2}" y="${Hh - 8}" text-anchor="middle">frequency / lower Nyquist (gain: solid; image or alias of that input: dashed)</text>`,
+  );
   results.forEach((res, i) => {
     const c = colours[i % colours.length];
     const gain = res.response.filter((p) => !Number.isNaN(p[1])).map((p) => `${X(p[0]).toFixed(1)},${Y(p[1]).toFixed(1)}`);
@@ -378,7 +385,9 @@ const rows = results.map(
     `| ${r.inRate} → ${r.outRate} | ${r.flatTo.toFixed(3)} ${ok(r.flatTo >= 0.9)} | ${r.gainAt09.toFixed(2)} | ${r.worstImage.toFixed(1)} ${ok(r.worstImage <= -90)} | ` +
     `${fmt(r.snr.noise)} ${ok(r.snr.noise >= 85)} | ${fmt(r.snr.sweep)} ${ok(r.snr.sweep >= 85)} | ${fmt(r.snr.speech)} ${r.snr.speech === null ? '' : ok(r.snr.speech >= 85)} |`,
 );
-const speechNote = results.some((r) => r.snr.speech === null) ? 'Speech: espeak-ng or sox was not installed when this ran (`apt-get install espeak-ng sox`), so its column is n/a.' : 'Speech: espeak-ng (en-us, 160 wpm), resampled to each source rate by sox (`rate -v`), then low-passed like the noise.';
+const speechNote = results.some((r) => r.snr.speech === null)
+  ? 'Speech: espeak-ng or sox was not installed when this ran (`apt-get install espeak-ng sox`), so its column is n/a.'
+  : 'Speech: espeak-ng (en-us, 160 wpm), resampled to each source rate by sox (`rate -v`), then low-passed like the noise.';
 const md = `# Resampler fidelity
 
 Produced by \`npm run fidelity\` (scripts/fidelity.ts) on ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC in ${((performance.now() - t0) / 1000).toFixed(0)} s. It measures

@@ -53,7 +53,8 @@ function resampleChunked(rs: StreamingResampler, input: Float32Array, rnd: () =>
     const pick = rnd();
     const offer = pick < 0.1 ? 1 : pick < 0.15 ? 0 : Math.floor(rnd() * maxChunk);
     const inCount = Math.min(offer, input.length - readPos);
-    const want = Math.min(Math.floor(rnd() * maxChunk), out.length - written);
+    // 0..maxChunk outputs: asking for none is a case too, but not always (maxChunk 1 would stall).
+    const want = Math.min(Math.floor(rnd() * (maxChunk + 1)), out.length - written);
     const need = rs.inputNeededFor(want);
     const got = rs.process(input, readPos, inCount, out, written, want);
     const consumed = rs.consumed;
@@ -127,6 +128,23 @@ describe('StreamingResampler construction', () => {
     expect(() => new StreamingResampler(24000, 48000, { halfTaps: 0 })).toThrow(/halfTaps.*0/);
     expect(() => new StreamingResampler(24000, 48000, { halfTaps: 3.5 })).toThrow(/halfTaps.*3\.5/);
     expect(() => new StreamingResampler(24000, 48000, { phases: 1 })).toThrow(/phases.*1/);
+    expect(() => new StreamingResampler(24000, 48000, { rolloff: 1.2 })).toThrow(/rolloff.*1\.2/);
+    expect(() => new StreamingResampler(24000, 48000, { rolloff: Number.NaN })).toThrow(/rolloff/);
+    expect(() => new StreamingResampler(24000, 48000, { kaiserBeta: 1 })).toThrow(/kaiserBeta.*1/);
+  });
+
+  it('rolloff and kaiserBeta shape the filter: a higher cutoff keeps 0.9 of the lower Nyquist that the default loses', () => {
+    // A 10.8 kHz tone (0.9 of 12 kHz) at 24 kHz into 48 kHz: about −8.5 dB with the
+    // default design, within 0.1 dB with a cutoff at 0.95 and 64 taps per side.
+    const x = sine(6000, 24000, 10_800, 0.5);
+    const level = (options?: ResamplerOptions) => {
+      const rs = new StreamingResampler(24000, 48000, options);
+      const y = new Float32Array(12_000);
+      rs.process(x, 0, x.length, y, 0, y.length);
+      return db(rms(y, 2000, 10_000) / (0.5 / Math.SQRT2));
+    };
+    expect(level()).toBeLessThan(-8);
+    expect(Math.abs(level({ rolloff: 0.95, kaiserBeta: 10, halfTaps: 64 }))).toBeLessThan(0.1);
   });
 
   it('exposes the rates', () => {
