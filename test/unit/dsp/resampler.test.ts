@@ -133,9 +133,9 @@ describe('StreamingResampler construction', () => {
     expect(() => new StreamingResampler(24000, 48000, { kaiserBeta: 1 })).toThrow(/kaiserBeta.*1/);
   });
 
-  it('rolloff and kaiserBeta shape the filter: a higher cutoff keeps 0.9 of the lower Nyquist that the default loses', () => {
-    // A 10.8 kHz tone (0.9 of 12 kHz) at 24 kHz into 48 kHz: about −8.5 dB with the
-    // default design, within 0.1 dB with a cutoff at 0.95 and 64 taps per side.
+  it('rolloff and kaiserBeta shape the filter: the default keeps 0.9 of the lower Nyquist that a lower cutoff loses', () => {
+    // A 10.8 kHz tone (0.9 of 12 kHz) at 24 kHz into 48 kHz: within 0.1 dB with the default
+    // design, about −8.5 dB with the former one (cutoff 0.88, 16 taps per side).
     const x = sine(6000, 24000, 10_800, 0.5);
     const level = (options?: ResamplerOptions) => {
       const rs = new StreamingResampler(24000, 48000, options);
@@ -143,8 +143,8 @@ describe('StreamingResampler construction', () => {
       rs.process(x, 0, x.length, y, 0, y.length);
       return db(rms(y, 2000, 10_000) / (0.5 / Math.SQRT2));
     };
-    expect(level()).toBeLessThan(-8);
-    expect(Math.abs(level({ rolloff: 0.95, kaiserBeta: 10, halfTaps: 64 }))).toBeLessThan(0.1);
+    expect(Math.abs(level())).toBeLessThan(0.1);
+    expect(level({ rolloff: 0.88, kaiserBeta: 10, halfTaps: 16 })).toBeLessThan(-8);
   });
 
   it('exposes the rates', () => {
@@ -179,13 +179,14 @@ describe('StreamingResampler pass-through (inRate === outRate)', () => {
 });
 
 describe('StreamingResampler quality', () => {
-  // Measured with halfTaps 16, Kaiser beta 10, cutoff 0.88 x lower Nyquist,
-  // 256 phases; the thresholds leave ~5 dB of margin under those figures.
+  // A narrowband check of the default design (52 taps per side, Kaiser β 9, cutoff 0.945
+  // of the lower Nyquist): ≥ 100 dB on a 1 kHz tone for every pair (103–113 dB measured).
+  // The wideband goals are in fidelity.test.ts; a tone alone cannot see the band edge.
   const cases: Array<[number, number, number]> = [
     [24000, 48000, 100],
     [24000, 44100, 100],
     [48000, 24000, 100],
-    [16000, 48000, 120],
+    [16000, 48000, 100],
     [44100, 48000, 98],
     [22050, 48000, 100], // L = 320 > 256 phases, but the exact table is still small
     [24000, 47999, 100], // coprime rates, L = 47999: the interpolated-table path
