@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { StreamingResampler, type ResamplerOptions } from '../src/dsp/resampler';
+import { besselI0, StreamingResampler, type ResamplerOptions } from '../src/dsp/resampler';
 
 export const PAIRS: [number, number][] = [
   [24000, 48000],
@@ -21,18 +21,6 @@ export const PAIRS: [number, number][] = [
 export const REF_HALF_TAPS = 64; // per side at the lower rate: 129 taps
 export const REF_BETA = 12;
 export const EDGE = 512; // output samples left out at each end (start-up and drain)
-
-function besselI0(x: number): number {
-  const q = (x * x) / 4;
-  let term = 1;
-  let sum = 1;
-  for (let k = 1; k < 300; k++) {
-    term *= q / (k * k);
-    sum += term;
-    if (term < sum * 1e-17) break;
-  }
-  return sum;
-}
 
 function gcd(a: number, b: number): number {
   return b === 0 ? a : gcd(b, a % b);

@@ -76,8 +76,8 @@ function gcd(a: number, b: number): number {
   return a;
 }
 
-/** Zeroth-order modified Bessel function of the first kind (power series). */
-function besselI0(x: number): number {
+/** Zeroth-order modified Bessel function of the first kind (power series), for Kaiser windows. */
+export function besselI0(x: number): number {
   const q = (x * x) / 4;
   let term = 1;
   let sum = 1;
