@@ -2,6 +2,7 @@
  * Turns the bench's raw results into the table (absolute values, ratios to voxplay, PASS/MISS
  * against voxplay's targets), the notes and the caveats of bench/results/latest.md.
  */
+import { DEFAULT_HALF_TAPS } from '../src/dsp/resampler';
 import type { BreakdownRow } from './bundle-breakdown';
 import type { BundleSizes } from './bundle-size';
 import { CONTENDERS, SCENARIOS, SEND_AFTER_INTERRUPT_MS, type ContenderId, type RunResult } from './scenarios';
@@ -615,7 +616,7 @@ function diagnose(row: Row, results: BenchResults): string {
       `300× allows ${budget.toFixed(2)} ms, so voxplay's share would have to fit in ${ownBudget > 0 ? `${ownBudget.toFixed(2)} ms (${(own / ownBudget).toFixed(1)}× less than now)` : 'less than nothing: the floor alone exceeds the budget on this machine'}. ` +
       `The resampler is that work: in Node (CPU time, same machine and load) the engine renders 24→24 kHz at ${same24?.engine?.toFixed(0)}× but 24→${rate / 1000} kHz at ${node?.engine?.toFixed(0)}×, and the resampler alone runs at ${node?.resampler?.toFixed(0)}× ` +
       `(in Chromium, 24 kHz → 24 kHz renders at ${same?.toFixed(0)}×). ` +
-      'It evaluates 16 taps per side at the lower rate (32 multiply-adds per output sample for 24→48 kHz); fewer taps for speech-band sources, or a dedicated half-band 2× path for 24→48 kHz, are the levers.'
+      `It evaluates ${DEFAULT_HALF_TAPS} taps per side at the lower rate (${2 * DEFAULT_HALF_TAPS} multiply-adds per output sample for 24→48 kHz), what keeps the band flat to 0.9 of the lower Nyquist with images and aliases under −90 dB (docs/fidelity.md); an equiripple design with fewer taps, or the mirror symmetry of the two 2× phases for 24→48 kHz, are the levers.`
     );
   }
   if (row.figure.startsWith('time per frame')) {
