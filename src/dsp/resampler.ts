@@ -147,6 +147,8 @@ export class StreamingResampler {
   private readonly T: number;
   /** True: one table row per reachable phase (no interpolation). */
   private readonly exact: boolean;
+  /** Exact 2× upsampling (L = 2, M = 1): both rows are symmetric, see {@link renderOctave}. */
+  private readonly octave: boolean;
   /** Interpolated table resolution (phases per input sample). */
   private readonly P: number;
   private readonly table: Float64Array;
@@ -193,6 +195,7 @@ export class StreamingResampler {
       this.H = 0;
       this.T = 0;
       this.exact = true;
+      this.octave = false;
       this.P = 1;
       this.table = new Float64Array(0);
       this.hist = new Float64Array(0);
@@ -206,6 +209,7 @@ export class StreamingResampler {
     this.H = H;
     this.T = T;
     this.exact = this.L <= phases || this.L * T <= EXACT_TABLE_MAX_COEFFS;
+    this.octave = this.exact && this.L === 2 && this.M === 1;
     this.P = phases;
     const rows = this.exact ? this.L : phases + 1;
     const rowScale = this.exact ? this.L : phases;
@@ -379,6 +383,7 @@ export class StreamingResampler {
 
   /** Renders up to `max` outputs from history alone; returns how many. */
   private render(out: Float32Array, outOffset: number, max: number): number {
+    if (this.octave) return this.renderOctave(out, outOffset, max);
     const hist = this.hist;
     const table = this.table;
     const T = this.T;
@@ -499,6 +504,81 @@ export class StreamingResampler {
           rd++;
         }
       }
+    }
+    this.rd = rd;
+    this.frac = frac;
+    return k;
+  }
+
+  /**
+   * {@link render} for exact 2× upsampling (24→48 kHz, 22.05→44.1 kHz). Both rows are
+   * symmetric: phase 0 (an output on an input sample) mirrors taps m and T−2−m around H−1
+   * (its tap T−1 is 0), phase ½ mirrors m and T−1−m. Adding each mirrored pair of samples
+   * before one multiply halves the multiplies and a third of the loads. Each output always
+   * uses the same accumulators in the same order, alone or paired, so results do not
+   * depend on how calls are split.
+   */
+  private renderOctave(out: Float32Array, outOffset: number, max: number): number {
+    const hist = this.hist;
+    const table = this.table;
+    const T = this.T;
+    const H = this.H;
+    const wr = this.wr;
+    let rd = this.rd;
+    let frac = this.frac;
+    let k = 0;
+    while (k < max && rd + T <= wr) {
+      const end = rd + T - 1;
+      const center = hist[rd + H - 1];
+      if (frac === 0) {
+        const both = k + 1 < max;
+        let a0 = 0;
+        let a1 = 0;
+        let b0 = 0;
+        let b1 = 0;
+        let m = 0;
+        for (; m + 1 < H - 1; m += 2) {
+          const x0 = hist[rd + m];
+          const x1 = hist[rd + m + 1];
+          a0 += table[m] * (x0 + hist[end - 1 - m]);
+          a1 += table[m + 1] * (x1 + hist[end - 2 - m]);
+          if (both) {
+            b0 += table[T + m] * (x0 + hist[end - m]);
+            b1 += table[T + m + 1] * (x1 + hist[end - 1 - m]);
+          }
+        }
+        for (; m < H - 1; m++) {
+          const x = hist[rd + m];
+          a0 += table[m] * (x + hist[end - 1 - m]);
+          if (both) b0 += table[T + m] * (x + hist[end - m]);
+        }
+        a0 += table[H - 1] * center;
+        out[outOffset + k] = a0 + a1;
+        if (!both) {
+          k++;
+          frac = 1;
+          continue;
+        }
+        b0 += table[T + H - 1] * (center + hist[end - (H - 1)]);
+        out[outOffset + k + 1] = b0 + b1;
+        k += 2;
+        rd++;
+        continue;
+      }
+      // A phase-½ output on its own (the call began between the two phases).
+      let b0 = 0;
+      let b1 = 0;
+      let m = 0;
+      for (; m + 1 < H - 1; m += 2) {
+        b0 += table[T + m] * (hist[rd + m] + hist[end - m]);
+        b1 += table[T + m + 1] * (hist[rd + m + 1] + hist[end - 1 - m]);
+      }
+      for (; m < H - 1; m++) b0 += table[T + m] * (hist[rd + m] + hist[end - m]);
+      b0 += table[T + H - 1] * (center + hist[end - (H - 1)]);
+      out[outOffset + k] = b0 + b1;
+      k++;
+      frac = 0;
+      rd++;
     }
     this.rd = rd;
     this.frac = frac;

@@ -261,6 +261,7 @@ describe('StreamingResampler streaming behaviour', () => {
     [44100, 8000],
     [24000, 47999], // interpolated-table path, upsampling
     [47999, 16000], // interpolated-table path, downsampling
+    [22050, 44100], // exact 2×: the symmetric-row path (24000 -> 48000 too)
   ];
 
   it.each(pairs)('%i -> %i Hz: random chunking gives bit-identical output', (inRate, outRate) => {
@@ -277,6 +278,7 @@ describe('StreamingResampler streaming behaviour', () => {
   it('one input sample and one output at a time matches all-at-once', () => {
     for (const [inRate, outRate] of [
       [24000, 44100],
+      [24000, 48000], // exact 2×: lone phase-½ outputs
       [48000, 16000],
       [22050, 48000],
       [24000, 47999],
