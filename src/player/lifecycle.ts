@@ -101,6 +101,7 @@ export class Lifecycle {
   private readonly hooks: LifecycleHooks;
   private readonly port: WorkletPort;
   private context: AudioContext | OfflineAudioContext | null = null;
+  private outputClock: OutputClock | null = null;
   /** The context the player made itself (and so closes), if any. */
   private own: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
@@ -122,6 +123,11 @@ export class Lifecycle {
   /** The context in use (the app's, or the player's own once started). */
   get audioContext(): AudioContext | OfflineAudioContext | null {
     return this.context;
+  }
+
+  /** The context's output clock, from the moment the context exists. */
+  get clock(): OutputClock | null {
+    return this.outputClock;
   }
 
   /** Loads the worklet, connects the node and resumes the context; the same promise on every call. */
@@ -160,11 +166,13 @@ export class Lifecycle {
     const context = this.options.context ?? own!;
     this.own = own;
     this.context = context;
+    this.outputClock = new OutputClock(context);
     try {
       await loadWorklet(context, this.options.workletUrl, this.options.workletSource);
     } catch (error) {
       await own?.close().catch(() => undefined);
       this.context = null;
+      this.outputClock = null;
       this.set('new');
       this.startPromise = null;
       throw error;
@@ -190,7 +198,7 @@ export class Lifecycle {
     node.onprocessorerror = () => this.hooks.error('context', 'the playback worklet stopped with an error');
     node.connect(this.options.destination ?? context.destination);
     this.node = node;
-    this.hooks.started(context, new OutputClock(context), !offline);
+    this.hooks.started(context, this.outputClock!, !offline);
     this.port.connect(node.port);
     if (offline) {
       // An offline context runs when the app calls startRendering() and closes when done;

@@ -261,12 +261,11 @@ export class StreamPlayer {
   /** A snapshot of the figures (also sent as the `metrics` event). Exact as of the latest worklet report. */
   getMetrics(): PlayerMetrics {
     const context = this.lifecycle.audioContext;
-    const ctx = context as Partial<AudioContext> | null;
     return this.session.metrics({
       state: this.state,
       transport: this.writer.kind,
       contextSampleRate: context ? context.sampleRate : 0,
-      outputLatencyMs: ctx ? ((ctx.baseLatency ?? 0) + (ctx.outputLatency ?? 0)) * 1000 : 0,
+      outputLatencyMs: this.lifecycle.clock?.latencyMs() ?? 0,
     });
   }
 
