@@ -288,25 +288,20 @@ export class Ingest {
     this.d.emit('dropped', { reason, utteranceId: id, samples, message });
   }
 
-  /** Runs `fn` on a decode's result now, or, for an asynchronous decoder, in order after the utterance's earlier decodes. */
+  /** Runs `fn` on a decode's result in order after the utterance's earlier decodes (at once when there are none). */
   private whenDecoded(utt: Utterance, result: DecodedChunk | Promise<DecodedChunk>, fn: (chunk: DecodedChunk) => void): void {
-    if (!(result instanceof Promise) && utt.pending === null) {
-      fn(result);
+    if (!(result instanceof Promise)) {
+      utt.afterDecodes(() => fn(result));
       return;
     }
-    const previous = utt.pending ?? Promise.resolve();
-    const next = previous
-      .then(() => result)
-      .then(fn, (cause: unknown) => {
+    utt.afterDecodes(() =>
+      result.then(fn, (cause: unknown) => {
         this.d.error(
           'bad-frame',
           `could not decode audio of utterance "${utt.id}" (${utt.format}): ${cause instanceof Error ? cause.message : String(cause)}`,
           utt.id,
         );
-      });
-    utt.pending = next;
-    void next.then(() => {
-      if (utt.pending === next) utt.pending = null;
-    });
+      }),
+    );
   }
 }

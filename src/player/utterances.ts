@@ -65,10 +65,18 @@ export class Utterance {
     return offset - shift;
   }
 
-  /** Runs `fn` after the decodes already started for this utterance (at once when none are). */
-  afterDecodes(fn: () => void): void {
-    if (this.pending) this.pending = this.pending.then(fn);
-    else fn();
+  /**
+   * Runs `fn` after the decodes already started for this utterance (at once when none are).
+   * When `fn` itself waits (an asynchronous decode), what comes later waits for it too; the
+   * chain clears once it has run out, so a synchronous codec stays synchronous.
+   */
+  afterDecodes(fn: () => void | Promise<void>): void {
+    const done = this.pending ? this.pending.then(fn) : fn();
+    if (!(done instanceof Promise)) return;
+    this.pending = done;
+    void done.then(() => {
+      if (this.pending === done) this.pending = null;
+    });
   }
 }
 
