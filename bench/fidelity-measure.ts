@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { besselI0, StreamingResampler, type ResamplerOptions } from '../src/dsp/resampler';
+import { besselI0, gcd, StreamingResampler, type ResamplerOptions } from '../src/dsp/resampler';
 
 export const PAIRS: [number, number][] = [
   [24000, 48000],
@@ -21,10 +21,6 @@ export const PAIRS: [number, number][] = [
 export const REF_HALF_TAPS = 64; // per side at the lower rate: 129 taps
 export const REF_BETA = 12;
 export const EDGE = 512; // output samples left out at each end (start-up and drain)
-
-function gcd(a: number, b: number): number {
-  return b === 0 ? a : gcd(b, a % b);
-}
 
 /** The resampler under test over a whole signal, pulled in 128-frame blocks as the worklet does. */
 export function resample(x: Float64Array, inRate: number, outRate: number, options?: ResamplerOptions): Float64Array {
@@ -262,26 +258,4 @@ export function measure(inRate: number, outRate: number, options?: ResamplerOpti
       speech: talk ? snr(resample(talk, inRate, outRate, options), reference(talk, inRate, outRate)) : null,
     },
   };
-}
-
-/** × real time of the resampler alone (Node CPU time, 128-frame blocks, median of 3 passes over 10 s). */
-export function speedOf(inRate: number, outRate: number, options?: ResamplerOptions): number {
-  const seconds = 10;
-  const x = Float32Array.from(bandLimitedNoise(inRate, seconds, (0.45 * Math.min(inRate, outRate)) / inRate));
-  const block = new Float32Array(128);
-  const rs = new StreamingResampler(inRate, outRate, options);
-  const speeds: number[] = [];
-  for (let pass = 0; pass < 4; pass++) {
-    rs.reset();
-    let pos = 0;
-    const t0 = process.cpuUsage();
-    for (;;) {
-      const got = rs.process(x, pos, x.length - pos, block, 0, 128);
-      pos += rs.consumed;
-      if (got === 0) break;
-    }
-    const t = process.cpuUsage(t0);
-    if (pass > 0) speeds.push(seconds / ((t.user + t.system) / 1e6));
-  }
-  return speeds.sort((a, b) => a - b)[1];
 }

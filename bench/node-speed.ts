@@ -5,7 +5,7 @@
  * fades, event log) — so the offline-render figure can be split into "voxplay's own work"
  * and "Chromium's per-quantum AudioWorklet overhead". Imports src/ directly (built by tsx).
  */
-import { StreamingResampler } from '../src/dsp/resampler';
+import { StreamingResampler, type ResamplerOptions } from '../src/dsp/resampler';
 import { PlaybackEngine } from '../src/worklet/playback-engine';
 import { SampleRing } from '../src/ring/sample-ring';
 
@@ -26,12 +26,12 @@ function cpuSeconds(fn: () => void): number {
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 
-/** × real time of the resampler alone, pulled in 128-frame output blocks. */
-export function resamplerSpeed(inRate: number, outRate: number, seconds = 20, passes = 5): number {
+/** × real time of the resampler alone (of a given design), pulled in 128-frame output blocks. */
+export function resamplerSpeed(inRate: number, outRate: number, seconds = 20, passes = 5, options?: ResamplerOptions): number {
   const n = Math.round(inRate * seconds);
   const x = input(inRate, n);
   const block = new Float32Array(BLOCK);
-  const rs = new StreamingResampler(inRate, outRate);
+  const rs = new StreamingResampler(inRate, outRate, options);
   const pass = () => {
     rs.reset();
     let pos = 0;

@@ -18,7 +18,8 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_HALF_TAPS, DEFAULT_KAISER_BETA, DEFAULT_ROLLOFF, type ResamplerOptions } from '../src/dsp/resampler';
-import { measure, PAIRS, REF_BETA, REF_HALF_TAPS, speedOf, type PairResult } from '../bench/fidelity-measure';
+import { measure, PAIRS, REF_BETA, REF_HALF_TAPS, type PairResult } from '../bench/fidelity-measure';
+import { resamplerSpeed } from '../bench/node-speed';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -85,7 +86,8 @@ const candidateRows = CANDIDATES.map((options) => {
     worst.image = Math.max(worst.image, r.worstImage);
     worst.snr = Math.min(worst.snr, r.snr.noise, r.snr.sweep);
   }
-  const speeds = [speedOf(24000, 48000, options), speedOf(24000, 44100, options), speedOf(48000, 44100, options)];
+  const speed = (a: number, b: number) => resamplerSpeed(a, b, 10, 3, options);
+  const speeds = [speed(24000, 48000), speed(24000, 44100), speed(48000, 44100)];
   const row =
     `| ${options.rolloff} | ${options.kaiserBeta} | ${options.halfTaps} | ${worst.flat.toFixed(3)} | ${worst.image.toFixed(1)} | ${worst.snr.toFixed(1)} | ` +
     `${speeds.map((x) => x.toFixed(0) + '×').join(' / ')} |`;

@@ -67,7 +67,8 @@ export const DEFAULT_KAISER_BETA = 9;
 const MIN_RATE = 3000;
 const MAX_RATE = 384000;
 
-function gcd(a: number, b: number): number {
+/** Greatest common divisor of two non-negative integers (reduces a rate ratio). */
+export function gcd(a: number, b: number): number {
   while (b !== 0) {
     const t = a % b;
     a = b;
