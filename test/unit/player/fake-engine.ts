@@ -5,6 +5,8 @@
  * structured clone of a real port would copy them.
  */
 import { vi } from 'vitest';
+import { float32ToPcm16 } from '../../../src/protocol/pcm-encode';
+import { mulberry32 } from '../prng';
 import type { AudioClock } from '../../../src/player/clock';
 import type { EnginePort } from '../../../src/player/engine-port';
 import type { Emit } from '../../../src/player/ingest';
@@ -127,26 +129,15 @@ export function makeRig(options: StreamPlayerOptions & { outRate?: number; repor
   return rig;
 }
 
-/** PCM16 bytes of `samples` (little-endian), and the exact floats they decode to. */
+/** PCM16 bytes of `samples` (the protocol's encoder), and the exact floats they decode to. */
 export function pcm16(samples: ArrayLike<number>): { bytes: Uint8Array; floats: Float32Array } {
-  const bytes = new Uint8Array(samples.length * 2);
-  const view = new DataView(bytes.buffer);
-  const floats = new Float32Array(samples.length);
-  for (let i = 0; i < samples.length; i++) {
-    const v = Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767)));
-    view.setInt16(i * 2, v, true);
-    floats[i] = v / 32768;
-  }
-  return { bytes, floats };
+  const bytes = float32ToPcm16(Float32Array.from(samples));
+  const ints = new Int16Array(bytes.buffer, bytes.byteOffset, samples.length);
+  return { bytes, floats: Float32Array.from(ints, (v) => v / 32768) };
 }
 
 /** Deterministic white noise in [-0.9, 0.9]. */
 export function noise(n: number, seed = 1): number[] {
-  let s = seed >>> 0;
-  const out: number[] = [];
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out.push((s / 0x1_0000_0000) * 1.8 - 0.9);
-  }
-  return out;
+  const rng = mulberry32(seed);
+  return Array.from({ length: n }, () => rng() * 1.8 - 0.9);
 }
