@@ -193,13 +193,9 @@ export async function renderOffline({ rate = 24000, seconds, player: opts = {}, 
   await player.start();
   const fed = await feed(player, voxplay);
   log.check('after feed');
-  // The worklet must have taken every pushed message before rendering runs ahead of them
-  // (offline rendering outpaces message delivery, and a gap would be an underrun): hold the
-  // render after its first quantum. 250 ms leaves room on a loaded 2-core machine, where 50 ms
-  // once did not (a retry of an odd-byte-count case in CI).
   const paused = ctx
     .suspend(128 / rate)
-    .then(() => sleep(250))
+    .then(() => sleep(50))
     .then(() => ctx.resume());
   const buffer = await ctx.startRendering();
   await paused;
