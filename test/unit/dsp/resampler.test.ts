@@ -249,6 +249,68 @@ describe('StreamingResampler quality', () => {
   });
 });
 
+describe('StreamingResampler group delay', () => {
+  /**
+   * Output k belongs to input time k · inRate / outRate: the filter is linear-phase and its
+   * delay is compensated, so a tone comes out with no time shift at any frequency. The
+   * shift is measured by a least-squares fit of sin and cos at the output times: phase φ
+   * means a delay of −φ / ω input samples. A design with uncompensated or non-constant
+   * delay (a one-sample offset, a minimum-phase kernel) fails here.
+   */
+  function delayInInputSamples(inRate: number, outRate: number, freq: number, options?: ResamplerOptions, shift = 0): number {
+    const input = new Float32Array(inRate / 2);
+    for (let i = 0; i < input.length; i++) input[i] = 0.5 * Math.sin((2 * Math.PI * freq * (i - shift)) / inRate);
+    const y = resampleAll(new StreamingResampler(inRate, outRate, options), input);
+    const H = halfWidthIn(inRate, outRate, options?.halfTaps);
+    const w = (2 * Math.PI * freq) / inRate;
+    let ss = 0;
+    let sc = 0;
+    let cc = 0;
+    let ys = 0;
+    let yc = 0;
+    for (let k = 0; k < y.length; k++) {
+      const t = (k * inRate) / outRate;
+      if (t < H || t >= input.length - H) continue;
+      const s = Math.sin(w * t);
+      const c = Math.cos(w * t);
+      ss += s * s;
+      sc += s * c;
+      cc += c * c;
+      ys += y[k] * s;
+      yc += y[k] * c;
+    }
+    const det = ss * cc - sc * sc;
+    const a = (ys * cc - yc * sc) / det; // y ≈ a·sin + b·cos = A·sin(ωt + φ)
+    const b = (yc * ss - ys * sc) / det;
+    return -Math.atan2(b, a) / w;
+  }
+
+  const pairs: Array<[number, number]> = [
+    [24000, 48000],
+    [24000, 44100],
+    [22050, 48000],
+    [16000, 48000],
+    [48000, 44100],
+  ];
+
+  it.each(pairs)('%i -> %i Hz: zero delay at every frequency up to 0.9 of the lower Nyquist', (inRate, outRate) => {
+    const nyq = Math.min(inRate, outRate) / 2;
+    let worst = 0;
+    for (const r of [0.01, 0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.85, 0.9]) {
+      worst = Math.max(worst, Math.abs(delayInInputSamples(inRate, outRate, r * nyq)));
+    }
+    console.log(`resampler group delay ${inRate} -> ${outRate} Hz: worst |delay| ${worst.toExponential(2)} input samples`);
+    expect(worst).toBeLessThan(1e-3);
+  });
+
+  it('the measurement sees a shift: a tone delayed by 1 or 0.37 input samples reads as that delay', () => {
+    for (const shift of [1, 0.37]) {
+      const d = delayInInputSamples(24000, 44100, 3000, undefined, shift);
+      expect(Math.abs(d - shift)).toBeLessThan(1e-3);
+    }
+  });
+});
+
 describe('StreamingResampler streaming behaviour', () => {
   const pairs: Array<[number, number]> = [
     [24000, 48000],
