@@ -14,6 +14,28 @@ const keepWorkletUrl = {
   },
 };
 
+/** Settings every browser project shares (one engine per project, see test/browser/engines/). */
+const browserProject = {
+  environment: 'node',
+  testTimeout: 120_000,
+  hookTimeout: 120_000,
+  fileParallelism: false,
+  // Real-time audio on a shared 2-core machine: one retry absorbs a host stall. A test
+  // that fails twice fails the run; flaky cases are listed in the session notes.
+  retry: 1,
+} as const;
+
+/** Browser test files that run in Firefox and WebKit as well as Chromium. */
+const OTHER_ENGINE_FILES = [
+  'test/browser/harness.test.ts',
+  'test/browser/player.test.ts',
+  'test/browser/marks.test.ts',
+  'test/browser/lifecycle.test.ts',
+  'test/browser/reliability-input.test.ts',
+  'test/browser/reliability-faults.test.ts',
+  'test/browser/fidelity.test.ts',
+];
+
 // Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so
 // dist/voxplay.js also works as a plain <script type="module"> with no bundler. The worklet is a second, self-contained
 // build (vite.worklet.config.ts) because an AudioWorklet module cannot share
@@ -42,15 +64,29 @@ export default defineConfig({
       },
       {
         test: {
-          name: 'browser',
+          name: 'chromium',
           include: ['test/browser/**/*.test.ts'],
-          environment: 'node',
-          testTimeout: 120_000,
-          hookTimeout: 120_000,
-          fileParallelism: false,
-          // Real-time audio on a shared 2-core machine: one retry absorbs a host stall. A test
-          // that fails twice fails the run; flaky cases are listed in the session notes.
-          retry: 1,
+          ...browserProject,
+          env: { VOXPLAY_ENGINE: 'chromium' },
+        },
+      },
+      // Firefox and WebKit run the files whose tests are engine-neutral (the player's
+      // behaviour from captured output). Chromium-only: the demo UI, bundler consumers, and
+      // the autoplay-gesture test (Playwright's input events); see README "Browser support".
+      {
+        test: {
+          name: 'firefox',
+          include: OTHER_ENGINE_FILES,
+          ...browserProject,
+          env: { VOXPLAY_ENGINE: 'firefox' },
+        },
+      },
+      {
+        test: {
+          name: 'webkit',
+          include: OTHER_ENGINE_FILES,
+          ...browserProject,
+          env: { VOXPLAY_ENGINE: 'webkit' },
         },
       },
     ],

@@ -1,6 +1,6 @@
 import { VoxplayError, type ErrorCode } from '../errors.js';
 import { PROCESSOR_NAME, type EngineOptions } from '../worklet/messages.js';
-import { OutputClock } from './clock.js';
+import { OutputClock, RenderClock, type AudioClock } from './clock.js';
 import type { WorkletPort } from './engine-port.js';
 import { msToSamples } from './metrics.js';
 import type { PlayerState } from './types.js';
@@ -80,7 +80,7 @@ export interface LifecycleHooks {
   /** Something went wrong with the context or the worklet. */
   error(code: ErrorCode, message: string): void;
   /** The node exists and its port is connected; `realTime` is false for an OfflineAudioContext. */
-  started(context: BaseAudioContext, clock: OutputClock, realTime: boolean): void;
+  started(context: BaseAudioContext, clock: AudioClock, realTime: boolean): void;
   /** The context closed underneath the player. */
   lost(): void;
 }
@@ -101,7 +101,7 @@ export class Lifecycle {
   private readonly hooks: LifecycleHooks;
   private readonly port: WorkletPort;
   private context: AudioContext | OfflineAudioContext | null = null;
-  private outputClock: OutputClock | null = null;
+  private outputClock: AudioClock | null = null;
   /** The context the player made itself (and so closes), if any. */
   private own: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
@@ -126,7 +126,7 @@ export class Lifecycle {
   }
 
   /** The context's output clock, from the moment the context exists. */
-  get clock(): OutputClock | null {
+  get clock(): AudioClock | null {
     return this.outputClock;
   }
 
@@ -166,7 +166,7 @@ export class Lifecycle {
     const context = this.options.context ?? own!;
     this.own = own;
     this.context = context;
-    this.outputClock = new OutputClock(context);
+    this.outputClock = isOffline(context) ? new RenderClock(context) : new OutputClock(context);
     try {
       await loadWorklet(context, this.options.workletUrl, this.options.workletSource);
     } catch (error) {

@@ -69,7 +69,8 @@ export class UtteranceStats {
 
   timeToFirstAudio(): number | null {
     if (this.firstArrival === null || this.firstAudible === null) return null;
-    return this.firstAudible - this.firstArrival;
+    // The audio clock is accurate to about a quantum; audio is never heard before it arrived.
+    return Math.max(0, this.firstAudible - this.firstArrival);
   }
 
   snapshot(): UtteranceMetrics {

@@ -4,7 +4,7 @@ import { MessageRingWriter, SharedRingWriter, type RingWriter } from '../ring/ri
 import type { AudioSource } from '../sources/source.js';
 import { WebSocketSource, type SocketLike } from '../sources/websocket.js';
 import { WorkletPort } from './engine-port.js';
-import type { OutputClock } from './clock.js';
+import type { AudioClock } from './clock.js';
 import type { Emit } from './ingest.js';
 import { Lifecycle } from './lifecycle.js';
 import { msToSamples } from './metrics.js';
@@ -285,7 +285,7 @@ export class StreamPlayer {
     await this.lifecycle.close();
   }
 
-  private onStarted(clock: OutputClock, realTime: boolean): void {
+  private onStarted(clock: AudioClock, realTime: boolean): void {
     this.session.setClock(clock);
     if (!realTime) return;
     // Real time only: offline, the app pushes ahead and then renders, and held samples would

@@ -31,7 +31,7 @@ import { performance } from 'node:perf_hooks';
 import { gunzipSync } from 'node:zlib';
 import type { Browser } from 'playwright-core';
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import { launchBrowser, mulberry32, openPage, randomChunks, REPO_ROOT, sine, toPcm16, type OpenedPage } from './harness';
+import { launchBrowser, mulberry32, openChromiumPage as openPage, randomChunks, REPO_ROOT, sine, toPcm16, type ChromiumPage as OpenedPage } from './harness';
 import { serve, type ConsumerServer, type ServerSocket } from '../consumer/serve';
 
 const NODE = process.execPath;

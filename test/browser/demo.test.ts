@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { startDemo, type DemoServers } from '../../demo/serve';
-import { launchBrowser, openPage, REPO_ROOT, type OpenedPage } from './harness';
+import { launchBrowser, openChromiumPage as openPage, REPO_ROOT, type ChromiumPage as OpenedPage } from './harness';
 
 const SHORT_TEXT = 'Testing the demo, one two three.';
 /** Fade (5 ms) + one render quantum + the render-ahead of headless Chromium, generously. */

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { lowpass, reference } from '../../bench/fidelity-measure';
 import { useSuite } from './fixture';
-import { openPage, REPO_ROOT } from './harness';
+import { openPage, REPO_ROOT, ENGINE } from './harness';
 
 const suite = useSuite();
 const RATE = 24000;
@@ -41,7 +41,7 @@ function bestSnr(out: Float32Array, ref: Float64Array, maxOffset: number): { off
   return best;
 }
 
-describe('fidelity in Chromium', () => {
+describe(`fidelity in ${ENGINE}`, () => {
   const input = speech();
   for (const contextRate of [48000, 44100]) {
     it(`speech at 24 kHz into a ${contextRate / 1000} kHz context: ≥ 85 dB SNR against a float64 reference`, async () => {

@@ -1,6 +1,7 @@
 /**
  * The one setup every browser test file shares: `useSuite()` registers beforeAll/afterAll
- * hooks that launch Chromium and start the servers a file asks for, and returns them.
+ * hooks that launch this run's engine ($VOXPLAY_ENGINE: chromium, firefox or webkit; see
+ * ./engines/) and start the servers a file asks for, and returns them.
  *
  *   const suite = useSuite({ tts: true });
  *   it('…', async () => { const opened = await openPage(suite.browser, `${suite.plain.url}/…`); });
@@ -10,12 +11,11 @@
  * (`stream.waitForConnection()` waits for the next one), never by index.
  */
 import { afterAll, beforeAll } from 'vitest';
-import type { Browser } from 'playwright-core';
 import { startMockServer, type MockServer } from '../../demo/server/mock-server';
-import { launchBrowser, startStaticServer, startStreamServer, type LaunchOptions, type StaticServer, type StreamServer } from './harness';
+import { launchEngine, startStaticServer, startStreamServer, type LaunchOptions, type StaticServer, type StreamServer, type TestBrowser } from './harness';
 
 export interface SuiteOptions {
-  /** Extra Chromium switches (e.g. precise memory info for heap checks). */
+  /** Launch options (extra Chromium switches, e.g. precise memory info for heap checks). */
   launch?: LaunchOptions;
   /** Start the mock TTS server too. */
   tts?: boolean;
@@ -23,7 +23,8 @@ export interface SuiteOptions {
 
 /** What a suite provides; reading a field before beforeAll ran throws. */
 export interface Suite {
-  readonly browser: Browser;
+  /** This run's engine. */
+  readonly browser: TestBrowser;
   /** The repo root served on 127.0.0.1, not cross-origin isolated (the postMessage transport). */
   readonly plain: StaticServer;
   /** The same, cross-origin isolated (SharedArrayBuffer, the shared transport). */
@@ -38,7 +39,7 @@ export function useSuite(options: SuiteOptions = {}): Suite {
   const parts: Partial<Record<keyof Suite, unknown>> = {};
   beforeAll(async () => {
     const [browser, plain, isolated, stream, tts] = await Promise.all([
-      launchBrowser(options.launch),
+      launchEngine(options.launch),
       startStaticServer({ isolated: false }),
       startStaticServer({ isolated: true }),
       startStreamServer(),

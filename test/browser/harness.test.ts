@@ -25,6 +25,7 @@ import {
   toPcm16,
   type TestPageGlobals,
   withoutSkips,
+  ENGINE,
 } from './harness';
 
 const RATE = 48_000;
@@ -207,7 +208,8 @@ describe('recorder worklet', () => {
             ...cap,
             startAtFrame: Math.round(startAt * rate),
             baseLatency: ctx.baseLatency,
-            outputLatency: ctx.outputLatency,
+            // Firefox: reading outputLatency can deadlock the page (see src/player/clock.ts).
+            outputLatency: /\bGecko\/\d/.test(navigator.userAgent) ? null : ctx.outputLatency,
             currentTime: ctx.currentTime,
             allocations: rec.allocations,
           };
@@ -288,7 +290,10 @@ describe('recorder worklet', () => {
       console.info(
         `[harness] graph churn: ${r.cycles} suspend/resume cycles, ${r.frozenQuanta} frozen quanta corrected, skips ${JSON.stringify(r.skips)}, ramp breaks ${breaks}`,
       );
-      expect(r.frozenQuanta).toBeGreaterThan(0); // the case really happened
+      // Chromium: the case really happened. Firefox and WebKitGTK keep currentFrame moving
+      // under the same churn (an engine difference, asserted so a change shows up).
+      if (ENGINE === 'chromium') expect(r.frozenQuanta).toBeGreaterThan(0);
+      else expect(r.frozenQuanta).toBe(0);
       expect(first).toBeGreaterThanOrEqual(0);
       expect(breaks).toBe(0);
       expect(r.overlappedFrames).toBe(0);

@@ -18,7 +18,6 @@ import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 
 export { mulberry32 } from '../unit/prng';
@@ -27,77 +26,23 @@ export { mulberry32 } from '../unit/prng';
 export const REPO_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 // ---------------------------------------------------------------------------------------------
-// Browser
+// Browsers: one harness, three engines (see ./engines/)
 // ---------------------------------------------------------------------------------------------
 
-export const CHROMIUM_ARGS: readonly string[] = [
-  '--headless=new',
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--autoplay-policy=no-user-gesture-required',
-  // Belt and braces next to the request routing below: names other than localhost do not
-  // resolve at all, which also covers WebSocket and other traffic that routing cannot see.
-  '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
-];
-
-export interface LaunchOptions {
-  /** Extra Chromium command-line switches. */
-  args?: string[];
-  /** Launch with the browser's own autoplay policy (audio needs a user gesture). Default false. */
-  requireGesture?: boolean;
-  /** Defaults to $CHROMIUM_PATH or /usr/bin/chromium. */
-  executablePath?: string;
-}
-
-/** True for http(s)/ws(s) URLs on 127.0.0.1 / localhost / [::1], and for data:/blob:/about: URLs. */
-export function isLocalUrl(url: string): boolean {
-  let u: URL;
-  try {
-    u = new URL(url);
-  } catch {
-    return false;
-  }
-  if (u.protocol === 'data:' || u.protocol === 'blob:' || u.protocol === 'about:') return true;
-  return u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
-}
-
-/** Aborts every request of `context` whose URL is not local (see isLocalUrl). */
-export async function blockExternalRequests(context: BrowserContext): Promise<void> {
-  await context.route(
-    (url) => !isLocalUrl(url.href),
-    (route) => route.abort('blockedbyclient'),
-  );
-}
+export {
+  CHROMIUM_ARGS,
+  blockExternalRequests,
+  isLocalUrl,
+  launchChromium as launchBrowser,
+  openChromiumPage,
+  PAGE_INIT_SCRIPT,
+  type ChromiumPage,
+} from './engines/chromium';
+export type { EngineName, LaunchOptions, OpenedPage, OpenPageOptions, TestBrowser, TestPage } from './engines/types';
+export { ENGINE, launchEngine, openPage, playwrightOf } from './engines/index';
 
 /**
- * Launches headless Chromium (a fresh temporary profile per launch). Every context created
- * through the returned Browser — `browser.newContext()` and `browser.newPage()` alike — has
- * non-local requests aborted. Close it with `await browser.close()`.
- */
-export async function launchBrowser(options: LaunchOptions = {}): Promise<Browser> {
-  const browser = await chromium.launch({
-    executablePath: options.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: [...CHROMIUM_ARGS.filter((a) => !(options.requireGesture && a.startsWith('--autoplay-policy'))), ...(options.args ?? [])],
-    ignoreDefaultArgs: options.requireGesture ? ['--autoplay-policy=no-user-gesture-required'] : [],
-    headless: true,
-  });
-  const newContext = browser.newContext.bind(browser);
-  // browser.newPage() goes through this.newContext(), so this covers both.
-  browser.newContext = async (contextOptions) => {
-    const context = await newContext(contextOptions);
-    await blockExternalRequests(context);
-    return context;
-  };
-  return browser;
-}
-
-/**
- * Globals openPage() installs in every page. Use `importModule` instead of `import()` inside
+ * Globals every test page has. Use `importModule` instead of `import()` inside
  * page.evaluate callbacks: vitest rewrites a literal `import()` in the test file into
  * `__vite_ssr_dynamic_import__`, which does not exist in the page.
  *
@@ -108,63 +53,6 @@ export async function launchBrowser(options: LaunchOptions = {}): Promise<Browse
  */
 export interface TestPageGlobals {
   importModule(specifier: string): Promise<any>;
-}
-
-/** Init script (a string, so vitest cannot rewrite it) defining TestPageGlobals. */
-export const PAGE_INIT_SCRIPT = 'globalThis.importModule = (specifier) => import(specifier);';
-
-export interface OpenedPage {
-  page: Page;
-  context: BrowserContext;
-  /** Console messages of type "error" and uncaught exceptions ("pageerror: ..."), in order. */
-  errors: string[];
-  /** Every console message as "type: text" (for diagnostics when a test fails). */
-  logs: string[];
-  /** Closes the page and its context. */
-  close(): Promise<void>;
-}
-
-export interface OpenPageOptions {
-  /** Console errors matching any of these are not added to `errors` (still in `logs`). */
-  ignoreErrors?: RegExp[];
-  /** page.goto waitUntil; default 'load'. */
-  waitUntil?: 'load' | 'domcontentloaded' | 'networkidle' | 'commit';
-}
-
-/**
- * Opens `url` in a new context of `browser` (non-local requests aborted), collecting console
- * errors and page errors, with TestPageGlobals installed before any page script runs.
- */
-export async function openPage(browser: Browser, url: string, options: OpenPageOptions = {}): Promise<OpenedPage> {
-  const context = await browser.newContext();
-  // Idempotent if launchBrowser already installed it; needed for a foreign Browser.
-  await blockExternalRequests(context);
-  const page = await context.newPage();
-  await page.addInitScript({ content: PAGE_INIT_SCRIPT });
-  const errors: string[] = [];
-  const logs: string[] = [];
-  const ignored = (text: string) => (options.ignoreErrors ?? []).some((re) => re.test(text));
-  page.on('console', (msg: ConsoleMessage) => {
-    const text = msg.text();
-    logs.push(`${msg.type()}: ${text}`);
-    if (msg.type() === 'error' && !ignored(text)) errors.push(text);
-  });
-  page.on('pageerror', (err: Error) => {
-    const text = `pageerror: ${err.stack ?? err.message}`;
-    logs.push(text);
-    if (!ignored(text)) errors.push(text);
-  });
-  page.on('crash', () => errors.push('page crashed'));
-  await page.goto(url, { waitUntil: options.waitUntil ?? 'load' });
-  return {
-    page,
-    context,
-    errors,
-    logs,
-    close: async () => {
-      await context.close();
-    },
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import {
   type StaticServer,
   type StreamStep,
   withoutSkips,
+  ENGINE,
 } from './harness';
 
 type FixtureEvent = { type: string; at: number; frame: number; detail: any };
@@ -99,7 +100,7 @@ function locate(reference: Float32Array, captured: Float32Array): number {
   return firstCap - firstRef;
 }
 
-describe('StreamPlayer in Chromium', () => {
+describe(`StreamPlayer in ${ENGINE}`, () => {
   for (const mode of ['message', 'shared'] as const) {
     it(`plays a randomly chunked, jittered framed stream sample-exactly with no gap (${mode} transport, same-rate context)`, async () => {
       const rate = 24000;
@@ -131,7 +132,11 @@ describe('StreamPlayer in Chromium', () => {
       expect(m.samples.buffered).toBe(0);
       expect(m.samples.dropped).toBe(0);
       expect(m.underruns).toBe(0);
-      expect(m.recent[0].timeToFirstAudioMs).toBeGreaterThan(0);
+      // Firefox: the player must not read outputLatency there (it can deadlock the page), so
+      // its audible time leaves out the device's buffer and may precede the first arrival;
+      // the metric is then clamped at 0. Elsewhere it is positive.
+      if (ENGINE === 'firefox') expect(m.recent[0].timeToFirstAudioMs).toBeGreaterThanOrEqual(0);
+      else expect(m.recent[0].timeToFirstAudioMs).toBeGreaterThan(0);
       expect(m.recent[0].preloadRate).toBe(1);
       expect(m.lowWaterMs).toBeGreaterThan(0);
       // metrics events arrive at the default 250 ms interval while the stream plays (~2.4 s).

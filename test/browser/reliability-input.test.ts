@@ -17,10 +17,10 @@ import {
   fromBase64F32,
   type Ev,
   type RigResult,
+  pageHeap,
 } from './reliability-rig';
 import { describe, expect, it } from 'vitest';
 import { useSuite } from './fixture';
-import type { Page } from 'playwright-core';
 import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, MAX_FRAME_BYTES } from '../../src/protocol/index';
 import {
   chirp,
@@ -36,6 +36,7 @@ import {
   type OpenedPage,
   type StreamStep,
 } from './harness';
+import type { TestPage } from './engines/types';
 
 const RATE = 24000;
 const FIXTURE = '/test/browser/pages/reliability-fixture.js';
@@ -93,7 +94,7 @@ async function playToEnd(
   return { r, pageErrors: opened.errors };
 }
 
-async function waitEnded(page: Page, count = 1, timeoutMs = 30000): Promise<void> {
+async function waitEnded(page: TestPage, count = 1, timeoutMs = 30000): Promise<void> {
   await page.evaluate(
     ({ count, timeoutMs }) =>
       (globalThis as any).rig.waitFor(0, () => (globalThis as any).rig.players[0].log.events.filter((e: Ev) => e.type === 'ended').length >= count, timeoutMs),
@@ -101,7 +102,7 @@ async function waitEnded(page: Page, count = 1, timeoutMs = 30000): Promise<void
   );
 }
 
-async function rigResult(page: Page, k = 0): Promise<RigResult> {
+async function rigResult(page: TestPage, k = 0): Promise<RigResult> {
   return page.evaluate((k) => (globalThis as any).rig.result(k), k);
 }
 
@@ -483,14 +484,7 @@ describe('reliability: bad input', () => {
     // starts, but that hold must be bounded (like MAX_MARKS for started utterances) and the
     // overflow reported.
     const { opened, conn } = await rigWithSocket({ prebufferMs: 80 });
-    const heap = () =>
-      opened.page.evaluate(async () => {
-        for (let i = 0; i < 3; i++) {
-          (globalThis as any).gc();
-          await new Promise((r) => setTimeout(r, 20));
-        }
-        return (performance as any).memory.usedJSHeapSize as number;
-      });
+    const heap = () => pageHeap(opened.page);
     const before = await heap();
     const name = 'w'.repeat(1000);
     const steps: StreamStep[] = [];
@@ -500,11 +494,10 @@ describe('reliability: bad input', () => {
     const after = await heap();
     const r = await rigResult(opened.page);
     await opened.close();
-    const growthMb = (after - before) / 1e6;
-    console.log(
-      `[early marks] heap ${(before / 1e6).toFixed(1)} → ${(after / 1e6).toFixed(1)} MB (+${growthMb.toFixed(1)} MB), errors: ${JSON.stringify([...new Set(r.errors)])}`,
-    );
-    expect(r.errors.length > 0 || growthMb < 2).toBe(true);
+    // Without a heap API (Firefox, WebKit) only the refusal can show the bound.
+    const growthMb = before === null || after === null ? null : (after - before) / 1e6;
+    console.log(`[early marks] heap growth ${growthMb === null ? 'n/a' : `${growthMb.toFixed(1)} MB`}, errors: ${JSON.stringify([...new Set(r.errors)])}`);
+    expect(r.errors.length > 0 || (growthMb !== null && growthMb < 2)).toBe(true);
     expectAccounting(r);
   });
 

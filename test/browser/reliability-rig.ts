@@ -1,7 +1,7 @@
 // Node-side helpers shared by the reliability suites: reading a rig's result
 // (test/browser/pages/reliability-fixture.js) and checking it sample by sample.
 import { expect } from 'vitest';
-import { withoutSkips } from './harness';
+import { withoutSkips, type TestPage } from './harness';
 
 export type Ev = { type: string; at: number; frame: number; detail: any };
 
@@ -24,7 +24,8 @@ export interface RigResult {
   metrics: any;
   state: string;
   transport: string;
-  outputTimestamp: { contextTime: number; performanceTime: number } | null;
+  /** The context's own time mapping (its output timestamp, or currentTime + latency where that is unusable). */
+  outputTimestamp: { contextTime: number; performanceTime: number; source: 'timestamp' | 'currentTime' };
 }
 
 export function fromBase64F32(b64: string): Float32Array {
@@ -75,3 +76,19 @@ export function droppedSamples(r: { events: Ev[] }, ...reasons: string[]): numbe
     .filter((d) => reasons.length === 0 || reasons.includes(d.reason))
     .reduce((n, d) => n + d.samples, 0);
 }
+
+/**
+ * The page's JS heap after forced GCs, or null where the engine offers neither (only
+ * Chromium has `performance.memory` and, with --expose-gc, `gc()`): there the memory bound
+ * rests on the buffer-occupancy checks alone.
+ */
+export const pageHeap = (page: TestPage): Promise<number | null> =>
+  page.evaluate(async () => {
+    const g = globalThis as any;
+    if (typeof g.gc !== 'function' || !(performance as any).memory) return null;
+    for (let i = 0; i < 3; i++) {
+      g.gc();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return (performance as any).memory.usedJSHeapSize as number;
+  });

@@ -17,7 +17,7 @@
  */
 import { writeFile } from 'node:fs/promises';
 import type { Browser, CDPSession } from 'playwright-core';
-import { launchBrowser, openPage, startStaticServer } from '../browser/harness';
+import { launchBrowser, openChromiumPage as openPage, startStaticServer } from '../browser/harness';
 import { startMockServer } from '../../demo/server/mock-server';
 
 function arg(name: string, fallback: string): string {

@@ -151,9 +151,8 @@ export async function createRig({ contextRate, players = [{}], voxplayUrl = '/di
       const { player, recorder, log, capacity } = entries[k];
       log.check('result');
       const capture = recorder ? await recorder.capture() : { samples: new Float32Array(0), startFrame: null, skips: [] };
-      const stamp = typeof context.getOutputTimestamp === 'function' ? context.getOutputTimestamp() : null;
       return {
-        outputTimestamp: stamp ? { contextTime: stamp.contextTime, performanceTime: stamp.performanceTime } : null,
+        outputTimestamp: outputReference(context),
         capture: f32ToBase64(capture.samples),
         startFrame: capture.startFrame,
         skips: capture.skips,
@@ -183,6 +182,27 @@ export async function createRig({ contextRate, players = [{}], voxplayUrl = '/di
  * before rendering (a short suspend lets the worklet's port deliver what was pushed).
  * Returns the output (base64 f32), the events, the errors and the final metrics.
  */
+/**
+ * The context's own mapping of context time to performance.now() at the speakers, read
+ * independently of the player: its output timestamp where the engine's is usable, else
+ * currentTime against now plus the reported latency. Firefox: outputLatency and
+ * getOutputTimestamp() can deadlock the page, so neither is read (baseLatency only).
+ * WebKitGTK: performanceTime runs ahead of now by about the context's age, so a stamp in
+ * the future is not used.
+ */
+function outputReference(context) {
+  const gecko = /\bGecko\/\d/.test(navigator.userAgent);
+  const now = performance.now();
+  if (!gecko && typeof context.getOutputTimestamp === 'function') {
+    const stamp = context.getOutputTimestamp();
+    if (stamp.performanceTime > 0 && stamp.contextTime > 0 && stamp.performanceTime <= now + 1) {
+      return { contextTime: stamp.contextTime, performanceTime: stamp.performanceTime, source: 'timestamp' };
+    }
+  }
+  const latency = (context.baseLatency || 0) + (gecko ? 0 : context.outputLatency || 0);
+  return { contextTime: context.currentTime, performanceTime: now + latency * 1000, source: 'currentTime' };
+}
+
 export async function renderOffline({ rate = 24000, seconds, player: opts = {}, feed, voxplayUrl = '/dist/voxplay.js' }) {
   const voxplay = await import(voxplayUrl);
   const ctx = new OfflineAudioContext({ numberOfChannels: 1, length: Math.round(rate * seconds), sampleRate: rate });
@@ -193,10 +213,18 @@ export async function renderOffline({ rate = 24000, seconds, player: opts = {}, 
   await player.start();
   const fed = await feed(player, voxplay);
   log.check('after feed');
-  const paused = ctx
-    .suspend(128 / rate)
-    .then(() => sleep(50))
-    .then(() => ctx.resume());
+  // Give the worklet time to take the pushed messages before it renders past the first
+  // quantum. Firefox has no OfflineAudioContext.suspend(): there the pause is before
+  // rendering starts (its worklet takes queued messages before the first quantum).
+  let paused = Promise.resolve();
+  if (typeof ctx.suspend === 'function') {
+    paused = ctx
+      .suspend(128 / rate)
+      .then(() => sleep(50))
+      .then(() => ctx.resume());
+  } else {
+    await sleep(50);
+  }
   const buffer = await ctx.startRendering();
   await paused;
   await sleep(100);

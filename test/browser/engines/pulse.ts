@@ -1,0 +1,59 @@
+/**
+ * A private PulseAudio daemon with a null sink, for Firefox: with no audio device its
+ * AudioContext stays `suspended` and `resume()` never settles. A keepalive stream holds the
+ * sink open; without it each new context waits ~2 s for the sink to wake.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { sleep, stopChild } from './types';
+
+export interface PulseServer {
+  /** Value for the browser's PULSE_SERVER. */
+  readonly address: string;
+  stop(): Promise<void>;
+}
+
+/** Starts the daemon ($PULSEAUDIO_PATH or pulseaudio on PATH) and its keepalive. */
+export async function startPulse(): Promise<PulseServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'voxplay-pulse-'));
+  const socket = join(dir, 'native');
+  const env = { ...process.env, HOME: dir, XDG_RUNTIME_DIR: dir, XDG_CONFIG_HOME: dir };
+  const daemon = spawn(
+    process.env.PULSEAUDIO_PATH ?? 'pulseaudio',
+    [
+      '-n',
+      '--daemonize=no',
+      '--exit-idle-time=-1',
+      `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
+      '--load=module-null-sink sink_name=null rate=48000',
+    ],
+    { env, stdio: 'ignore' },
+  );
+  let failed: Error | null = null;
+  daemon.once('error', (e) => (failed = e));
+  for (let i = 0; i < 100 && !existsSync(socket); i++) {
+    if (failed || daemon.exitCode !== null) break;
+    await sleep(50);
+  }
+  if (!existsSync(socket)) {
+    await stopChild(daemon);
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`PulseAudio did not start (${failed ?? `exit ${daemon.exitCode}`}); Firefox needs it: apt-get install pulseaudio`);
+  }
+  const address = `unix:${socket}`;
+  const keepalive = spawn('pacat', ['--playback', '--raw', '--latency-msec=10', '--device=null', '/dev/zero'], {
+    env: { ...env, PULSE_SERVER: address },
+    stdio: 'ignore',
+  });
+  keepalive.on('error', () => undefined);
+  return {
+    address,
+    async stop() {
+      await stopChild(keepalive);
+      await stopChild(daemon);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
