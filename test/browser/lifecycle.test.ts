@@ -133,15 +133,23 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
         const bytes = new Uint8Array(pcm);
         const ms = (t: number) => (t * rate * 2) / 1000; // bytes of t ms
         player.push(bytes.subarray(0, ms(150)), { utteranceId: 'u' });
-        const at = (frame: number, fn: () => void) => ctx.suspend(frame / rate).then(() => (fn(), ctx.resume()));
+        const at = (frame: number, fn: () => unknown) =>
+          ctx
+            .suspend(frame / rate)
+            .then(fn)
+            .then(() => ctx.resume());
         const steps = [
-          at(128, () => undefined), // lets the port deliver 'begin' before the audio is due
+          // Lets the port deliver 'begin' before the audio is due (WebKit needs the 50 ms:
+          // it delivers worklet messages only while the render is suspended long enough).
+          at(128, () => new Promise((r) => setTimeout(r, 50))),
           // Dry since ~150 ms. 120 ms more would have resumed at the old 100 ms threshold.
           at(7168, () => player.push(bytes.subarray(ms(150), ms(270)), { utteranceId: 'u' })),
           // 60 ms more: 180 ms ≥ 150 ms (100 + one step of 50): resumes in this quantum.
           at(9600, () => {
             player.push(bytes.subarray(ms(270)), { utteranceId: 'u' });
             player.endUtterance('u');
+            // And lets the port deliver 'end' before the ring runs dry (WebKit again).
+            return new Promise((r) => setTimeout(r, 50));
           }),
         ];
         const buffer = await ctx.startRendering();

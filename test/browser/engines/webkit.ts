@@ -1,7 +1,8 @@
 /**
  * WebKitGTK (the closest engine to Safari that runs here): the MiniBrowser driven by
  * WebKitWebDriver through selenium-webdriver (classic WebDriver), under a private Xvfb.
- * Each page is its own WebDriver session, so a retry starts from a fresh browser.
+ * Each page is its own WebDriver session, so a retry starts from a fresh browser; the driver
+ * runs one session at a time, so a test has one WebKit page open at a time.
  *
  * Classic WebDriver has no init scripts and no console log: the page globals and an error
  * collector are installed right after load (errors thrown while the page loads are not
@@ -132,6 +133,10 @@ export async function webkitEngine(options: LaunchOptions = {}): Promise<TestBro
     engine: 'webkit',
     version,
     async open(url: string, openOptions: OpenPageOptions = {}): Promise<OpenedPage> {
+      // WebKitWebDriver runs one session at a time: a page a timed-out test left open is
+      // closed here, so the next test (or the retry) starts from a fresh browser.
+      await Promise.allSettled([...sessions].map((d) => d.quit()));
+      sessions.clear();
       const driver = await new Builder().usingServer(server.url).withCapabilities(capabilities()).build();
       sessions.add(driver);
       await driver.manage().setTimeouts({ script: 120_000, pageLoad: 60_000 });
