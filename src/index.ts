@@ -12,6 +12,7 @@ export { VoxplayError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type {
   AttachOptions,
+  ClockSource,
   DroppedEvent,
   DropReason,
   HeardMark,

@@ -2,6 +2,7 @@
  * The audio clock on the main thread: when a context frame reaches the speakers, and
  * running callbacks then, so events fire in the order the listener hears them.
  */
+import type { ClockSource } from './types.js';
 
 /** What the player needs of an output clock (a fake one in unit tests). */
 export interface AudioClock {
@@ -11,6 +12,8 @@ export interface AudioClock {
   audibleAt(frame: number): number;
   /** The context's reported output latency (base + device), ms. */
   latencyMs(): number;
+  /** What placed the last audibleAt() (null before the first). */
+  readonly source: ClockSource | null;
 }
 
 /**
@@ -60,7 +63,7 @@ export class OutputClock implements AudioClock {
   private readonly quirks: ClockQuirks;
   private readonly now: () => number;
   /** Which source the last audibleAt() used (for metrics and tests). */
-  source: 'timestamp' | 'currentTime' = 'currentTime';
+  source: ClockSource | null = null;
 
   constructor(context: BaseAudioContext, quirks: ClockQuirks = clockQuirks(globalThis.navigator?.userAgent), now: () => number = () => performance.now()) {
     this.context = context;
@@ -113,6 +116,7 @@ export class OutputClock implements AudioClock {
  */
 export class RenderClock implements AudioClock {
   readonly sampleRate: number;
+  readonly source = 'render';
   private readonly now: () => number;
 
   constructor(context: BaseAudioContext, now: () => number = () => performance.now()) {

@@ -1,6 +1,7 @@
 import { VoxplayError, type ErrorCode } from '../errors.js';
 import { PROCESSOR_NAME, type EngineOptions } from '../worklet/messages.js';
 import { OutputClock, RenderClock, type AudioClock } from './clock.js';
+import { ClockWatch, STALL_MS } from './clock-watch.js';
 import type { WorkletPort } from './engine-port.js';
 import { msToSamples } from './metrics.js';
 import type { PlayerState } from './types.js';
@@ -87,6 +88,8 @@ export interface LifecycleHooks {
 
 /** How long start() waits for the context to run before calling it blocked by autoplay policy. */
 const AUTOPLAY_WAIT_MS = 400;
+/** How often (ms) a real-time context's clock is read to find a stall (see ClockWatch). */
+const WATCH_INTERVAL_MS = 250;
 /** Worklet reports at least this often (ms), so metrics and the postMessage free space stay fresh. */
 const REPORT_INTERVAL_MS = 20;
 
@@ -108,6 +111,8 @@ export class Lifecycle {
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
   private readonly onContextState = (): void => this.sync();
+  private readonly watch = new ClockWatch();
+  private watchTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: LifecycleOptions, port: WorkletPort, hooks: LifecycleHooks) {
     this.options = options;
@@ -148,6 +153,7 @@ export class Lifecycle {
     const previous = this.current;
     this.current = 'closed';
     await this.startPromise?.catch(() => undefined);
+    if (this.watchTimer) clearInterval(this.watchTimer);
     this.port.close();
     if (this.node) {
       this.node.disconnect();
@@ -208,8 +214,29 @@ export class Lifecycle {
       return;
     }
     context.addEventListener('statechange', this.onContextState);
+    this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
     if (await tryResume(context, AUTOPLAY_WAIT_MS)) this.hasRun = true;
     this.sync();
+  }
+
+  /** A timer reading of the clock: a running context whose clock stands still is stalled. */
+  private checkClock(context: AudioContext): void {
+    if (this.current === 'closed') return;
+    const verdict = this.watch.observe(performance.now(), context.currentTime, context.state === 'running');
+    if (verdict === 'recovered') this.sync();
+    if (verdict !== 'stalled') return;
+    this.set('stalled');
+    const own = context === this.own;
+    this.hooks.error(
+      'context',
+      `the AudioContext says running but its clock has stood still for ${STALL_MS} ms, so nothing plays; ${own ? 'restarting it with suspend() and resume()' : "the app's context needs recreating"}`,
+    );
+    // Only a context the player made: suspending an app's context is the app's call.
+    if (own)
+      void context
+        .suspend()
+        .then(() => context.resume())
+        .catch(() => undefined);
   }
 
   private set(state: PlayerState): void {
@@ -226,7 +253,8 @@ export class Lifecycle {
     const state = context.state as string;
     if (state === 'running') {
       this.hasRun = true;
-      this.set('running');
+      // A stalled clock also says running: the watch says when it moves again.
+      this.set(this.watch.stalled ? 'stalled' : 'running');
     } else if (state === 'suspended') this.set(this.hasRun ? 'suspended' : 'blocked');
     else if (state === 'interrupted') this.set('preempted');
     else if (state === 'closed') {

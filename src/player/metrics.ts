@@ -164,6 +164,7 @@ export interface MetricsInput {
   transport: PlayerMetrics['transport'];
   contextSampleRate: number;
   outputLatencyMs: number;
+  clockSource: PlayerMetrics['clockSource'];
   capacityMs: number;
   prebufferMs: number;
   lowWaterMs: number | null;
@@ -212,6 +213,7 @@ export function buildMetrics(input: MetricsInput): PlayerMetrics {
     transport: input.transport,
     contextSampleRate: input.contextSampleRate,
     outputLatencyMs: input.outputLatencyMs,
+    clockSource: input.clockSource,
     bufferedMs,
     lowWaterMs: input.lowWaterMs,
     capacityMs: input.capacityMs,

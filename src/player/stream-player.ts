@@ -266,6 +266,7 @@ export class StreamPlayer {
       transport: this.writer.kind,
       contextSampleRate: context ? context.sampleRate : 0,
       outputLatencyMs: this.lifecycle.clock?.latencyMs() ?? 0,
+      clockSource: this.lifecycle.clock?.source ?? null,
     });
   }
 

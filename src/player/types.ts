@@ -55,9 +55,13 @@ export interface StreamPlayerOptions {
  * - `preempted`: the system took the audio device (Safari's context state `interrupted`: a
  *   phone call, another app's audio, a locked screen). Pushed audio is kept. Not to be
  *   confused with the `interrupted` event, which is a barge-in.
+ * - `stalled`: the context says `running` but its clock has stood still for 1.5 s, so
+ *   nothing plays (an `error` with code `context` says so too). A context the player made
+ *   itself gets one `suspend()` + `resume()` to restart it; an app's context is left to the
+ *   app (recreate it). Back to `running` as soon as the clock moves. Pushed audio is kept.
  * - `closed`: `close()` ran, or the context closed.
  */
-export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'preempted' | 'closed';
+export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'preempted' | 'stalled' | 'closed';
 
 /** A mark that reached the speakers. */
 export interface HeardMark {
@@ -148,13 +152,22 @@ export interface SampleCounts {
   nonFinite: number;
 }
 
+/** How the audio clock placed an event (see {@link PlayerMetrics.clockSource}). */
+export type ClockSource = 'timestamp' | 'currentTime' | 'render';
+
 /** A snapshot of the player's figures (`getMetrics()` and the `metrics` event). */
 export interface PlayerMetrics {
   state: PlayerState;
   transport: 'shared' | 'message';
   contextSampleRate: number;
-  /** The context's `baseLatency + outputLatency`, ms. */
+  /** The context's `baseLatency + outputLatency`, ms (`baseLatency` only in Firefox, where `outputLatency` is not read). */
   outputLatencyMs: number;
+  /**
+   * What placed the last event on the audio clock: the context's output `timestamp`,
+   * `currentTime` plus latency (Firefox always; engines whose stamp is implausible), or
+   * `render` (an OfflineAudioContext: events at once). null before the first event.
+   */
+  clockSource: ClockSource | null;
   /** Audio buffered now, ms. */
   bufferedMs: number;
   /** Lowest buffered level seen while an utterance was playing, ms (null before any). */

@@ -187,6 +187,103 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
     expect(out.prebufferMs).toBe(150); // and the next utterance starts at 150 ms too
   });
 
+  it("a running context whose clock stands still: 'stalled' with a context error, an app's context left alone, 'running' again when the clock moves", async () => {
+    const opened = await page();
+    const out = await opened.page.evaluate(async () => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 20 } });
+      // The page's view of the clock stops while the context keeps saying running: what
+      // Safari shows after some device changes. The engine itself keeps rendering.
+      const ctx = fx.context;
+      const native = Object.getOwnPropertyDescriptor(BaseAudioContext.prototype, 'currentTime')!.get!;
+      let frozen: number | null = null;
+      Object.defineProperty(ctx, 'currentTime', { configurable: true, get: () => frozen ?? native.call(ctx) });
+      let suspends = 0;
+      const suspend = ctx.suspend.bind(ctx);
+      ctx.suspend = () => (suspends++, suspend());
+      await new Promise((r) => setTimeout(r, 300));
+      frozen = native.call(ctx);
+      await fx.waitFor((e: any) => e.type === 'statechange' && e.detail.state === 'stalled', 10_000);
+      const stalledState = fx.player.state;
+      frozen = null;
+      await fx.waitFor((e: any) => e.type === 'statechange' && e.detail.state === 'running' && e.detail.previous === 'stalled', 10_000);
+      fx.player.push(new Int16Array(2400).fill(1000), { utteranceId: 'after' });
+      fx.player.endUtterance('after');
+      await fx.waitFor((e: any) => e.type === 'ended');
+      return { stalledState, suspends, state: fx.player.state, events: fx.events };
+    });
+    await opened.close();
+    expect(out.stalledState).toBe('stalled');
+    expect(out.suspends).toBe(0); // an app's context is the app's to suspend or recreate
+    const errors = out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail);
+    expect(errors).toHaveLength(1);
+    expect(errors[0].code).toBe('context');
+    expect(errors[0].message).toMatch(/clock has stood still .* needs recreating/);
+    expect(out.state).toBe('running');
+    expect(out.events.find((e: any) => e.type === 'ended').detail.playedSamples).toBe(2400);
+  });
+
+  it('a stalled context the player made is restarted with suspend() + resume() and plays on', async () => {
+    const opened = await page();
+    const out = await opened.page.evaluate(async () => {
+      const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
+      const proto = BaseAudioContext.prototype;
+      const native = Object.getOwnPropertyDescriptor(proto, 'currentTime')!.get!;
+      // Every context's clock reads as frozen while `frozen` holds; the player's restart
+      // (its suspend()) thaws it, as a real restart would.
+      let frozen: number | null = null;
+      Object.defineProperty(proto, 'currentTime', {
+        configurable: true,
+        get(this: BaseAudioContext) {
+          return frozen ?? native.call(this);
+        },
+      });
+      let suspends = 0;
+      const suspend = AudioContext.prototype.suspend;
+      AudioContext.prototype.suspend = function (this: AudioContext) {
+        suspends++;
+        frozen = null;
+        return suspend.call(this);
+      };
+      const player = new StreamPlayer({ sampleRate: 24000, prebufferMs: 20 });
+      const events: any[] = [];
+      player.on('statechange', (e: any) => events.push({ type: 'statechange', ...e }));
+      player.on('error', (e: any) => events.push({ type: 'error', code: e.code, message: e.message }));
+      const ended = new Promise<any>((r) => player.on('ended', r));
+      await player.start();
+      await new Promise((r) => setTimeout(r, 300));
+      frozen = native.call(player.audioContext);
+      const deadline = performance.now() + 10_000;
+      // Stalled, then suspended and resumed by the player, then running once the clock moves.
+      const runningAgain = () => {
+        const stalledAt = events.findIndex((e) => e.type === 'statechange' && e.state === 'stalled');
+        return stalledAt >= 0 && events.slice(stalledAt).some((e) => e.type === 'statechange' && e.state === 'running');
+      };
+      while (!runningAgain() && performance.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      player.push(new Int16Array(2400).fill(1000), { utteranceId: 'after' });
+      player.endUtterance('after');
+      const end = await Promise.race([ended, new Promise((r) => setTimeout(() => r(null), 5000))]);
+      const state = player.state;
+      await player.close();
+      return { suspends, events, played: end?.playedSamples ?? null, state };
+    });
+    await opened.close();
+    expect(opened.errors).toEqual([]);
+    const states = out.events.filter((e: any) => e.type === 'statechange').map((e: any) => e.state);
+    // In between, the restart's own suspended/stalled steps (WebKit coalesces them).
+    expect(states.slice(0, 3)).toEqual(['starting', 'running', 'stalled']);
+    expect(states.slice(-2)).toEqual(['running', 'closed']);
+    expect(states.slice(3, -2).every((s: string) => s === 'suspended' || s === 'stalled')).toBe(true);
+    expect(out.suspends).toBe(1);
+    const errors = out.events.filter((e: any) => e.type === 'error');
+    expect(errors.map((e: any) => e.code)).toEqual(['context']);
+    expect(errors[0].message).toMatch(/restarting it with suspend\(\) and resume\(\)/);
+    expect(out.state).toBe('running');
+    expect(out.played).toBe(2400);
+  });
+
   it('plays raw binary PCM (f32) with utterances delimited by JSON start/end', async () => {
     const source = sine(330, 16000, 0.6, 0.5);
     const bytes = toF32le(source);

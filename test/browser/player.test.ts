@@ -132,6 +132,10 @@ describe(`StreamPlayer in ${ENGINE}`, () => {
       expect(m.samples.buffered).toBe(0);
       expect(m.samples.dropped).toBe(0);
       expect(m.underruns).toBe(0);
+      // The clock fallback each engine needs (see src/player/clock.ts): Chromium's output
+      // timestamp is usable; Firefox's is never read (it can deadlock the page); WebKitGTK's
+      // runs ahead of performance.now(), so the player falls back to currentTime there.
+      expect(m.clockSource).toBe(ENGINE === 'chromium' ? 'timestamp' : 'currentTime');
       // Firefox: the player must not read outputLatency there (it can deadlock the page), so
       // its audible time leaves out the device's buffer and may precede the first arrival;
       // the metric is then clamped at 0. Elsewhere it is positive.

@@ -69,9 +69,11 @@ describe('OutputClock', () => {
   it('in Gecko never calls getOutputTimestamp nor reads outputLatency, and counts baseLatency only', () => {
     const { ctx, reads } = fakeContext({ currentTime: 1, stamp: { contextTime: 0.99, performanceTime: 9_990 } });
     const clock = new OutputClock(ctx, clockQuirks(FIREFOX), now);
+    expect(clock.source).toBeNull();
     expect(clock.audibleAt(48_000)).toBeCloseTo(10_000 + 10, 6);
     expect(clock.latencyMs()).toBeCloseTo(10, 9);
     expect(reads).toEqual({ outputLatency: 0, getOutputTimestamp: 0 });
+    expect(clock.source).toBe('currentTime');
   });
 
   it('reads a missing or non-finite latency as 0', () => {

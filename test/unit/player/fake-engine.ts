@@ -81,7 +81,7 @@ export function makeRig(options: StreamPlayerOptions & { outRate?: number; repor
   const emit: Emit = (type, event) => log.push({ type, event, frame } as Logged);
   const session = new PlaybackSession(resolved, writer, port, emit);
   const t0 = performance.now();
-  const clock: AudioClock = { sampleRate: outRate, audibleAt: (f) => t0 + (f * 1000) / outRate, latencyMs: () => 0 };
+  const clock: AudioClock = { sampleRate: outRate, audibleAt: (f) => t0 + (f * 1000) / outRate, latencyMs: () => 0, source: 'timestamp' };
   session.setClock(clock);
   const host = new EngineHost(
     {

@@ -188,6 +188,7 @@ describe('buildMetrics', () => {
     transport: 'message',
     contextSampleRate: 48000,
     outputLatencyMs: 0,
+    clockSource: 'timestamp',
     capacityMs: 1000,
     prebufferMs: 60,
     lowWaterMs: null,
