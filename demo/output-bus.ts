@@ -92,9 +92,14 @@ export class OutputBus {
     });
   }
 
-  /** Context output latency (base + device), ms: what the speakers add after the bus. */
+  /**
+   * Context output latency (base + device), ms: what the speakers add after the bus. Not in
+   * Firefox: reading `outputLatency` there can deadlock the page (the player avoids it too),
+   * so only `baseLatency` counts.
+   */
   latencyMs(): number {
-    return ((this.context.baseLatency ?? 0) + (this.context.outputLatency ?? 0)) * 1000;
+    const gecko = /\bGecko\/\d/.test(navigator.userAgent);
+    return ((this.context.baseLatency ?? 0) + (gecko ? 0 : (this.context.outputLatency ?? 0))) * 1000;
   }
 
   /** The frame the context is rendering around now. */

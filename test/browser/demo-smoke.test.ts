@@ -1,0 +1,62 @@
+/**
+ * The demo (`npm run demo`) in every engine: the real mock TTS server and page server from
+ * startDemo(), the page driven by the engine's own click. Speak plays audio that reaches the
+ * destination (heard by the recorder, `?test=1`), Interrupt silences it and tells the server.
+ * The demo's UI in depth (metric views, logs, microphone) is demo.test.ts, Chromium only.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startDemo, type DemoServers } from '../../demo/serve';
+import { ENGINE, launchEngine, openPage, type TestBrowser } from './harness';
+
+let demo: DemoServers;
+let browser: TestBrowser;
+
+beforeAll(async () => {
+  [demo, browser] = await Promise.all([startDemo({ port: 0, wsPort: 0 }), launchEngine()]);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await demo?.close();
+});
+
+describe(`demo page in ${ENGINE}`, () => {
+  it('loads cross-origin isolated on the shared transport; Speak plays to the destination; Interrupt silences it and reaches the server', async () => {
+    const opened = await openPage(browser, `${demo.pageUrl}?test=1`);
+    try {
+      await opened.page.waitForFunction(
+        () => document.body.dataset.ready === '1' && document.getElementById('conn-pill')!.textContent === 'TTS server: connected',
+        undefined,
+        {
+          timeout: 15_000,
+        },
+      );
+      const info = await opened.page.evaluate(() => {
+        const d = (globalThis as any).voxplayDemo;
+        return { isolated: globalThis.crossOriginIsolated, transport: d.player.transport, state: d.player.state };
+      });
+      expect(info).toEqual({ isolated: true, transport: 'shared', state: 'running' });
+      await opened.page.click('#speak');
+      // Sound at the destination: the recorder hears it.
+      await opened.page.waitForFunction(() => (globalThis as any).voxplayDemo.bus.level() > 0.1, undefined, { timeout: 15_000 });
+      const played = await opened.page.evaluate(() => (globalThis as any).voxplayDemo.player.getMetrics().samples.played as number);
+      expect(played).toBeGreaterThan(0);
+      await opened.page.click('#interrupt');
+      await opened.page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1)?.state === 'interrupted', undefined, { timeout: 10_000 });
+      const start = Date.now();
+      while (demo.mock.stats.interrupts.length < 1 && Date.now() - start < 5000) await new Promise((r) => setTimeout(r, 20));
+      expect(demo.mock.stats.interrupts.length).toBe(1);
+      // Silent after the fade: the level meter reads nothing once the cut has played out.
+      await opened.page.waitForTimeout(300);
+      const after = await opened.page.evaluate(() => ({
+        level: (globalThis as any).voxplayDemo.bus.level() as number,
+        buffered: (globalThis as any).voxplayDemo.player.getMetrics().samples.buffered as number,
+      }));
+      expect(after.level).toBeLessThan(1e-3);
+      expect(after.buffered).toBe(0);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+});
