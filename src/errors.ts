@@ -10,7 +10,8 @@
  * - `too-many-utterances`: more utterances queued than the worklet can track.
  * - `empty-chunk`: a push or frame carried no audio bytes.
  * - `non-finite`: NaN or ±Infinity samples were replaced by silence.
- * - `bad-frame`: a binary frame's header is malformed (see the protocol spec).
+ * - `bad-frame`: a binary frame's header is malformed (see the protocol spec), or audio bytes cannot be decoded (e.g. a stream that is not WAV).
+ * - `unsupported-codec`: the audio is in a format or variant this player or browser cannot decode (named in the message); the utterance ends.
  * - `bad-control`: a text frame is not a valid control message.
  * - `unknown-utterance`: a control message names an utterance the player never saw.
  * - `stale`: audio arrived for an utterance that was interrupted; it was discarded.
@@ -30,6 +31,7 @@ export type ErrorCode =
   | 'empty-chunk'
   | 'non-finite'
   | 'bad-frame'
+  | 'unsupported-codec'
   | 'bad-control'
   | 'unknown-utterance'
   | 'stale'

@@ -8,9 +8,15 @@ export const FORMATS = {
   pcm16: { wireCode: 1, bytesPerSample: 2 },
   /** IEEE-754 float32 little-endian PCM, mono. */
   f32: { wireCode: 2, bytesPerSample: 4 },
+  /** G.711 μ-law, one byte per sample (telephony; usually 8 kHz). */
+  mulaw: { wireCode: 3, bytesPerSample: 1 },
+  /** G.711 A-law, one byte per sample (telephony; usually 8 kHz). */
+  alaw: { wireCode: 4, bytesPerSample: 1 },
+  /** A RIFF/WAVE stream (header, then PCM); its header names the rate. */
+  wav: { wireCode: 5, bytesPerSample: null },
 } as const satisfies Record<string, { wireCode: number; bytesPerSample: number | null }>;
 
-/** The name of an audio format: `'pcm16'` or `'f32'` (little-endian, mono). */
+/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711) or `'wav'` (a RIFF/WAVE stream). */
 export type AudioFormat = keyof typeof FORMATS;
 
 /** Every known format name, in wire-code order. */

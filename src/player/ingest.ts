@@ -1,7 +1,7 @@
 import type { AudioCodec, DecodedChunk } from '../codecs/codec.js';
 import type { AudioFormat } from '../codecs/formats.js';
 import { CODECS } from '../codecs/registry.js';
-import type { ErrorCode } from '../errors.js';
+import { VoxplayError, type ErrorCode } from '../errors.js';
 import type { RingWriter } from '../ring/ring-transport.js';
 import type { OverflowPolicy, UtteranceAnnouncement } from '../sources/source.js';
 import { MAX_UTTERANCES, type ToEngine } from '../worklet/messages.js';
@@ -119,12 +119,12 @@ export class Ingest {
       // chunk that cannot fit is refused with nothing taken (the decoder's carry untouched).
       const count = Math.floor((utt.decoder.pendingBytes + bytes.length) / width);
       if (!this.fits(utt, count, policy)) {
-        if (policy === 'drop') this.whenDecoded(utt, utt.decoder.decode(bytes), (chunk) => this.overflow(utt, chunk.samples.length));
+        if (policy === 'drop') this.whenDecoded(utt, decodeOf(utt, bytes), (chunk) => this.overflow(utt, chunk.samples.length));
         return false;
       }
       if (bytes.length % width !== 0) utt.oddFraming = true;
     }
-    this.whenDecoded(utt, utt.decoder.decode(bytes), (chunk) => this.accept(utt, chunk));
+    this.whenDecoded(utt, decodeOf(utt, bytes), (chunk) => this.accept(utt, chunk));
     return true;
   }
 
@@ -296,12 +296,22 @@ export class Ingest {
     }
     utt.afterDecodes(() =>
       result.then(fn, (cause: unknown) => {
-        this.d.error(
-          'bad-frame',
-          `could not decode audio of utterance "${utt.id}" (${utt.format}): ${cause instanceof Error ? cause.message : String(cause)}`,
-          utt.id,
-        );
+        // A decoder's own VoxplayError names what it saw; anything else is undecodable bytes.
+        const code: ErrorCode = cause instanceof VoxplayError ? cause.code : 'bad-frame';
+        const text = cause instanceof Error ? cause.message.replace(/^voxplay: /, '') : String(cause);
+        this.d.error(code, `could not decode audio of utterance "${utt.id}" (${utt.format}): ${text}`, utt.id);
+        // A format the decoder cannot play stays unplayable: the utterance ends with what played.
+        if (code === 'unsupported-codec') this.close(utt);
       }),
     );
+  }
+}
+
+/** Starts decoding `bytes`; a decoder that throws becomes a rejected decode, handled in order. */
+function decodeOf(utt: Utterance, bytes: Uint8Array): DecodedChunk | Promise<DecodedChunk> {
+  try {
+    return utt.decoder.decode(bytes);
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

@@ -1,0 +1,129 @@
+/**
+ * Formats beyond raw PCM, end to end: G.711 μ-law in voxplay frames over a real WebSocket,
+ * and a WAV stream through push(), each in random-sized pieces, captured at the output of a
+ * context at the codec's own rate and compared sample by sample with sox's decode of the
+ * same file (test/fixtures, made by sox from real speech). Then a WAV the player cannot
+ * play: a typed error, the utterance ends, the next one plays.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeFrame } from '../../src/protocol/index';
+import { useSuite } from './fixture';
+import { ENGINE, findActiveRegion, mulberry32, openPage, REPO_ROOT, withoutSkips, type StreamStep } from './harness';
+
+const suite = useSuite();
+const fixture = (name: string) => new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', name)));
+
+/** The capture with the fake sink's skipped frames removed, starting at the first sound. */
+function heard(out: { samples: number[]; startFrame: number; skips: { frame: number; frames: number }[] }): Float32Array {
+  const captured = withoutSkips(Float32Array.from(out.samples), out.startFrame, out.skips);
+  const active = findActiveRegion(captured, 0);
+  return active ? captured.subarray(active.start) : new Float32Array(0);
+}
+
+/** Mismatching samples of `ref` (from its first non-zero sample) against `got`. */
+function mismatches(ref: Float32Array, got: Float32Array): number {
+  const first = ref.findIndex((x) => x !== 0);
+  let bad = 0;
+  for (let i = first; i < ref.length; i++) if (got[i - first] !== ref[i]) bad++;
+  return bad;
+}
+
+describe(`codecs in ${ENGINE}`, () => {
+  it('μ-law at 8 kHz in voxplay frames of random size over a WebSocket plays bit-exactly (sox’s decode), ends once', async () => {
+    const coded = fixture('speech-8k.ulaw');
+    const refBytes = fixture('speech-8k.ulaw.ref.s16le');
+    const ref = Float32Array.from(new Int16Array(refBytes.buffer, refBytes.byteOffset, refBytes.length / 2), (x) => x / 32768);
+    const rnd = mulberry32(41);
+    const steps: StreamStep[] = [];
+    for (let at = 0, seq = 0; at < coded.length; seq++) {
+      const n = 1 + Math.floor(rnd() * 700);
+      const end = at + n >= coded.length;
+      const header = { codec: 'mulaw' as const, sampleRate: 8000, utteranceId: 5, seq, start: seq === 0, end };
+      steps.push({ delayMs: 10, data: encodeFrame(header, coded.subarray(at, at + n)) as unknown as string });
+      at += n;
+    }
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const connection = suite.stream.waitForConnection();
+    await opened.page.evaluate(async (url) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate: 8000, player: { sampleRate: 8000, prebufferMs: 100 } });
+      fx.player.attach(new WebSocket(url));
+    }, suite.stream.url);
+    const conn = await connection;
+    await conn.play(steps);
+    const out = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await fx.waitFor((e: any) => e.type === 'ended');
+      await new Promise((r) => setTimeout(r, 200));
+      return fx.result();
+    });
+    await opened.close();
+    expect(opened.errors).toEqual([]);
+    expect(out.events.filter((e: any) => e.type === 'error')).toEqual([]);
+    expect(mismatches(ref, heard(out))).toBe(0);
+    const ended = out.events.filter((e: any) => e.type === 'ended');
+    expect(ended.map((e: any) => e.detail.playedSamples)).toEqual([ref.length]);
+    expect(out.metrics.samples).toMatchObject({ received: ref.length, played: ref.length, dropped: 0 });
+  });
+
+  it('a WAV stream (16 kHz s16, header and all) pushed in random pieces plays bit-exactly at the rate its header names', async () => {
+    const wav = fixture('speech-16k-s16.wav');
+    const refBytes = fixture('speech-16k-s16.ref.f32le');
+    const ref = new Float32Array(refBytes.slice().buffer);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const out = await opened.page.evaluate(
+      async ({ wav }) => {
+        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+        // The player's declared rate is 24 kHz; the header says 16 kHz and wins.
+        const fx = await setupPlayer({ contextRate: 16000, player: { prebufferMs: 100 } });
+        let seed = 9;
+        const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+        for (let at = 0; at < wav.length;) {
+          const n = 1 + Math.floor(rnd() * 900);
+          fx.player.push(wav.subarray(at, at + n), { utteranceId: 'w', format: 'wav' });
+          at += n;
+        }
+        fx.player.endUtterance('w');
+        await fx.waitFor((e: any) => e.type === 'ended');
+        await new Promise((r) => setTimeout(r, 200));
+        return fx.result();
+      },
+      { wav },
+    );
+    await opened.close();
+    expect(opened.errors).toEqual([]);
+    expect(out.events.filter((e: any) => e.type === 'error')).toEqual([]);
+    expect(out.events.find((e: any) => e.type === 'utterancestart').detail.format).toBe('wav');
+    expect(mismatches(ref, heard(out))).toBe(0);
+    expect(out.events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples)).toEqual([ref.length]);
+  });
+
+  it('a WAV it cannot play (ADPCM) is an unsupported-codec error naming the format; the utterance ends and the next plays', async () => {
+    const adpcm = fixture('speech-16k-s16.wav').slice();
+    new DataView(adpcm.buffer).setUint16(20, 2, true); // format tag 2: MS ADPCM
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const out = await opened.page.evaluate(
+      async ({ adpcm }) => {
+        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+        const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 20 } });
+        fx.player.push(adpcm.subarray(0, 100), { utteranceId: 'bad', format: 'wav' });
+        fx.player.push(adpcm.subarray(100), { utteranceId: 'bad', format: 'wav' });
+        fx.player.endUtterance('bad');
+        fx.player.push(new Int16Array(2400).fill(1000), { utteranceId: 'good' });
+        fx.player.endUtterance('good');
+        await fx.waitFor((e: any) => e.type === 'ended' && e.detail.utteranceId === 'good');
+        return fx.result();
+      },
+      { adpcm },
+    );
+    await opened.close();
+    const errors = out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail);
+    expect(errors.map((e: any) => e.code)).toEqual(['unsupported-codec']);
+    expect(errors[0].message).toMatch(/utterance "bad" \(wav\): WAV with format tag 2, 16 bits, 1 channels at 16000 Hz is not supported/);
+    expect(errors[0].utteranceId).toBe('bad');
+    const good = out.events.find((e: any) => e.type === 'ended' && e.detail.utteranceId === 'good');
+    expect(good.detail.playedSamples).toBe(2400);
+  });
+});
