@@ -9,6 +9,8 @@ export type FaultName = 'drop' | 'malformed' | 'duplicate' | 'reorder' | 'oversi
 /** The `options` of a speak message (the server's Scenario fields; `mode` is set per engine). */
 export interface SpeakOptions {
   mode?: 'framed' | 'raw' | 'legacy';
+  /** The server's audio encoding (framed and raw mode). */
+  format?: 'pcm16' | 'mulaw' | 'alaw' | 'wav';
   firstChunkDelayMs: number;
   chunkMs: number;
   speed: number | 'max';
@@ -106,6 +108,8 @@ export class ScenarioForm {
       speed: speedText === 'max' ? 'max' : num('speed', 4),
       jitterMs: num('jitterMs', 0),
     };
+    const format = this.field('format').value as NonNullable<SpeakOptions['format']>;
+    if (format !== 'pcm16') options.format = format;
     const stallAt = this.field('stallAtMs').value.trim();
     const stallFor = this.field('stallMs').value.trim();
     if (stallAt !== '' && stallFor !== '') {

@@ -34,6 +34,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { MAX_FRAME_BYTES, encodeControl, encodeFrame, parseClientControl } from '../../src/protocol/index';
 import { float32ToPcm16, wavFile } from '../../src/protocol/pcm-encode';
+import { float32ToAlaw, float32ToMulaw } from '../../src/protocol/g711-encode';
 import { MAX_TEXT_CHARS, VOICE_SAMPLE_RATE, synthesize } from './voice';
 import { faultFrameIndex, parseScenario, planDelivery, type Fault, type Scenario } from './scenario';
 
@@ -111,6 +112,8 @@ interface Utterance {
   key: string;
   scenario: Scenario;
   pcm: Uint8Array;
+  /** The synthesized samples (the G.711 formats encode from these). */
+  samples: Float32Array;
   plan: ReturnType<typeof planDelivery>;
   actions: Action[];
   next: number;
@@ -214,11 +217,39 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const payload = u.pcm.subarray(p.fromSample * 2, p.toSample * 2);
     switch (u.scenario.mode) {
       case 'framed':
-        return encodeFrame({ codec: 'pcm16', sampleRate, utteranceId: u.id, seq: index, start: index === 0, end: index === u.plan.length - 1 }, payload);
+        return encodeFrame(
+          { codec: u.scenario.format, sampleRate, utteranceId: u.id, seq: index, start: index === 0, end: index === u.plan.length - 1 },
+          encoded(u, index, payload),
+        );
       case 'raw':
-        return payload;
+        return encoded(u, index, payload);
       case 'legacy':
         return JSON.stringify({ type: 'audio', utteranceId: u.key, wav: base64(wavFile(payload, sampleRate)) });
+    }
+  }
+
+  /** Frame `index`'s audio in the utterance's format; a WAV stream's first frame carries the header. */
+  function encoded(u: Utterance, index: number, pcm16: Uint8Array): Uint8Array {
+    const p = u.plan[index];
+    switch (u.scenario.format) {
+      case 'mulaw':
+        return float32ToMulaw(u.samples.subarray(p.fromSample, p.toSample));
+      case 'alaw':
+        return float32ToAlaw(u.samples.subarray(p.fromSample, p.toSample));
+      case 'wav': {
+        if (index > 0) return pcm16;
+        // A streamed WAV: the lengths are unknown when the header goes out.
+        const header = wavFile(new Uint8Array(0), sampleRate);
+        const view = new DataView(header.buffer);
+        view.setUint32(4, 0xffffffff, true);
+        view.setUint32(40, 0xffffffff, true);
+        const out = new Uint8Array(header.length + pcm16.length);
+        out.set(header);
+        out.set(pcm16, header.length);
+        return out;
+      }
+      default:
+        return pcm16;
     }
   }
 
@@ -302,14 +333,14 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const key = String(id);
     const plan = planDelivery(synth.samples.length, sampleRate, scenario);
     const { actions, faultIndex } = buildActions(plan, sampleRate, scenario);
-    const u: Utterance = { id, key, scenario, pcm, plan, actions, next: 0, t0, timer: undefined, done: false, interrupts: [] };
+    const u: Utterance = { id, key, scenario, pcm, samples: synth.samples, plan, actions, next: 0, t0, timer: undefined, done: false, interrupts: [] };
     if (scenario.fault !== undefined && faultIndex >= 0) {
       stats.faultsInjected.push({ utteranceId: key, fault: scenario.fault, frameIndex: faultIndex });
     }
     stats.utterancesStarted++;
     conn.active.set(key, u);
     const spoken = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
-    conn.ws.send(encodeControl({ type: 'start', utteranceId: key, sampleRate, format: 'pcm16', text: spoken }));
+    conn.ws.send(encodeControl({ type: 'start', utteranceId: key, sampleRate, format: scenario.mode === 'legacy' ? 'pcm16' : scenario.format, text: spoken }));
     // One mark per word, so the client can light up captions as each word is heard.
     if (scenario.mode !== 'legacy') {
       for (const word of synth.words) conn.ws.send(encodeControl({ type: 'mark', utteranceId: key, sampleOffset: word.startSample, name: word.text }));

@@ -6,6 +6,8 @@ import { mulberry32 } from './prng';
 
 export type ScenarioMode = 'framed' | 'raw' | 'legacy';
 export type Fault = 'drop' | 'malformed' | 'duplicate' | 'reorder' | 'oversized';
+/** How the audio is encoded in framed and raw mode (legacy mode always sends WAV in JSON). */
+export type WireFormat = 'pcm16' | 'mulaw' | 'alaw' | 'wav';
 
 export interface Scenario {
   /**
@@ -14,6 +16,8 @@ export interface Scenario {
    * `{type:'audio', utteranceId, wav}` (for comparison only).
    */
   mode: ScenarioMode;
+  /** Audio encoding in framed and raw mode (default pcm16): G.711 μ-law or A-law, or a WAV stream (header, then PCM16). */
+  format: WireFormat;
   /** Time from the request to the first frame, ms (default 100; e.g. 900 mimics a batch TTS). */
   firstChunkDelayMs: number;
   /** Audio per frame, ms (default 40). */
@@ -34,9 +38,11 @@ export interface Scenario {
 
 export const MODES: readonly ScenarioMode[] = ['framed', 'raw', 'legacy'];
 export const FAULTS: readonly Fault[] = ['drop', 'malformed', 'duplicate', 'reorder', 'oversized'];
+export const WIRE_FORMATS: readonly WireFormat[] = ['pcm16', 'mulaw', 'alaw', 'wav'];
 
 export const DEFAULT_SCENARIO: Readonly<Scenario> = Object.freeze({
   mode: 'framed',
+  format: 'pcm16',
   firstChunkDelayMs: 100,
   chunkMs: 40,
   speed: 4,
@@ -58,7 +64,19 @@ export const LIMITS = Object.freeze({
   faultAtMs: [0, 3_600_000],
 } as const satisfies Record<string, readonly [number, number]>);
 
-const KNOWN_KEYS = new Set<string>(['mode', 'firstChunkDelayMs', 'chunkMs', 'speed', 'jitterMs', 'stallAtMs', 'stallMs', 'fault', 'faultAtMs', 'seed']);
+const KNOWN_KEYS = new Set<string>([
+  'mode',
+  'format',
+  'firstChunkDelayMs',
+  'chunkMs',
+  'speed',
+  'jitterMs',
+  'stallAtMs',
+  'stallMs',
+  'fault',
+  'faultAtMs',
+  'seed',
+]);
 
 export type ParseResult = { ok: true; scenario: Scenario } | { ok: false; error: string };
 
@@ -142,8 +160,13 @@ function parseOrThrow(input: unknown, defaults: Partial<Scenario>): Scenario {
   if (typeof mode !== 'string' || !(MODES as readonly string[]).includes(mode)) {
     throw new FieldError(`options.mode must be one of ${MODES.map((m) => `"${m}"`).join(', ')} (got ${describe(mode)})`);
   }
+  const format = has('format') ? raw.format : DEFAULT_SCENARIO.format;
+  if (typeof format !== 'string' || !(WIRE_FORMATS as readonly string[]).includes(format)) {
+    throw new FieldError(`options.format must be one of ${WIRE_FORMATS.map((f) => `"${f}"`).join(', ')} (got ${describe(format)})`);
+  }
   const scenario: Scenario = {
     mode: mode as ScenarioMode,
+    format: format as WireFormat,
     firstChunkDelayMs: has('firstChunkDelayMs') ? readNumber('firstChunkDelayMs', raw.firstChunkDelayMs) : DEFAULT_SCENARIO.firstChunkDelayMs,
     chunkMs: has('chunkMs') ? readNumber('chunkMs', raw.chunkMs) : DEFAULT_SCENARIO.chunkMs,
     speed: has('speed') ? readSpeed(raw.speed) : DEFAULT_SCENARIO.speed,

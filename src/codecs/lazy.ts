@@ -1,5 +1,6 @@
 import type { AudioCodec, DecodedChunk, Decoder } from './codec.js';
 import type { AudioFormat } from './formats.js';
+import { decodeError } from './decode-error.js';
 
 /** What a lazily loaded codec module provides: a decoder factory. */
 export type DecoderFactory = (sampleRate: number) => Decoder;
@@ -18,7 +19,8 @@ export function lazyCodec(name: AudioFormat, wireCode: number, bytesPerSample: n
       (f) => (factory = f),
       (error: unknown) => {
         loading = null; // a failed fetch may be retried by the next utterance
-        throw error;
+        const why = error instanceof Error ? error.message : String(error);
+        throw decodeError('unsupported-codec', `the ${name} decoder could not be loaded (${why}); it is a chunk next to voxplay.js`);
       },
     ));
   return {

@@ -1,4 +1,4 @@
-import { VoxplayError } from '../errors.js';
+import type { DecodeError, DecodeErrorCode } from './decode-error.js';
 import type { DecodedChunk, Decoder } from './codec.js';
 import { g711Table } from './g711.js';
 
@@ -12,6 +12,15 @@ import { g711Table } from './g711.js';
  * also inside WAVE_FORMAT_EXTENSIBLE. Several channels are averaged to mono (voxplay plays
  * mono). Anything else is an `unsupported-codec` error naming what the header said.
  */
+
+/**
+ * A decode error (see decode-error.ts), made here rather than imported: this module is a
+ * lazily loaded chunk, and a runtime import shared with voxplay.js would become a separate
+ * chunk that voxplay.js imports statically.
+ */
+function decodeError(code: DecodeErrorCode, message: string): DecodeError {
+  return Object.assign(new Error(message), { code });
+}
 
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;
@@ -120,10 +129,7 @@ export class WavDecoder implements Decoder {
     const view = new DataView(h.buffer, h.byteOffset, this.headLength);
     if (this.phase === 'riff') {
       if (fourcc(h, 0) !== 'RIFF' || fourcc(h, 8) !== 'WAVE') {
-        throw new VoxplayError(
-          'bad-frame',
-          `not a WAV stream: it starts with ${JSON.stringify(fourcc(h, 0))}…${JSON.stringify(fourcc(h, 8))}, not "RIFF"…"WAVE"`,
-        );
+        throw decodeError('bad-frame', `not a WAV stream: it starts with ${JSON.stringify(fourcc(h, 0))}…${JSON.stringify(fourcc(h, 8))}, not "RIFF"…"WAVE"`);
       }
       this.expectChunk();
       return;
@@ -133,12 +139,12 @@ export class WavDecoder implements Decoder {
       const size = view.getUint32(4, true);
       if (id === 'fmt ') {
         if (size < FMT_BYTES_NEEDED || size > MAX_FMT_BYTES)
-          throw new VoxplayError('bad-frame', `WAV "fmt " chunk of ${size} bytes (expected 16 to ${MAX_FMT_BYTES})`);
+          throw decodeError('bad-frame', `WAV "fmt " chunk of ${size} bytes (expected 16 to ${MAX_FMT_BYTES})`);
         this.phase = 'fmt';
         this.headLength = 0;
         this.need = size + (size & 1);
       } else if (id === 'data') {
-        if (!this.fmt) throw new VoxplayError('bad-frame', 'WAV "data" chunk before its "fmt " chunk');
+        if (!this.fmt) throw decodeError('bad-frame', 'WAV "data" chunk before its "fmt " chunk');
         this.phase = 'data';
         this.dataLeft = size === 0 || size === 0xffffffff ? Infinity : size;
       } else {
@@ -185,7 +191,7 @@ function parseFormat(view: DataView): WavFormat {
     (format === FORMAT_FLOAT && bits === 32) ||
     ((format === FORMAT_ALAW || format === FORMAT_MULAW) && bits === 8);
   if (!supported || channels < 1 || channels > 8 || sampleRate < 3000 || sampleRate > 384000) {
-    throw new VoxplayError(
+    throw decodeError(
       'unsupported-codec',
       `WAV with format tag ${format}, ${bits} bits, ${channels} channels at ${sampleRate} Hz is not supported (PCM 8/16/24/32-bit, float32, μ-law or A-law; 1–8 channels; 3000–384000 Hz)`,
     );

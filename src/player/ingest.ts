@@ -1,7 +1,8 @@
 import type { AudioCodec, DecodedChunk } from '../codecs/codec.js';
 import type { AudioFormat } from '../codecs/formats.js';
 import { CODECS } from '../codecs/registry.js';
-import { VoxplayError, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
+import { decodeErrorCode } from '../codecs/decode-error.js';
 import type { RingWriter } from '../ring/ring-transport.js';
 import type { OverflowPolicy, UtteranceAnnouncement } from '../sources/source.js';
 import { MAX_UTTERANCES, type ToEngine } from '../worklet/messages.js';
@@ -296,9 +297,9 @@ export class Ingest {
     }
     utt.afterDecodes(() =>
       result.then(fn, (cause: unknown) => {
-        // A decoder's own VoxplayError names what it saw; anything else is undecodable bytes.
-        const code: ErrorCode = cause instanceof VoxplayError ? cause.code : 'bad-frame';
-        const text = cause instanceof Error ? cause.message.replace(/^voxplay: /, '') : String(cause);
+        // A decoder's own decode error names what it saw; anything else is undecodable bytes.
+        const code: ErrorCode = decodeErrorCode(cause) ?? 'bad-frame';
+        const text = cause instanceof Error ? cause.message : String(cause);
         this.d.error(code, `could not decode audio of utterance "${utt.id}" (${utt.format}): ${text}`, utt.id);
         // A format the decoder cannot play stays unplayable: the utterance ends with what played.
         if (code === 'unsupported-codec') this.close(utt);

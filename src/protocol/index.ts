@@ -11,4 +11,5 @@ export * from './frame.js';
 export * from './control.js';
 export * from './sequence.js';
 export * from './pcm-encode.js';
+export * from './g711-encode.js';
 export { FORMATS, type AudioFormat } from '../codecs/formats.js';

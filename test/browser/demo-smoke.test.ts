@@ -20,17 +20,21 @@ afterAll(async () => {
   await demo?.close();
 });
 
+/** The demo page, once it is ready and connected to the mock server. */
+async function openDemo() {
+  const opened = await openPage(browser, `${demo.pageUrl}?test=1`);
+  await opened.page.waitForFunction(
+    () => document.body.dataset.ready === '1' && document.getElementById('conn-pill')!.textContent === 'TTS server: connected',
+    undefined,
+    { timeout: 15_000 },
+  );
+  return opened;
+}
+
 describe(`demo page in ${ENGINE}`, () => {
   it('loads cross-origin isolated on the shared transport; Speak plays to the destination; Interrupt silences it and reaches the server', async () => {
-    const opened = await openPage(browser, `${demo.pageUrl}?test=1`);
+    const opened = await openDemo();
     try {
-      await opened.page.waitForFunction(
-        () => document.body.dataset.ready === '1' && document.getElementById('conn-pill')!.textContent === 'TTS server: connected',
-        undefined,
-        {
-          timeout: 15_000,
-        },
-      );
       const info = await opened.page.evaluate(() => {
         const d = (globalThis as any).voxplayDemo;
         return { isolated: globalThis.crossOriginIsolated, transport: d.player.transport, state: d.player.state };
@@ -54,6 +58,33 @@ describe(`demo page in ${ENGINE}`, () => {
       }));
       expect(after.level).toBeLessThan(1e-3);
       expect(after.buffered).toBe(0);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('the format picker: μ-law, A-law and WAV streams from the mock server play to the end through the same player', async () => {
+    const opened = await openDemo();
+    try {
+      for (const format of ['mulaw', 'alaw', 'wav']) {
+        const formats = await opened.page.evaluate(async (format) => {
+          const d = (globalThis as any).voxplayDemo;
+          const seen: string[] = [];
+          const off = d.player.on('utterancestart', (e: any) => seen.push(e.format));
+          (document.querySelector('select[name="format"]') as HTMLSelectElement).value = format;
+          (document.querySelector('textarea, input[name="text"]') as HTMLInputElement).value = 'One two three.';
+          const before = d.player.getMetrics().samples.played;
+          (document.getElementById('speak') as HTMLButtonElement).click();
+          const deadline = performance.now() + 15_000;
+          while (d.records.items.at(-1)?.state !== 'ended' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          off();
+          return { seen, played: d.player.getMetrics().samples.played - before, state: d.records.items.at(-1)?.state };
+        }, format);
+        expect(formats.seen, format).toEqual([format]);
+        expect(formats.state, format).toBe('ended');
+        expect(formats.played, format).toBeGreaterThan(8000);
+      }
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();

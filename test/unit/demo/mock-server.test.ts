@@ -3,6 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { MAX_FRAME_BYTES, decodeFrame, type FrameHeader } from '../../../src/protocol/index';
 import { float32ToPcm16 } from '../../../src/protocol/pcm-encode';
+import { G711Decoder } from '../../../src/codecs/g711';
+import { WavDecoder } from '../../../src/codecs/wav';
 import { startMockServer, type MockServer } from '../../../demo/server/mock-server';
 import { synthesize } from '../../../demo/server/voice';
 
@@ -206,6 +208,45 @@ describe('mock server: raw and legacy modes', () => {
     const pcm = Buffer.concat(c.binaries());
     expect(pcm.equals(Buffer.from(float32ToPcm16(synth.samples)))).toBe(true);
     expect(c.binaries().length).toBe(Math.ceil(synth.samples.length / 960));
+  });
+
+  it('format mulaw / alaw: framed G.711 bytes, one per sample, that the player decodes back to the voice (within G.711 steps)', async () => {
+    const text = 'telephony audio';
+    const synth = synthesize(text);
+    for (const format of ['mulaw', 'alaw'] as const) {
+      const { c } = await speakAndCollect(text, { ...FAST, format });
+      expect(c.texts('start')[0]).toMatchObject({ format });
+      const frames = decodeAll(c.binaries());
+      expect(new Set(frames.map((f) => f.header.codec))).toEqual(new Set([format]));
+      const bytes = new Uint8Array(Buffer.concat(frames.map((f) => f.payload)));
+      expect(bytes.length).toBe(synth.samples.length);
+      const decoded = new G711Decoder(format).decode(bytes).samples;
+      let worst = 0;
+      for (let i = 0; i < decoded.length; i++)
+        worst = Math.max(worst, Math.abs(decoded[i] - synth.samples[i]) / Math.max(Math.abs(synth.samples[i]), 256 / 32768));
+      expect(worst).toBeLessThan(1 / 12);
+    }
+  });
+
+  it('format wav (raw mode): a streamed WAV (lengths 0xFFFFFFFF) whose decode is exactly the PCM16 voice', async () => {
+    const text = 'a wav stream';
+    const { c } = await speakAndCollect(text, { ...FAST, mode: 'raw', format: 'wav' });
+    expect(c.texts('start')[0]).toMatchObject({ format: 'wav' });
+    const chunks = c.binaries();
+    expect(Buffer.from(chunks[0].subarray(0, 4)).toString()).toBe('RIFF');
+    const d = new WavDecoder();
+    const parts = chunks.map((b) => d.decode(new Uint8Array(b)));
+    const samples = Float32Array.from(parts.flatMap((p) => Array.from(p.samples)));
+    expect(parts[0].sampleRate).toBe(24000);
+    const synth = synthesize(text);
+    expect(Buffer.from(float32ToPcm16(samples)).equals(Buffer.from(float32ToPcm16(synth.samples)))).toBe(true);
+  });
+
+  it('rejects an unknown format, naming the choices', async () => {
+    const c = await client();
+    c.speak('x', { ...FAST, format: 'mp3' });
+    await c.until(() => c.texts('error').length > 0);
+    expect(c.texts('error')[0].message).toMatch(/options.format must be one of "pcm16", "mulaw", "alaw", "wav" \(got "mp3"\)/);
   });
 
   it('legacy: base64 WAV chunks inside JSON audio messages', async () => {

@@ -18,7 +18,7 @@ const s = (over: Partial<Scenario> = {}): Scenario => ({ ...DEFAULT_SCENARIO, ..
 
 describe('parseScenario', () => {
   it('gives the documented defaults for missing, null and empty options', () => {
-    const expected = { mode: 'framed', firstChunkDelayMs: 100, chunkMs: 40, speed: 4, jitterMs: 0, seed: 1 };
+    const expected = { mode: 'framed', format: 'pcm16', firstChunkDelayMs: 100, chunkMs: 40, speed: 4, jitterMs: 0, seed: 1 };
     expect(ok(undefined)).toEqual(expected);
     expect(ok(null)).toEqual(expected);
     expect(ok({})).toEqual(expected);
@@ -29,6 +29,7 @@ describe('parseScenario', () => {
     expect(
       ok({
         mode: 'raw',
+        format: 'mulaw',
         firstChunkDelayMs: 900,
         chunkMs: 20,
         speed: 1.5,
@@ -41,6 +42,7 @@ describe('parseScenario', () => {
       }),
     ).toEqual({
       mode: 'raw',
+      format: 'mulaw',
       firstChunkDelayMs: 900,
       chunkMs: 20,
       speed: 1.5,
