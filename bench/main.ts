@@ -8,7 +8,7 @@
  *   BENCH_ONLY=stream,cpu,offline,memory,size node bench/run.mjs   # a subset of the sections
  *   BENCH_REPORT_ONLY=1 node bench/run.mjs   # rewrite latest.md / latest.svg from latest.json
  */
-import { copyFile, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { build } from 'esbuild';
@@ -51,7 +51,9 @@ async function snapshotDist(): Promise<void> {
   const dir = resolve(REPO_ROOT, SNAPSHOT);
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
-  for (const f of files) {
+  // The codec chunks voxplay.js imports on first use come along (dist/<codec>-<hash>.js).
+  const chunks = (await readdir(resolve(REPO_ROOT, 'dist'))).filter((f) => /^[\w-]+-[\w-]{8}\.js$/.test(f));
+  for (const f of [...files, ...chunks]) {
     await copyFile(resolve(REPO_ROOT, 'dist', f), resolve(dir, f));
     await copyFile(resolve(REPO_ROOT, 'dist', `${f}.map`), resolve(dir, `${f}.map`)).catch(() => undefined);
   }

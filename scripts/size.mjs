@@ -88,7 +88,7 @@ const measure = async (file, budget) => {
 for (const [file, budget] of Object.entries(BUDGETS)) await measure(file, budget);
 // The lazily loaded codec chunks (dist/<codec>-<hash>.js), each against CODEC_CHUNK_BUDGET.
 for (const name of readdirSync(join(ROOT, 'dist')).sort()) {
-  if (/^[a-z0-9]+-[\w-]{8}\.js$/i.test(name) && !name.startsWith('errors-')) await measure(`dist/${name}`, CODEC_CHUNK_BUDGET);
+  if (/^[a-z0-9-]+-[\w-]{8}\.js$/i.test(name)) await measure(`dist/${name}`, CODEC_CHUNK_BUDGET);
 }
 const appPlayer = (await bundle(CORE_ENTRY, 'app.js')).code;
 const worklet = rows.find((r) => r.file === 'dist/playback-processor.js');

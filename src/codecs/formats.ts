@@ -14,9 +14,11 @@ export const FORMATS = {
   alaw: { wireCode: 4, bytesPerSample: 1 },
   /** A RIFF/WAVE stream (header, then PCM); its header names the rate. */
   wav: { wireCode: 5, bytesPerSample: null },
+  /** An Ogg Opus stream (RFC 7845), cut anywhere; decoded by WebCodecs at 48 kHz. */
+  'ogg-opus': { wireCode: 6, bytesPerSample: null },
 } as const satisfies Record<string, { wireCode: number; bytesPerSample: number | null }>;
 
-/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711) or `'wav'` (a RIFF/WAVE stream). */
+/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711), `'wav'` (a RIFF/WAVE stream) or `'ogg-opus'` (an Ogg Opus stream). */
 export type AudioFormat = keyof typeof FORMATS;
 
 /** Every known format name, in wire-code order. */

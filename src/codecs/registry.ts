@@ -17,6 +17,7 @@ export const CODECS: Readonly<Record<AudioFormat, AudioCodec>> = {
   mulaw: lazy('mulaw', () => import('./g711.js').then((m) => () => new m.G711Decoder('mulaw'))),
   alaw: lazy('alaw', () => import('./g711.js').then((m) => () => new m.G711Decoder('alaw'))),
   wav: lazy('wav', () => import('./wav.js').then((m) => () => new m.WavDecoder())),
+  'ogg-opus': lazy('ogg-opus', () => import('./ogg-opus.js').then((m) => () => new m.OggOpusDecoder())),
 };
 
 /** The codec for `format` (which the caller has validated). */

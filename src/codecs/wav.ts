@@ -1,5 +1,6 @@
 import type { DecodeError, DecodeErrorCode } from './decode-error.js';
 import type { DecodedChunk, Decoder } from './codec.js';
+import { concat } from './concat.js';
 import { g711Table } from './g711.js';
 
 /**
@@ -114,7 +115,7 @@ export class WavDecoder implements Decoder {
           break;
       }
     }
-    const samples = parts.length === 1 ? parts[0] : concat(parts);
+    const samples = concat(parts, (n) => new Float32Array(n));
     return this.fmt ? { samples, nonFinite: 0, sampleRate: this.fmt.sampleRate } : { samples, nonFinite: 0 };
   }
 
@@ -228,16 +229,4 @@ function convert(block: Uint8Array, fmt: WavFormat, out: Float32Array): void {
     for (let c = 0; c < channels; c++, at += width) sum += sampleAt(view, at, fmt, table);
     out[i] = channels === 1 ? sum : sum / channels;
   }
-}
-
-function concat(parts: Float32Array[]): Float32Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Float32Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { encodeFrame } from '../../src/protocol/index';
 import { useSuite } from './fixture';
-import { ENGINE, findActiveRegion, mulberry32, openPage, REPO_ROOT, withoutSkips, type StreamStep } from './harness';
+import { bestAlignment, countGaps, ENGINE, findActiveRegion, mulberry32, openPage, REPO_ROOT, snrAgainst, withoutSkips, type StreamStep } from './harness';
 
 const suite = useSuite();
 const fixture = (name: string) => new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', name)));
@@ -98,6 +98,78 @@ describe(`codecs in ${ENGINE}`, () => {
     expect(out.events.find((e: any) => e.type === 'utterancestart').detail.format).toBe('wav');
     expect(mismatches(ref, heard(out))).toBe(0);
     expect(out.events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples)).toEqual([ref.length]);
+  });
+
+  it('an Ogg Opus stream (opusenc) pushed in random pieces: WebCodecs decode, pre-skip and end trim exact in length, ≥ 60 dB against opusdec', async () => {
+    const opus = fixture('speech-48k.opus');
+    const refBytes = fixture('speech-48k.opus.ref.f32le');
+    const ref = new Float32Array(refBytes.slice().buffer);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const out = await opened.page.evaluate(
+      async ({ opus }) => {
+        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+        const fx = await setupPlayer({ contextRate: 48000, player: { prebufferMs: 100 } });
+        let seed = 3;
+        const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
+        for (let at = 0; at < opus.length;) {
+          const n = 1 + Math.floor(rnd() * 400);
+          fx.player.push(opus.subarray(at, at + n), { utteranceId: 'o', format: 'ogg-opus' });
+          at += n;
+        }
+        fx.player.endUtterance('o');
+        await fx.waitFor((e: any) => e.type === 'ended' || e.type === 'error');
+        await new Promise((r) => setTimeout(r, 200));
+        return fx.result();
+      },
+      { opus },
+    );
+    await opened.close();
+    expect(out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail.message)).toEqual([]);
+    expect(opened.errors).toEqual([]);
+    // Exact length: pre-skip dropped at the start, the final granule's trim at the end.
+    const ended = out.events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples);
+    expect(ended).toEqual([ref.length]);
+    const captured = withoutSkips(Float32Array.from(out.samples), out.startFrame, out.skips);
+    const at = bestAlignment(ref, captured);
+    expect(at).not.toBeNull();
+    const snr = snrAgainst(ref, captured, at!.offset);
+    console.log(`[ogg-opus] ${ref.length} samples at 48 kHz, SNR against opusdec ${snr.toFixed(1)} dB`);
+    expect(snr).toBeGreaterThanOrEqual(60);
+    expect(countGaps(captured, at!.offset, at!.offset + ref.length, 64, 0)).toBe(0);
+  });
+
+  it('Ogg Opus cut by interrupt() while WebCodecs still decodes: nothing of it plays later, it is counted, the next utterance plays; bytes that are not Ogg are one bad-frame error', async () => {
+    const opus = fixture('speech-48k.opus');
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    const out = await opened.page.evaluate(
+      async ({ opus }) => {
+        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+        const fx = await setupPlayer({ contextRate: 48000, player: { prebufferMs: 100 } });
+        fx.player.push(opus, { utteranceId: 'cut', format: 'ogg-opus' });
+        fx.player.interrupt(); // the decode is still in flight
+        const notOgg = new TextEncoder().encode('ID3\u0004 an mp3 pretending to be ogg, long enough for a page header');
+        fx.player.push(notOgg, { utteranceId: 'bad', format: 'ogg-opus' });
+        fx.player.push(notOgg, { utteranceId: 'bad', format: 'ogg-opus' });
+        fx.player.endUtterance('bad');
+        fx.player.push(new Int16Array(2400).fill(1000), { utteranceId: 'good' });
+        fx.player.endUtterance('good');
+        await fx.waitFor((e: any) => e.type === 'ended' && e.detail.utteranceId === 'good');
+        await new Promise((r) => setTimeout(r, 300));
+        return fx.result();
+      },
+      { opus },
+    );
+    await opened.close();
+    const errors = out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail);
+    expect(errors.map((e: any) => [e.code, e.utteranceId])).toEqual([['bad-frame', 'bad']]);
+    expect(errors[0].message).toMatch(/not an Ogg stream: a page starts with "ID3/);
+    // Only the good utterance sounded: 2400 samples at 24 kHz are 4800 frames at 48 kHz.
+    const captured = withoutSkips(Float32Array.from(out.samples), out.startFrame, out.skips);
+    const active = findActiveRegion(captured, 0)!;
+    expect(active.end - active.start).toBeLessThanOrEqual(4800 + 128);
+    const s = out.metrics.samples;
+    expect(s.received).toBe(s.played + s.buffered + s.dropped);
+    expect(s.stale).toBeGreaterThanOrEqual(48000 - 1); // the whole decoded Opus utterance, counted
   });
 
   it('a WAV it cannot play (ADPCM) is an unsupported-codec error naming the format; the utterance ends and the next plays', async () => {
