@@ -5,7 +5,7 @@
  *
  *   npm run bench                       # builds dist/, then runs everything (~10 min)
  *   BENCH_RUNS=1 node bench/run.mjs     # quicker: one run per figure instead of three
- *   BENCH_ONLY=stream,cpu,offline,memory,size node bench/run.mjs   # a subset of the sections
+ *   BENCH_ONLY=stream,cpu,offline,decode,memory,size node bench/run.mjs   # a subset of the sections
  *   BENCH_REPORT_ONLY=1 node bench/run.mjs   # rewrite latest.md / latest.svg from latest.json
  */
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -21,7 +21,7 @@ import { CONTENDERS, freshPage, runStream, SCENARIOS, type RunResult, type Strea
 import { renderSvg } from './svg';
 
 const RUNS = Math.max(1, Number(process.env.BENCH_RUNS ?? 3));
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'stream,cpu,offline,memory,size').split(','));
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'stream,cpu,offline,decode,memory,size').split(','));
 /** Repeats of a run whose messages reached the page late (see Scenario.maxLateMs), per run and in all. */
 const MAX_RETRIES = 2;
 const RETRY_BUDGET = 16;
@@ -121,6 +121,7 @@ async function main(): Promise<void> {
     speed: [],
     nodeSpeed: [],
     memory: [],
+    decode: [],
     sizes: null as unknown as BundleSizes,
     sizeBreakdown: [],
     durationS: 0,
@@ -236,6 +237,30 @@ async function main(): Promise<void> {
         } catch (error) {
           results.nodeSpeed.push({ inRate: a, outRate: b, resampler: null, engine: null, error: String(error) });
         }
+      }
+    }
+
+    if (ONLY.has('decode')) {
+      // The test fixtures (real speech; see test/fixtures/README.md), one utterance each.
+      const fixtures: { format: string; file: string; samples: number; rate: number }[] = [
+        { format: 'pcm16', file: 'speech-24k.s16le', samples: 60000, rate: 24000 },
+        { format: 'mulaw', file: 'speech-8k.ulaw', samples: 8000, rate: 8000 },
+        { format: 'wav', file: 'speech-16k-s16.wav', samples: 8000, rate: 16000 },
+        { format: 'ogg-opus', file: 'speech-48k.opus', samples: 48000, rate: 48000 },
+      ];
+      for (const f of fixtures) {
+        const bytes = (await readFile(resolve(REPO_ROOT, 'test', 'fixtures', f.file))).toString('base64');
+        const { value } = await inPage(env, plain, async (o: any) => (await (globalThis as any).importModule('/bench/pages/decode.js')).decodeCost(o), {
+          voxplayUrl: env.voxplayUrl,
+          format: f.format,
+          bytes,
+          samples: f.samples,
+          runs: 5,
+        });
+        const seconds = f.samples / f.rate;
+        const ms = median(value.times);
+        results.decode.push({ format: f.format, seconds, msPerSecond: ms === null ? null : ms / seconds, errors: value.errors });
+        log(`decode ${f.format.padEnd(9)} ${ms === null ? 'n/a' : `${(ms / seconds).toFixed(2)} ms per second of audio`}`);
       }
     }
 

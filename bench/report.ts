@@ -64,6 +64,8 @@ export interface BenchResults {
   speed: SpeedResult[];
   nodeSpeed: { inRate: number; outRate: number; resampler: number | null; engine: number | null; error?: string }[];
   memory: MemoryResult[];
+  /** Decode cost per format: ms per second of audio, median over runs (bench/pages/decode.js). */
+  decode: { format: string; seconds: number; msPerSecond: number | null; errors: string[] }[];
   sizes: BundleSizes;
   sizeBreakdown: BreakdownRow[];
   durationS: number;
@@ -518,6 +520,15 @@ export function buildReport(results: BenchResults): { markdown: string; table: s
         (bad.length > 0
           ? `Runs whose output fell short (players that stop when their queue runs dry between suspensions): ${bad.map((m) => `${m.kind}#${m.run + 1} ${((100 * m.active) / m.expected).toFixed(1)}%`).join(', ')}.`
           : 'Every run played the whole 10 min.'),
+    );
+  }
+  if (results.decode.length > 0) {
+    const cells = results.decode.map((d) => `${d.format} ${d.msPerSecond === null ? 'n/a' : d.msPerSecond.toFixed(2)}`);
+    const errors = results.decode.flatMap((d) => d.errors.map((e) => `${d.format}: ${e}`));
+    md.push(
+      `- Decode cost, ms per second of audio (median of 5, real speech from test/fixtures pushed as one utterance, from \`push()\` until every decoded sample is counted): ${cells.join(', ')}. ` +
+        'PCM16, μ-law and WAV decode on the main thread, so that is their main-thread cost; Ogg Opus is the wall time until WebCodecs (its own thread) returned everything, an upper bound of its main-thread cost.' +
+        (errors.length > 0 ? ` Errors: ${errors.join('; ')}.` : ''),
     );
   }
   if (results.sizes) {
