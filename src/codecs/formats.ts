@@ -16,9 +16,11 @@ export const FORMATS = {
   wav: { wireCode: 5, bytesPerSample: null },
   /** An Ogg Opus stream (RFC 7845), cut anywhere; decoded by WebCodecs at 48 kHz. */
   'ogg-opus': { wireCode: 6, bytesPerSample: null },
+  /** Raw Opus packets, one per push or binary frame; decoded by WebCodecs at 48 kHz. */
+  opus: { wireCode: 7, bytesPerSample: null },
 } as const satisfies Record<string, { wireCode: number; bytesPerSample: number | null }>;
 
-/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711), `'wav'` (a RIFF/WAVE stream) or `'ogg-opus'` (an Ogg Opus stream). */
+/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711), `'wav'` (a RIFF/WAVE stream), `'ogg-opus'` (an Ogg Opus stream) or `'opus'` (raw Opus packets, one per push or frame). */
 export type AudioFormat = keyof typeof FORMATS;
 
 /** Every known format name, in wire-code order. */

@@ -18,6 +18,7 @@ export const CODECS: Readonly<Record<AudioFormat, AudioCodec>> = {
   alaw: lazy('alaw', () => import('./g711.js').then((m) => () => new m.G711Decoder('alaw'))),
   wav: lazy('wav', () => import('./wav.js').then((m) => () => new m.WavDecoder())),
   'ogg-opus': lazy('ogg-opus', () => import('./ogg-opus.js').then((m) => () => new m.OggOpusDecoder())),
+  opus: lazy('opus', () => import('./opus.js').then((m) => () => new m.RawOpusDecoder())),
 };
 
 /** The codec for `format` (which the caller has validated). */

@@ -8,6 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { OggDemuxer } from '../../src/codecs/ogg';
 import { encodeFrame } from '../../src/protocol/index';
 import { useSuite } from './fixture';
 import { bestAlignment, countGaps, ENGINE, findActiveRegion, mulberry32, openPage, REPO_ROOT, snrAgainst, withoutSkips, type StreamStep } from './harness';
@@ -30,6 +31,30 @@ function mismatches(ref: Float32Array, got: Float32Array): number {
   return bad;
 }
 
+/** Plays `steps` from the stream server into a fixture player (context at `contextRate`) until `ended` or `error`; returns the result and the page's errors. */
+async function playOverSocket(steps: StreamStep[], contextRate: number, player: object): Promise<{ out: any; errors: string[] }> {
+  const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+  const connection = suite.stream.waitForConnection();
+  await opened.page.evaluate(
+    async ({ url, contextRate, player }) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate, player });
+      fx.player.attach(new WebSocket(url));
+    },
+    { url: suite.stream.url, contextRate, player },
+  );
+  const conn = await connection;
+  await conn.play(steps);
+  const out = await opened.page.evaluate(async () => {
+    const fx = (globalThis as any).fx;
+    await fx.waitFor((e: any) => e.type === 'ended' || e.type === 'error');
+    await new Promise((r) => setTimeout(r, 200));
+    return fx.result();
+  });
+  await opened.close();
+  return { out, errors: opened.errors };
+}
+
 describe(`codecs in ${ENGINE}`, () => {
   it('μ-law at 8 kHz in voxplay frames of random size over a WebSocket plays bit-exactly (sox’s decode), ends once', async () => {
     const coded = fixture('speech-8k.ulaw');
@@ -44,23 +69,8 @@ describe(`codecs in ${ENGINE}`, () => {
       steps.push({ delayMs: 10, data: encodeFrame(header, coded.subarray(at, at + n)) as unknown as string });
       at += n;
     }
-    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
-    const connection = suite.stream.waitForConnection();
-    await opened.page.evaluate(async (url) => {
-      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
-      const fx = await setupPlayer({ contextRate: 8000, player: { sampleRate: 8000, prebufferMs: 100 } });
-      fx.player.attach(new WebSocket(url));
-    }, suite.stream.url);
-    const conn = await connection;
-    await conn.play(steps);
-    const out = await opened.page.evaluate(async () => {
-      const fx = (globalThis as any).fx;
-      await fx.waitFor((e: any) => e.type === 'ended');
-      await new Promise((r) => setTimeout(r, 200));
-      return fx.result();
-    });
-    await opened.close();
-    expect(opened.errors).toEqual([]);
+    const { out, errors } = await playOverSocket(steps, 8000, { sampleRate: 8000, prebufferMs: 100 });
+    expect(errors).toEqual([]);
     expect(out.events.filter((e: any) => e.type === 'error')).toEqual([]);
     expect(mismatches(ref, heard(out))).toBe(0);
     const ended = out.events.filter((e: any) => e.type === 'ended');
@@ -136,6 +146,32 @@ describe(`codecs in ${ENGINE}`, () => {
     console.log(`[ogg-opus] ${ref.length} samples at 48 kHz, SNR against opusdec ${snr.toFixed(1)} dB`);
     expect(snr).toBeGreaterThanOrEqual(60);
     expect(countGaps(captured, at!.offset, at!.offset + ref.length, 64, 0)).toBe(0);
+  });
+
+  it('raw Opus packets, one per voxplay frame over a WebSocket: decoded by WebCodecs as they come, untrimmed, ≥ 60 dB against opusdec after alignment', async () => {
+    // The fixture's packets, taken out of their Ogg pages here (the server side).
+    const packets = new OggDemuxer().push(fixture('speech-48k.opus'));
+    const preSkip = new DataView(packets[0].data.buffer, packets[0].data.byteOffset).getUint16(10, true);
+    const audio = packets.slice(2).map((p) => p.data);
+    const refBytes = fixture('speech-48k.opus.ref.f32le');
+    const ref = new Float32Array(refBytes.slice().buffer);
+    const steps: StreamStep[] = audio.map((data, seq) => ({
+      delayMs: 5,
+      data: encodeFrame({ codec: 'opus', sampleRate: 48000, utteranceId: 9, seq, start: seq === 0, end: seq === audio.length - 1 }, data) as unknown as string,
+    }));
+    const { out, errors } = await playOverSocket(steps, 48000, { prebufferMs: 100 });
+    expect(errors).toEqual([]);
+    expect(out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail.message)).toEqual([]);
+    // Every packet is 20 ms (960 samples at 48 kHz); nothing is trimmed without an OpusHead.
+    const played = out.events.find((e: any) => e.type === 'ended').detail.playedSamples;
+    expect(played).toBe(audio.length * 960);
+    expect(played).toBeGreaterThanOrEqual(ref.length + preSkip);
+    const captured = withoutSkips(Float32Array.from(out.samples), out.startFrame, out.skips);
+    const at = bestAlignment(ref, captured);
+    expect(at).not.toBeNull();
+    const snr = snrAgainst(ref, captured, at!.offset);
+    console.log(`[opus] ${audio.length} packets, ${played} samples (pre-skip ${preSkip} not trimmed), SNR against opusdec ${snr.toFixed(1)} dB`);
+    expect(snr).toBeGreaterThanOrEqual(60);
   });
 
   it('Ogg Opus cut by interrupt() while WebCodecs still decodes: nothing of it plays later, it is counted, the next utterance plays; bytes that are not Ogg are one bad-frame error', async () => {

@@ -192,8 +192,8 @@ describe('decodeFrame errors', () => {
 
   it('unknown-codec', () => {
     const b = valid();
-    b[3] = 7;
-    expect(expectError(decodeFrame(b), 'unknown-codec')).toMatch(/codec 7/);
+    b[3] = 8;
+    expect(expectError(decodeFrame(b), 'unknown-codec')).toMatch(/codec 8/);
     b[3] = 0;
     expectError(decodeFrame(b), 'unknown-codec');
   });
@@ -308,7 +308,7 @@ function specVerdict(b: Uint8Array): FrameErrorCode | null {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (dv.getUint16(0, false) !== 0x5658) return 'bad-magic';
   if (dv.getUint8(2) !== 1) return 'unsupported-version';
-  if (![1, 2, 3, 4, 5, 6].includes(dv.getUint8(3))) return 'unknown-codec';
+  if (![1, 2, 3, 4, 5, 6, 7].includes(dv.getUint8(3))) return 'unknown-codec';
   if (dv.getUint8(4) > 3) return 'bad-flags';
   if (dv.getUint8(5) | dv.getUint8(6) | dv.getUint8(7)) return 'bad-reserved';
   const rate = dv.getUint32(8, true);
@@ -409,7 +409,7 @@ describe('decodeFrame fuzzing', () => {
         payload.byteOffset !== inputOffset + HEADER_BYTES && 'payload starts in the wrong place',
         payload.byteOffset + payload.byteLength !== inputOffset + bytes.byteLength && 'payload ends in the wrong place',
         header.version !== PROTOCOL_VERSION && 'version',
-        !['pcm16', 'f32', 'mulaw', 'alaw', 'wav', 'ogg-opus'].includes(header.codec) && 'codec',
+        !['pcm16', 'f32', 'mulaw', 'alaw', 'wav', 'ogg-opus', 'opus'].includes(header.codec) && 'codec',
         !(Number.isInteger(header.sampleRate) && header.sampleRate >= MIN_SAMPLE_RATE && header.sampleRate <= MAX_SAMPLE_RATE) && 'sampleRate',
         !isU32(header.utteranceId) && 'utteranceId',
         !isU32(header.seq) && 'seq',
@@ -537,7 +537,7 @@ describe('control messages', () => {
       [{ type: 'start', utteranceId: 'u', sampleRate: '24000' }, /"sampleRate" must be an integer in 8000–48000 \(got "24000"\)/],
       [{ type: 'start', utteranceId: 'u', sampleRate: 24000.5 }, /"sampleRate"/],
       [{ type: 'start', utteranceId: 'u', sampleRate: 96000 }, /got 96000/],
-      [{ type: 'start', utteranceId: 'u', format: 'mp3' }, /"format" must be "pcm16", "f32", "mulaw", "alaw", "wav" or "ogg-opus" \(got "mp3"\)/],
+      [{ type: 'start', utteranceId: 'u', format: 'mp3' }, /"format" must be "pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus" or "opus" \(got "mp3"\)/],
       [{ type: 'start', utteranceId: 'u', text: 3 }, /"text"/],
       [{ type: 'end', utteranceId: null }, /"utteranceId".*got null/],
       [{ type: 'error' }, /"message" must be a string/],
