@@ -10,7 +10,7 @@
  * - `too-many-utterances`: more utterances queued than the worklet can track.
  * - `empty-chunk`: a push or frame carried no audio bytes.
  * - `non-finite`: NaN or ±Infinity samples were replaced by silence.
- * - `bad-frame`: a binary frame's header is malformed (see the protocol spec), or audio bytes cannot be decoded (e.g. a stream that is not WAV).
+ * - `bad-frame`: a binary frame's header is malformed (see the protocol spec), audio bytes cannot be decoded (e.g. a stream that is not WAV), or an utterance ended mid-sample or mid-page (those bytes were dropped).
  * - `unsupported-codec`: the audio is in a format or variant this player or browser cannot decode (named in the message); the utterance ends.
  * - `bad-control`: a text frame is not a valid control message.
  * - `unknown-utterance`: a control message names an utterance the player never saw.

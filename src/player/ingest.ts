@@ -162,20 +162,31 @@ export class Ingest {
     }
     if (utt && utt.oddFraming && !utt.closed) {
       this.d.error('sequence', `${gap.message}; its frames split samples, so the rest of utterance "${id}" cannot be realigned and is discarded`, id);
-      this.close(utt);
+      this.close(utt, false); // the sequence error already says its tail is gone
       return;
     }
     utt?.decoder.reset();
     this.d.emit('dropped', { reason: 'gap', utteranceId: id, samples: 0, message: gap.message });
   }
 
-  /** Ends `utt`: nothing more is accepted; the worklet learns where it ends once its decodes are done. */
-  close(utt: Utterance): void {
+  /**
+   * Ends `utt`: nothing more is accepted; the worklet learns where it ends once its decodes
+   * are done. Bytes left in its decoder are reported unless `reportLeftover` is false.
+   */
+  close(utt: Utterance, reportLeftover = true): void {
     if (utt.closed) return;
     utt.closed = true;
     if (this.d.registry.open === utt) this.d.registry.open = null;
     utt.afterDecodes(() => {
-      utt.decoder.reset();
+      // Bytes left in the decoder at the end are a truncated stream (half a sample, part of
+      // an Ogg page or a WAV frame): not audio, but not to be lost without a word.
+      const left = utt.decoder.reset();
+      if (left > 0 && reportLeftover)
+        this.d.error(
+          'bad-frame',
+          `utterance "${utt.id}" (${utt.format}) ended with ${left} byte(s) that do not complete a sample, frame or page; they were dropped`,
+          utt.id,
+        );
       // Marks past the last sample sound with it: they must reach the worklet before the end.
       if (utt.begun) {
         this.d.marks.release(utt);

@@ -143,6 +143,22 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     expect(rig.output.slice(onset(rig.output), onset(rig.output) + 480)).toEqual(Array.from(floats));
   });
 
+  it('an utterance that ends mid-sample reports the dangling bytes (bad-frame) and plays every whole sample', async () => {
+    const rig = makeRig();
+    const { bytes, floats } = pcm16(noise(480));
+    const withTail = new Uint8Array(bytes.length + 1);
+    withTail.set(bytes);
+    withTail[bytes.length] = 0x7f; // half a sample
+    expect(rig.session.write('t', withTail, {}, 'wait')).toBe(true);
+    rig.session.ingest.end('t', 'app');
+    await rig.renderUntil(() => rig.events('ended').length > 0);
+    const errors = rig.events('error');
+    expect(errors.map((e) => e.code)).toEqual(['bad-frame']);
+    expect(errors[0].message).toMatch(/utterance "t" \(pcm16\) ended with 1 byte\(s\) that do not complete a sample, frame or page/);
+    expect(rig.events('ended')[0]).toMatchObject({ utteranceId: 't', playedSamples: 480 });
+    expect(rig.output.slice(onset(rig.output), onset(rig.output) + 480)).toEqual(Array.from(floats));
+  });
+
   it('sequence: a duplicate is dropped and counted, a gap is reported as dropped, a gap in oddly framed audio ends the utterance with an error', async () => {
     const rig = makeRig();
     const src = handSource('drop');
