@@ -13,6 +13,24 @@ export interface DecodedChunk {
   sampleRate?: number;
 }
 
+/** What a decoder's error says: bytes it cannot read, or a format (variant) it cannot play. */
+export type DecodeErrorCode = 'bad-frame' | 'unsupported-codec';
+
+/**
+ * The error a decoder throws (or its promise rejects with) for input it cannot decode. A
+ * plain Error with a `code`, not a VoxplayError: decoders load as separate chunks, and
+ * importing the player's error class would pull a shared chunk into `voxplay.js`'s static
+ * imports (an app that copies only `voxplay.js` would break). The player turns it into a
+ * VoxplayError with the same code; anything else a decoder throws is `bad-frame`.
+ */
+export type DecodeError = Error & { code: DecodeErrorCode };
+
+/** The code of a decode error, or null for any other thrown value. */
+export function decodeErrorCode(value: unknown): DecodeErrorCode | null {
+  const code = value instanceof Error ? (value as Partial<DecodeError>).code : undefined;
+  return code === 'bad-frame' || code === 'unsupported-codec' ? code : null;
+}
+
 /**
  * Turns one utterance's byte stream, cut anywhere, into Float32 samples. One decoder per
  * utterance, so carried state never leaks between streams. Runs on the main thread (or a

@@ -1,6 +1,5 @@
-import type { AudioCodec, DecodedChunk, Decoder } from './codec.js';
+import type { AudioCodec, DecodedChunk, DecodeError, Decoder } from './codec.js';
 import type { AudioFormat } from './formats.js';
-import { decodeError } from './decode-error.js';
 
 /** What a lazily loaded codec module provides: a decoder factory. */
 export type DecoderFactory = (sampleRate: number) => Decoder;
@@ -20,7 +19,11 @@ export function lazyCodec(name: AudioFormat, wireCode: number, bytesPerSample: n
       (error: unknown) => {
         loading = null; // a failed fetch may be retried by the next utterance
         const why = error instanceof Error ? error.message : String(error);
-        throw decodeError('unsupported-codec', `the ${name} decoder could not be loaded (${why}); it is a chunk next to voxplay.js`);
+        // Built here, not with decode-error.ts: that module travels with the decoder chunks.
+        const failure: DecodeError = Object.assign(new Error(`the ${name} decoder could not be loaded (${why}); it is a chunk next to voxplay.js`), {
+          code: 'unsupported-codec' as const,
+        });
+        throw failure;
       },
     ));
   return {

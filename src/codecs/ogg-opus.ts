@@ -1,7 +1,7 @@
-import type { DecodeError } from './decode-error.js';
-import type { DecodedChunk, Decoder } from './codec.js';
+import type { DecodedChunk, DecodeError, Decoder } from './codec.js';
+import { decodeError } from './decode-error.js';
 import { OggDemuxer } from './ogg.js';
-import { OpusWebCodecs, opusError } from './opus-webcodecs.js';
+import { OpusWebCodecs } from './opus-webcodecs.js';
 
 /**
  * An Ogg Opus byte stream cut anywhere (OpenAI's, Kokoro's, Google's and Azure's `opus`),
@@ -47,12 +47,12 @@ export class OggOpusDecoder implements Decoder {
   private readHead(head: Uint8Array): OpusWebCodecs {
     const magic = String.fromCharCode(...head.subarray(0, 8));
     if (magic !== 'OpusHead' || head.length < 19) {
-      throw (this.failed = opusError('bad-frame', `not an Ogg Opus stream: its first packet starts with ${JSON.stringify(magic)}, not "OpusHead"`));
+      throw (this.failed = decodeError('bad-frame', `not an Ogg Opus stream: its first packet starts with ${JSON.stringify(magic)}, not "OpusHead"`));
     }
     const channels = head[9];
     const family = head[18];
     if (family !== 0 || channels < 1 || channels > 2) {
-      throw (this.failed = opusError(
+      throw (this.failed = decodeError(
         'unsupported-codec',
         `Ogg Opus with ${channels} channels and channel mapping family ${family} is not supported (mono or stereo, family 0)`,
       ));

@@ -16,6 +16,7 @@ export interface OggPacket {
 }
 
 import { concat } from './concat.js';
+import { decodeError } from './decode-error.js';
 
 const HEADER_BYTES = 27;
 /** An Ogg page is at most 27 + 255 + 255 × 255 bytes. */
@@ -50,7 +51,7 @@ export class OggDemuxer {
       if (joined[at] !== 0x4f || joined[at + 1] !== 0x67 || joined[at + 2] !== 0x67 || joined[at + 3] !== 0x53) {
         const seen = String.fromCharCode(...joined.subarray(at, at + 4));
         this.buffer = new Uint8Array(0);
-        throw Object.assign(new Error(`not an Ogg stream: a page starts with ${JSON.stringify(seen)}, not "OggS"`), { code: 'bad-frame' });
+        throw decodeError('bad-frame', `not an Ogg stream: a page starts with ${JSON.stringify(seen)}, not "OggS"`);
       }
       const segments = joined[at + 26];
       if (joined.length - at < HEADER_BYTES + segments) break;
@@ -83,7 +84,7 @@ export class OggDemuxer {
     this.buffer = joined.slice(at);
     if (this.buffer.length > MAX_PAGE_BYTES) {
       this.buffer = new Uint8Array(0);
-      throw Object.assign(new Error('Ogg page larger than the format allows'), { code: 'bad-frame' });
+      throw decodeError('bad-frame', 'Ogg page larger than the format allows');
     }
     return packets;
   }

@@ -1,5 +1,5 @@
-import type { DecodeError, DecodeErrorCode } from './decode-error.js';
-import type { DecodedChunk } from './codec.js';
+import type { DecodedChunk, DecodeError } from './codec.js';
+import { decodeError } from './decode-error.js';
 import { concat } from './concat.js';
 
 /**
@@ -11,11 +11,6 @@ import { concat } from './concat.js';
 
 /** Opus always decodes at 48 kHz. */
 export const OPUS_RATE = 48000;
-
-/** A decode error (see decode-error.ts), made here: this module is in a lazily loaded chunk. */
-export function opusError(code: DecodeErrorCode, message: string): DecodeError {
-  return Object.assign(new Error(message), { code });
-}
 
 interface Batch {
   remaining: number;
@@ -77,12 +72,15 @@ export class OpusWebCodecs {
     this.ready ??= (async () => {
       const config: AudioDecoderConfig = { codec: 'opus', sampleRate: OPUS_RATE, numberOfChannels: this.channels };
       if (typeof AudioDecoder === 'undefined') {
-        throw this.fail(opusError('unsupported-codec', 'this browser has no WebCodecs AudioDecoder, which voxplay uses to decode Opus'));
+        throw this.fail(decodeError('unsupported-codec', 'this browser has no WebCodecs AudioDecoder, which voxplay uses to decode Opus'));
       }
       const support = await AudioDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
       if (!support.supported) {
         throw this.fail(
-          opusError('unsupported-codec', `this browser's AudioDecoder does not decode Opus (isConfigSupported answered ${JSON.stringify(support.supported)})`),
+          decodeError(
+            'unsupported-codec',
+            `this browser's AudioDecoder does not decode Opus (isConfigSupported answered ${JSON.stringify(support.supported)})`,
+          ),
         );
       }
       const decoder = new AudioDecoder({ output: (data) => this.onOutput(data), error: (e) => this.onError(e) });
@@ -116,7 +114,7 @@ export class OpusWebCodecs {
   }
 
   private onError(error: DOMException): void {
-    const failure = this.fail(opusError('bad-frame', `the Opus decoder failed: ${error.message}`));
+    const failure = this.fail(decodeError('bad-frame', `the Opus decoder failed: ${error.message}`));
     for (const b of this.batches.splice(0)) b.reject(failure);
   }
 }

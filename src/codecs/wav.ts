@@ -1,5 +1,5 @@
-import type { DecodeError, DecodeErrorCode } from './decode-error.js';
 import type { DecodedChunk, Decoder } from './codec.js';
+import { decodeError } from './decode-error.js';
 import { concat } from './concat.js';
 import { g711Table } from './g711.js';
 
@@ -13,15 +13,6 @@ import { g711Table } from './g711.js';
  * also inside WAVE_FORMAT_EXTENSIBLE. Several channels are averaged to mono (voxplay plays
  * mono). Anything else is an `unsupported-codec` error naming what the header said.
  */
-
-/**
- * A decode error (see decode-error.ts), made here rather than imported: this module is a
- * lazily loaded chunk, and a runtime import shared with voxplay.js would become a separate
- * chunk that voxplay.js imports statically.
- */
-function decodeError(code: DecodeErrorCode, message: string): DecodeError {
-  return Object.assign(new Error(message), { code });
-}
 
 const FORMAT_PCM = 1;
 const FORMAT_FLOAT = 3;

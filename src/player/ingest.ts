@@ -1,8 +1,7 @@
-import type { AudioCodec, DecodedChunk } from '../codecs/codec.js';
+import { decodeErrorCode, type AudioCodec, type DecodedChunk } from '../codecs/codec.js';
 import type { AudioFormat } from '../codecs/formats.js';
 import { CODECS } from '../codecs/registry.js';
 import type { ErrorCode } from '../errors.js';
-import { decodeErrorCode } from '../codecs/decode-error.js';
 import type { RingWriter } from '../ring/ring-transport.js';
 import type { OverflowPolicy, UtteranceAnnouncement } from '../sources/source.js';
 import { MAX_UTTERANCES, type ToEngine } from '../worklet/messages.js';
@@ -306,16 +305,22 @@ export class Ingest {
       utt.afterDecodes(() => fn(result));
       return;
     }
-    utt.afterDecodes(() =>
-      result.then(fn, (cause: unknown) => {
-        // A decoder's own decode error names what it saw; anything else is undecodable bytes.
-        const code: ErrorCode = decodeErrorCode(cause) ?? 'bad-frame';
-        const text = cause instanceof Error ? cause.message : String(cause);
-        this.d.error(code, `could not decode audio of utterance "${utt.id}" (${utt.format}): ${text}`, utt.id);
-        // A format the decoder cannot play stays unplayable: the utterance ends with what played.
-        if (code === 'unsupported-codec') this.close(utt);
-      }),
+    // Handled at once (a decode that fails while earlier ones still run is never an
+    // unhandled rejection), applied in order.
+    const settled = result.then(
+      (chunk) => () => fn(chunk),
+      (cause: unknown) => () => this.decodeFailed(utt, cause),
     );
+    utt.afterDecodes(() => settled.then((apply) => apply()));
+  }
+
+  /** A decode of `utt` failed: report it; a format the decoder cannot play ends the utterance with what played. */
+  private decodeFailed(utt: Utterance, cause: unknown): void {
+    // A decoder's own decode error names what it saw; anything else is undecodable bytes.
+    const code: ErrorCode = decodeErrorCode(cause) ?? 'bad-frame';
+    const text = cause instanceof Error ? cause.message : String(cause);
+    this.d.error(code, `could not decode audio of utterance "${utt.id}" (${utt.format}): ${text}`, utt.id);
+    if (code === 'unsupported-codec') this.close(utt);
   }
 }
 
