@@ -9,9 +9,21 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { OggDemuxer } from '../../src/codecs/ogg';
-import { encodeFrame } from '../../src/protocol/index';
+import { encodeFrame, type AudioFormat } from '../../src/protocol/index';
 import { useSuite } from './fixture';
-import { bestAlignment, countGaps, ENGINE, findActiveRegion, mulberry32, openPage, REPO_ROOT, snrAgainst, withoutSkips, type StreamStep } from './harness';
+import {
+  bestAlignment,
+  countGaps,
+  ENGINE,
+  findActiveRegion,
+  mulberry32,
+  openPage,
+  randomChunks,
+  REPO_ROOT,
+  snrAgainst,
+  withoutSkips,
+  type StreamStep,
+} from './harness';
 
 const suite = useSuite();
 const fixture = (name: string) => new Uint8Array(readFileSync(join(REPO_ROOT, 'test', 'fixtures', name)));
@@ -29,6 +41,14 @@ function mismatches(ref: Float32Array, got: Float32Array): number {
   let bad = 0;
   for (let i = first; i < ref.length; i++) if (got[i - first] !== ref[i]) bad++;
   return bad;
+}
+
+/** One voxplay frame per payload (utterance 1, in order, start and end flagged), `delayMs` apart. */
+function frameSteps(payloads: readonly Uint8Array[], codec: AudioFormat, sampleRate: number, delayMs: number): StreamStep[] {
+  return payloads.map((data, seq) => ({
+    delayMs,
+    data: encodeFrame({ codec, sampleRate, utteranceId: 1, seq, start: seq === 0, end: seq === payloads.length - 1 }, data) as unknown as string,
+  }));
 }
 
 /** Plays `steps` from the stream server into a fixture player (context at `contextRate`) until `ended` or `error`; returns the result and the page's errors. */
@@ -55,20 +75,32 @@ async function playOverSocket(steps: StreamStep[], contextRate: number, player: 
   return { out, errors: opened.errors };
 }
 
+/** Pushes `bytes` as one utterance of `format` in random pieces of 1…maxPiece bytes into a fixture player (context at `contextRate`) until `ended` or `error`. */
+async function pushInPieces(bytes: Uint8Array, format: string, contextRate: number, maxPiece: number, seed: number): Promise<{ out: any; errors: string[] }> {
+  const pieces = randomChunks(bytes, mulberry32(seed), 1, maxPiece);
+  const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+  const out = await opened.page.evaluate(
+    async ({ pieces, format, contextRate }) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate, player: { prebufferMs: 100 } });
+      for (const piece of pieces) fx.player.push(piece, { utteranceId: 'p', format });
+      fx.player.endUtterance('p');
+      await fx.waitFor((e: any) => e.type === 'ended' || e.type === 'error');
+      await new Promise((r) => setTimeout(r, 200));
+      return fx.result();
+    },
+    { pieces, format, contextRate },
+  );
+  await opened.close();
+  return { out, errors: opened.errors };
+}
+
 describe(`codecs in ${ENGINE}`, () => {
   it('μ-law at 8 kHz in voxplay frames of random size over a WebSocket plays bit-exactly (sox’s decode), ends once', async () => {
     const coded = fixture('speech-8k.ulaw');
     const refBytes = fixture('speech-8k.ulaw.ref.s16le');
     const ref = Float32Array.from(new Int16Array(refBytes.buffer, refBytes.byteOffset, refBytes.length / 2), (x) => x / 32768);
-    const rnd = mulberry32(41);
-    const steps: StreamStep[] = [];
-    for (let at = 0, seq = 0; at < coded.length; seq++) {
-      const n = 1 + Math.floor(rnd() * 700);
-      const end = at + n >= coded.length;
-      const header = { codec: 'mulaw' as const, sampleRate: 8000, utteranceId: 5, seq, start: seq === 0, end };
-      steps.push({ delayMs: 10, data: encodeFrame(header, coded.subarray(at, at + n)) as unknown as string });
-      at += n;
-    }
+    const steps = frameSteps(randomChunks(coded, mulberry32(41), 1, 700), 'mulaw', 8000, 10);
     const { out, errors } = await playOverSocket(steps, 8000, { sampleRate: 8000, prebufferMs: 100 });
     expect(errors).toEqual([]);
     expect(out.events.filter((e: any) => e.type === 'error')).toEqual([]);
@@ -82,28 +114,9 @@ describe(`codecs in ${ENGINE}`, () => {
     const wav = fixture('speech-16k-s16.wav');
     const refBytes = fixture('speech-16k-s16.ref.f32le');
     const ref = new Float32Array(refBytes.slice().buffer);
-    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
-    const out = await opened.page.evaluate(
-      async ({ wav }) => {
-        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
-        // The player's declared rate is 24 kHz; the header says 16 kHz and wins.
-        const fx = await setupPlayer({ contextRate: 16000, player: { prebufferMs: 100 } });
-        let seed = 9;
-        const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-        for (let at = 0; at < wav.length;) {
-          const n = 1 + Math.floor(rnd() * 900);
-          fx.player.push(wav.subarray(at, at + n), { utteranceId: 'w', format: 'wav' });
-          at += n;
-        }
-        fx.player.endUtterance('w');
-        await fx.waitFor((e: any) => e.type === 'ended');
-        await new Promise((r) => setTimeout(r, 200));
-        return fx.result();
-      },
-      { wav },
-    );
-    await opened.close();
-    expect(opened.errors).toEqual([]);
+    // The player's declared rate is 24 kHz; the header says 16 kHz and wins.
+    const { out, errors } = await pushInPieces(wav, 'wav', 16000, 900, 9);
+    expect(errors).toEqual([]);
     expect(out.events.filter((e: any) => e.type === 'error')).toEqual([]);
     expect(out.events.find((e: any) => e.type === 'utterancestart').detail.format).toBe('wav');
     expect(mismatches(ref, heard(out))).toBe(0);
@@ -114,28 +127,9 @@ describe(`codecs in ${ENGINE}`, () => {
     const opus = fixture('speech-48k.opus');
     const refBytes = fixture('speech-48k.opus.ref.f32le');
     const ref = new Float32Array(refBytes.slice().buffer);
-    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
-    const out = await opened.page.evaluate(
-      async ({ opus }) => {
-        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
-        const fx = await setupPlayer({ contextRate: 48000, player: { prebufferMs: 100 } });
-        let seed = 3;
-        const rnd = () => (seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32;
-        for (let at = 0; at < opus.length;) {
-          const n = 1 + Math.floor(rnd() * 400);
-          fx.player.push(opus.subarray(at, at + n), { utteranceId: 'o', format: 'ogg-opus' });
-          at += n;
-        }
-        fx.player.endUtterance('o');
-        await fx.waitFor((e: any) => e.type === 'ended' || e.type === 'error');
-        await new Promise((r) => setTimeout(r, 200));
-        return fx.result();
-      },
-      { opus },
-    );
-    await opened.close();
+    const { out, errors } = await pushInPieces(opus, 'ogg-opus', 48000, 400, 3);
     expect(out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail.message)).toEqual([]);
-    expect(opened.errors).toEqual([]);
+    expect(errors).toEqual([]);
     // Exact length: pre-skip dropped at the start, the final granule's trim at the end.
     const ended = out.events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples);
     expect(ended).toEqual([ref.length]);
@@ -155,10 +149,7 @@ describe(`codecs in ${ENGINE}`, () => {
     const audio = packets.slice(2).map((p) => p.data);
     const refBytes = fixture('speech-48k.opus.ref.f32le');
     const ref = new Float32Array(refBytes.slice().buffer);
-    const steps: StreamStep[] = audio.map((data, seq) => ({
-      delayMs: 5,
-      data: encodeFrame({ codec: 'opus', sampleRate: 48000, utteranceId: 9, seq, start: seq === 0, end: seq === audio.length - 1 }, data) as unknown as string,
-    }));
+    const steps = frameSteps(audio, 'opus', 48000, 5);
     const { out, errors } = await playOverSocket(steps, 48000, { prebufferMs: 100 });
     expect(errors).toEqual([]);
     expect(out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail.message)).toEqual([]);
