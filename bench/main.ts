@@ -242,13 +242,16 @@ async function main(): Promise<void> {
 
     if (ONLY.has('decode')) {
       // The test fixtures (real speech; see test/fixtures/README.md), one utterance each.
-      const fixtures: { format: string; file: string; samples: number; rate: number }[] = [
+      const fixtures: { format: string; file: string; samples: number; rate: number; noWebCodecs?: boolean }[] = [
         { format: 'pcm16', file: 'speech-24k.s16le', samples: 60000, rate: 24000 },
         { format: 'mulaw', file: 'speech-8k.ulaw', samples: 8000, rate: 8000 },
         { format: 'wav', file: 'speech-16k-s16.wav', samples: 8000, rate: 16000 },
         { format: 'ogg-opus', file: 'speech-48k.opus', samples: 48000, rate: 48000 },
+        { format: 'mp3', file: 'speech-44k.mp3', samples: 44100, rate: 44100 },
+        { format: 'mp3', file: 'speech-44k.mp3', samples: 44100, rate: 44100, noWebCodecs: true },
       ];
       for (const f of fixtures) {
+        const label = f.noWebCodecs ? `${f.format}-wasm` : f.format;
         const bytes = (await readFile(resolve(REPO_ROOT, 'test', 'fixtures', f.file))).toString('base64');
         const { value } = await inPage(env, plain, async (o: any) => (await (globalThis as any).importModule('/bench/pages/decode.js')).decodeCost(o), {
           voxplayUrl: env.voxplayUrl,
@@ -256,11 +259,12 @@ async function main(): Promise<void> {
           bytes,
           samples: f.samples,
           runs: 5,
+          noWebCodecs: f.noWebCodecs ?? false,
         });
         const seconds = f.samples / f.rate;
         const ms = median(value.times);
-        results.decode.push({ format: f.format, seconds, msPerSecond: ms === null ? null : ms / seconds, errors: value.errors });
-        log(`decode ${f.format.padEnd(9)} ${ms === null ? 'n/a' : `${(ms / seconds).toFixed(2)} ms per second of audio`}`);
+        results.decode.push({ format: label, seconds, msPerSecond: ms === null ? null : ms / seconds, errors: value.errors });
+        log(`decode ${label.padEnd(9)} ${ms === null ? 'n/a' : `${(ms / seconds).toFixed(2)} ms per second of audio`}`);
       }
     }
 

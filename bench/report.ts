@@ -527,7 +527,7 @@ export function buildReport(results: BenchResults): { markdown: string; table: s
     const errors = results.decode.flatMap((d) => d.errors.map((e) => `${d.format}: ${e}`));
     md.push(
       `- Decode cost, ms per second of audio (median of 5, real speech from test/fixtures pushed as one utterance, from \`push()\` until every decoded sample is counted): ${cells.join(', ')}. ` +
-        'PCM16, μ-law and WAV decode on the main thread, so that is their main-thread cost; Ogg Opus is the wall time until WebCodecs (its own thread) returned everything, an upper bound of its main-thread cost.' +
+        'PCM16, μ-law and WAV decode on the main thread, so that is their main-thread cost; Ogg Opus and MP3 are the wall time until WebCodecs (its own thread) returned everything, an upper bound of their main-thread cost; mp3-wasm is the WASM mpg123 fallback (no WebCodecs), which decodes on the main thread.' +
         (errors.length > 0 ? ` Errors: ${errors.join('; ')}.` : ''),
     );
   }

@@ -4,9 +4,12 @@
  * utterance, timed from push() until the player has counted every decoded sample, then cut
  * with interrupt() to empty the ring for the next run. For G.711, WAV and PCM that is the
  * decode itself on the main thread; for Ogg Opus it is the wall time until WebCodecs (which
- * decodes on its own thread) has returned everything, so it bounds the main-thread cost.
+ * decodes on its own thread) has returned everything, so it bounds the main-thread cost. MP3
+ * is measured twice: through WebCodecs, and with `noWebCodecs` through the WASM mpg123 chunk
+ * (synchronous on the main thread, so that is its main-thread cost).
  */
-export async function decodeCost({ voxplayUrl, format, bytes, samples, runs }) {
+export async function decodeCost({ voxplayUrl, format, bytes, samples, runs, noWebCodecs = false }) {
+  if (noWebCodecs) delete globalThis.AudioDecoder; // the WASM fallback (MP3), as in Safari before 26
   const { StreamPlayer } = await import(voxplayUrl);
   const ctx = new OfflineAudioContext({ numberOfChannels: 1, length: 128, sampleRate: 48000 });
   const player = new StreamPlayer({ context: ctx, sampleRate: format === 'mulaw' ? 8000 : 24000, prebufferMs: 0 });

@@ -18,9 +18,11 @@ export const FORMATS = {
   'ogg-opus': { wireCode: 6, bytesPerSample: null },
   /** Raw Opus packets, one per push or binary frame; decoded by WebCodecs at 48 kHz. */
   opus: { wireCode: 7, bytesPerSample: null },
+  /** An MPEG audio (MP3, Layer III) stream, cut anywhere; decoded by WebCodecs at the rate its frames name. */
+  mp3: { wireCode: 8, bytesPerSample: null },
 } as const satisfies Record<string, { wireCode: number; bytesPerSample: number | null }>;
 
-/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711), `'wav'` (a RIFF/WAVE stream), `'ogg-opus'` (an Ogg Opus stream) or `'opus'` (raw Opus packets, one per push or frame). */
+/** The name of an audio format: `'pcm16'`, `'f32'` (little-endian, mono), `'mulaw'`, `'alaw'` (G.711), `'wav'` (a RIFF/WAVE stream), `'ogg-opus'` (an Ogg Opus stream), `'opus'` (raw Opus packets, one per push or frame) or `'mp3'` (an MP3 stream). */
 export type AudioFormat = keyof typeof FORMATS;
 
 /** Every known format name, in wire-code order. */

@@ -1,11 +1,12 @@
 import type { DecodedChunk, DecodeError, Decoder } from './codec.js';
 import { decodeError } from './decode-error.js';
 import { OggDemuxer } from './ogg.js';
-import { OpusWebCodecs } from './opus-webcodecs.js';
+import { opusConfig } from './opus-config.js';
+import { WebCodecsStream } from './webcodecs-stream.js';
 
 /**
  * An Ogg Opus byte stream cut anywhere (OpenAI's, Kokoro's, Google's and Azure's `opus`),
- * decoded by WebCodecs (opus-webcodecs.ts). Gapless: the OpusHead pre-skip is dropped from
+ * decoded by WebCodecs (webcodecs-stream.ts). Gapless: the OpusHead pre-skip is dropped from
  * the start and the last page's granule position trims the end, as RFC 7845 says, so the
  * output is exactly the encoder's input length at 48 kHz. Channel mapping family 0 (mono,
  * stereo; stereo averaged to mono).
@@ -14,7 +15,7 @@ export class OggOpusDecoder implements Decoder {
   private readonly demux = new OggDemuxer();
   private packetsSeen = 0;
   private preSkip = 0;
-  private opus: OpusWebCodecs | null = null;
+  private opus: WebCodecsStream | null = null;
   private failed: DecodeError | null = null;
 
   get pendingBytes(): number {
@@ -39,12 +40,12 @@ export class OggOpusDecoder implements Decoder {
       const index = this.packetsSeen++;
       if (index === 0) this.opus = this.readHead(packet.data);
       else if (index > 1) audio.push(packet.data); // index 1 is OpusTags
-      if (index > 1 && packet.last && packet.granule >= 0) this.opus!.total = packet.granule - this.preSkip;
+      if (index > 1 && packet.last && packet.granule >= 0) this.opus!.trim.total = packet.granule - this.preSkip;
     }
     return this.opus ? this.opus.decode(audio) : { samples: new Float32Array(0), nonFinite: 0 };
   }
 
-  private readHead(head: Uint8Array): OpusWebCodecs {
+  private readHead(head: Uint8Array): WebCodecsStream {
     const magic = String.fromCharCode(...head.subarray(0, 8));
     if (magic !== 'OpusHead' || head.length < 19) {
       throw (this.failed = decodeError('bad-frame', `not an Ogg Opus stream: its first packet starts with ${JSON.stringify(magic)}, not "OpusHead"`));
@@ -58,8 +59,8 @@ export class OggOpusDecoder implements Decoder {
       ));
     }
     this.preSkip = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint16(10, true);
-    const opus = new OpusWebCodecs(channels);
-    opus.toSkip = this.preSkip;
+    const opus = new WebCodecsStream(opusConfig(channels));
+    opus.trim.toSkip = this.preSkip;
     return opus;
   }
 }

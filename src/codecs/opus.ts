@@ -1,15 +1,16 @@
 import type { DecodedChunk, Decoder } from './codec.js';
-import { OpusWebCodecs } from './opus-webcodecs.js';
+import { opusConfig } from './opus-config.js';
+import { WebCodecsStream } from './webcodecs-stream.js';
 
 /**
  * Raw Opus packets, one per push or per binary frame (real-time stacks send them without a
- * container), decoded by WebCodecs (opus-webcodecs.ts) at 48 kHz. Without an OpusHead there
+ * container), decoded by WebCodecs (webcodecs-stream.ts) at 48 kHz. Without an OpusHead there
  * is no pre-skip or end trim to apply: the packets play as decoded, the encoder's lookahead
  * (usually 312 samples) included. The channel count comes from the first packet's TOC byte;
  * stereo is averaged to mono.
  */
 export class RawOpusDecoder implements Decoder {
-  private opus: OpusWebCodecs | null = null;
+  private opus: WebCodecsStream | null = null;
   readonly pendingBytes = 0;
 
   reset(): number {
@@ -20,7 +21,7 @@ export class RawOpusDecoder implements Decoder {
   decode(packet: Uint8Array): DecodedChunk | Promise<DecodedChunk> {
     if (packet.length === 0) return { samples: new Float32Array(0), nonFinite: 0 };
     // TOC byte, bit 2: the packet is stereo.
-    this.opus ??= new OpusWebCodecs(packet[0] & 0x04 ? 2 : 1);
+    this.opus ??= new WebCodecsStream(opusConfig(packet[0] & 0x04 ? 2 : 1));
     // The decoder keeps its own copy: a pushed chunk may be a view the caller reuses.
     return this.opus.decode([packet.slice()]);
   }

@@ -19,6 +19,7 @@ export const CODECS: Readonly<Record<AudioFormat, AudioCodec>> = {
   wav: lazy('wav', () => import('./wav.js').then((m) => () => new m.WavDecoder())),
   'ogg-opus': lazy('ogg-opus', () => import('./ogg-opus.js').then((m) => () => new m.OggOpusDecoder())),
   opus: lazy('opus', () => import('./opus.js').then((m) => () => new m.RawOpusDecoder())),
+  mp3: lazy('mp3', () => import('./mp3.js').then((m) => () => new m.Mp3Decoder())),
 };
 
 /** The codec for `format` (which the caller has validated). */

@@ -20,6 +20,7 @@ import {
   pageHeap,
 } from './reliability-rig';
 import { describe, expect, it } from 'vitest';
+import { concat as concatParts } from '../../src/codecs/concat';
 import { useSuite } from './fixture';
 import { decodeFrame, encodeControl, encodeFrame, HEADER_BYTES, MAX_FRAME_BYTES } from '../../src/protocol/index';
 import {
@@ -781,13 +782,7 @@ describe('reliability: bad input', () => {
 });
 
 function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return concatParts(parts, (n) => new Uint8Array(n));
 }
 
 /** Index just after the longest run of zeros (where the utterance after a cut starts, roughly). */

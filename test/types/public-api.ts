@@ -67,8 +67,9 @@ export async function lifecycle(ws: WebSocket, context: AudioContext): Promise<v
   const player = new StreamPlayer(options);
   new StreamPlayer();
   new StreamPlayer({ workletSource: 'registerProcessor(…)', adaptivePrebuffer: false, format: 'f32' });
-  // @ts-expect-error: formats are 'pcm16' | 'f32'
   new StreamPlayer({ format: 'mp3' });
+  // @ts-expect-error: not a format
+  new StreamPlayer({ format: 'aac' });
   // @ts-expect-error: not an option
   new StreamPlayer({ sampleRte: 24000 });
 

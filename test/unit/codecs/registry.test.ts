@@ -24,7 +24,7 @@ describe('codec registry and format table', () => {
     }
     expect(formatOfWireCode(0)).toBeUndefined();
     expect(isAudioFormat('toString')).toBe(false);
-    expect(describeFormats()).toBe('"pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus" or "opus"');
+    expect(describeFormats()).toBe('"pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus", "opus" or "mp3"');
   });
 
   it('each codec decodes its own bytes (pcm16 and f32 through the registry)', async () => {

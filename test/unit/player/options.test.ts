@@ -26,7 +26,7 @@ describe('resolveOptions', () => {
   const bad: [string, StreamPlayerOptions, RegExp][] = [
     ['rate too low', { sampleRate: 7999 }, /sampleRate must be an integer from 8000 to 48000 Hz, got 7999/],
     ['fractional rate', { sampleRate: 24000.5 }, /sampleRate/],
-    ['unknown format', { format: 'mp3' as never }, /format must be "pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus" or "opus", got "mp3"/],
+    ['unknown format', { format: 'aac' as never }, /format must be "pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus", "opus" or "mp3", got "aac"/],
     ['negative prebuffer', { prebufferMs: -1 }, /prebufferMs must be a number from 0 to 10000/],
     ['NaN fade', { fadeMs: NaN }, /fadeMs/],
     ['tiny buffer', { maxBufferMs: 50 }, /maxBufferMs must be a number from 100/],

@@ -23,7 +23,7 @@ describe('StreamPlayer (before start)', () => {
     const codes: string[] = [];
     for (const f of [
       () => player.push(new Uint8Array(2), { sampleRate: 96000 }),
-      () => player.push(new Uint8Array(2), { format: 'mp3' as never }),
+      () => player.push(new Uint8Array(2), { format: 'aac' as never }),
       () => player.push('x' as never),
     ]) {
       try {

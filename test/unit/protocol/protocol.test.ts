@@ -192,8 +192,8 @@ describe('decodeFrame errors', () => {
 
   it('unknown-codec', () => {
     const b = valid();
-    b[3] = 8;
-    expect(expectError(decodeFrame(b), 'unknown-codec')).toMatch(/codec 8/);
+    b[3] = 9;
+    expect(expectError(decodeFrame(b), 'unknown-codec')).toMatch(/codec 9/);
     b[3] = 0;
     expectError(decodeFrame(b), 'unknown-codec');
   });
@@ -273,7 +273,7 @@ describe('decodeFrame errors', () => {
 describe('encodeFrame validation', () => {
   const cases: [string, Partial<EncodeHeader> & { version?: number }, RegExp][] = [
     ['version', { version: 2 } as Partial<EncodeHeader>, /version 2/],
-    ['codec', { codec: 'mp3' as Codec }, /codec "mp3"/],
+    ['codec', { codec: 'aac' as Codec }, /codec "aac"/],
     ['sampleRate high', { sampleRate: 96000 }, /sampleRate 96000/],
     ['sampleRate fractional', { sampleRate: 22050.5 }, /sampleRate 22050.5/],
     ['utteranceId negative', { utteranceId: -1 }, /utteranceId -1 is not a u32/],
@@ -308,7 +308,7 @@ function specVerdict(b: Uint8Array): FrameErrorCode | null {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   if (dv.getUint16(0, false) !== 0x5658) return 'bad-magic';
   if (dv.getUint8(2) !== 1) return 'unsupported-version';
-  if (![1, 2, 3, 4, 5, 6, 7].includes(dv.getUint8(3))) return 'unknown-codec';
+  if (![1, 2, 3, 4, 5, 6, 7, 8].includes(dv.getUint8(3))) return 'unknown-codec';
   if (dv.getUint8(4) > 3) return 'bad-flags';
   if (dv.getUint8(5) | dv.getUint8(6) | dv.getUint8(7)) return 'bad-reserved';
   const rate = dv.getUint32(8, true);
@@ -537,7 +537,10 @@ describe('control messages', () => {
       [{ type: 'start', utteranceId: 'u', sampleRate: '24000' }, /"sampleRate" must be an integer in 8000–48000 \(got "24000"\)/],
       [{ type: 'start', utteranceId: 'u', sampleRate: 24000.5 }, /"sampleRate"/],
       [{ type: 'start', utteranceId: 'u', sampleRate: 96000 }, /got 96000/],
-      [{ type: 'start', utteranceId: 'u', format: 'mp3' }, /"format" must be "pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus" or "opus" \(got "mp3"\)/],
+      [
+        { type: 'start', utteranceId: 'u', format: 'aac' },
+        /"format" must be "pcm16", "f32", "mulaw", "alaw", "wav", "ogg-opus", "opus" or "mp3" \(got "aac"\)/,
+      ],
       [{ type: 'start', utteranceId: 'u', text: 3 }, /"text"/],
       [{ type: 'end', utteranceId: null }, /"utteranceId".*got null/],
       [{ type: 'error' }, /"message" must be a string/],
