@@ -36,6 +36,7 @@ const OTHER_ENGINE_FILES = [
   'test/browser/fidelity.test.ts',
   'test/browser/demo-smoke.test.ts',
   'test/browser/codecs.test.ts',
+  'test/browser/play-stream.test.ts',
 ];
 
 // Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so

@@ -10,7 +10,7 @@ export type FaultName = 'drop' | 'malformed' | 'duplicate' | 'reorder' | 'oversi
 export interface SpeakOptions {
   mode?: 'framed' | 'raw' | 'legacy';
   /** The server's audio encoding (framed and raw mode). */
-  format?: 'pcm16' | 'mulaw' | 'alaw' | 'wav';
+  format?: 'pcm16' | 'mulaw' | 'alaw' | 'wav' | 'mp3' | 'ogg-opus';
   firstChunkDelayMs: number;
   chunkMs: number;
   speed: number | 'max';

@@ -29,10 +29,12 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
  * 11 797 / 5 366 and raised for issue 11 (the player split into modules with the AudioSource
  * seam, codec registry, whenWritable/drain, once(), dropped and utterancestart events) at
  * 14 666 / 5 569 measured; the worklet grew to 5 950 with issue 12's longer filter and its
- * octave path. protocol.js (servers and tools only) was added at 3 586 measured.
+ * octave path. protocol.js (servers and tools only) was added at 3 586 measured. voxplay.js
+ * was raised to 16 400 for issue 15 (playStream's loader and host, the compressed-stream
+ * backpressure estimate) at 16 194 measured; playStream itself is a lazy chunk.
  */
 const BUDGETS = {
-  'dist/voxplay.js': 16_100,
+  'dist/voxplay.js': 16_400,
   'dist/playback-processor.js': 6_500,
   'dist/protocol.js': 3_950,
 };

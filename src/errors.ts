@@ -19,6 +19,7 @@
  * - `rate-change`: a frame's sample rate differs from its utterance's; it was discarded.
  * - `sequence`: frames of an utterance went missing, or arrived duplicated or out of order.
  * - `disconnected`: the attached socket closed while an utterance was still arriving.
+ * - `network`: a stream given to `playStream()` failed: an HTTP error status, or the body broke off mid-stream (after what arrived had played).
  */
 export type ErrorCode =
   | 'bad-option'
@@ -38,7 +39,8 @@ export type ErrorCode =
   | 'after-end'
   | 'rate-change'
   | 'sequence'
-  | 'disconnected';
+  | 'disconnected'
+  | 'network';
 
 /** An Error that carries an {@link ErrorCode}; thrown by the player and carried by `error` events. */
 export class VoxplayError extends Error {

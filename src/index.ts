@@ -30,5 +30,8 @@ export type {
 } from './player/types.js';
 export type { AudioFormat } from './codecs/formats.js';
 export { WebSocketSource } from './sources/websocket.js';
+export type { ByteStreamInput, ByteStreamLike, ResponseLike } from './sources/byte-stream.js';
+export type { PlayStreamOptions, PlayStreamResult } from './player/play-stream.js';
+
 export type { Framing, SocketLike } from './sources/websocket.js';
 export type { AudioDescription, AudioSink, AudioSource, OverflowPolicy, UtteranceAnnouncement } from './sources/source.js';

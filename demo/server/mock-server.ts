@@ -34,6 +34,7 @@ import { WebSocketServer, type WebSocket, type RawData } from 'ws';
 import type { AddressInfo } from 'node:net';
 import { MAX_FRAME_BYTES, encodeControl, encodeFrame, parseClientControl } from '../../src/protocol/index';
 import { float32ToPcm16, wavFile } from '../../src/protocol/pcm-encode';
+import { decodedRate, encodeCompressed } from './encoders';
 import { float32ToAlaw, float32ToMulaw } from '../../src/protocol/g711-encode';
 import { MAX_TEXT_CHARS, VOICE_SAMPLE_RATE, synthesize } from './voice';
 import { faultFrameIndex, parseScenario, planDelivery, type Fault, type Scenario } from './scenario';
@@ -114,6 +115,8 @@ interface Utterance {
   pcm: Uint8Array;
   /** The synthesized samples (the G.711 formats encode from these). */
   samples: Float32Array;
+  /** The whole utterance encoded as MP3 or Ogg Opus (cut into frames in proportion to the plan), else null. */
+  coded: Uint8Array | null;
   plan: ReturnType<typeof planDelivery>;
   actions: Action[];
   next: number;
@@ -236,6 +239,14 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         return float32ToMulaw(u.samples.subarray(p.fromSample, p.toSample));
       case 'alaw':
         return float32ToAlaw(u.samples.subarray(p.fromSample, p.toSample));
+      case 'mp3':
+      case 'ogg-opus': {
+        // Cut anywhere: each frame carries the bytes in proportion to its share of the samples.
+        const coded = u.coded!;
+        const total = u.samples.length;
+        const byteAt = (sample: number) => Math.round((sample / total) * coded.length);
+        return coded.slice(byteAt(p.fromSample), index === u.plan.length - 1 ? coded.length : byteAt(p.toSample));
+      }
       case 'wav': {
         if (index > 0) return pcm16;
         // A streamed WAV: the lengths are unknown when the header goes out.
@@ -328,12 +339,24 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const t0 = performance.now();
     const synth = synthesize(text, sampleRate);
     const pcm = float32ToPcm16(synth.samples);
+    const compressed = scenario.mode !== 'legacy' && (scenario.format === 'mp3' || scenario.format === 'ogg-opus') ? scenario.format : null;
+    let coded: Uint8Array | null = null;
+    if (compressed) {
+      try {
+        coded = encodeCompressed(compressed, synth.samples, sampleRate);
+      } catch (e) {
+        sendError(conn, `unsupported-format: ${e instanceof Error ? e.message : String(e)}`);
+        return;
+      }
+    }
+    // Marks count decoded samples at the codec's output rate (Opus decodes at 48 kHz).
+    const markScale = compressed ? decodedRate(compressed, sampleRate) / sampleRate : 1;
     const id = nextId;
     nextId = nextId >= 0xffff_ffff ? 1 : nextId + 1;
     const key = String(id);
     const plan = planDelivery(synth.samples.length, sampleRate, scenario);
     const { actions, faultIndex } = buildActions(plan, sampleRate, scenario);
-    const u: Utterance = { id, key, scenario, pcm, samples: synth.samples, plan, actions, next: 0, t0, timer: undefined, done: false, interrupts: [] };
+    const u: Utterance = { id, key, scenario, pcm, samples: synth.samples, coded, plan, actions, next: 0, t0, timer: undefined, done: false, interrupts: [] };
     if (scenario.fault !== undefined && faultIndex >= 0) {
       stats.faultsInjected.push({ utteranceId: key, fault: scenario.fault, frameIndex: faultIndex });
     }
@@ -343,7 +366,8 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     conn.ws.send(encodeControl({ type: 'start', utteranceId: key, sampleRate, format: scenario.mode === 'legacy' ? 'pcm16' : scenario.format, text: spoken }));
     // One mark per word, so the client can light up captions as each word is heard.
     if (scenario.mode !== 'legacy') {
-      for (const word of synth.words) conn.ws.send(encodeControl({ type: 'mark', utteranceId: key, sampleOffset: word.startSample, name: word.text }));
+      for (const word of synth.words)
+        conn.ws.send(encodeControl({ type: 'mark', utteranceId: key, sampleOffset: Math.round(word.startSample * markScale), name: word.text }));
     }
     log(
       `utterance ${key}: ${scenario.mode}, ${synth.samples.length} samples in ${plan.length} frames` +

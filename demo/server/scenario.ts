@@ -7,7 +7,7 @@ import { mulberry32 } from './prng';
 export type ScenarioMode = 'framed' | 'raw' | 'legacy';
 export type Fault = 'drop' | 'malformed' | 'duplicate' | 'reorder' | 'oversized';
 /** How the audio is encoded in framed and raw mode (legacy mode always sends WAV in JSON). */
-export type WireFormat = 'pcm16' | 'mulaw' | 'alaw' | 'wav';
+export type WireFormat = 'pcm16' | 'mulaw' | 'alaw' | 'wav' | 'mp3' | 'ogg-opus';
 
 export interface Scenario {
   /**
@@ -16,7 +16,10 @@ export interface Scenario {
    * `{type:'audio', utteranceId, wav}` (for comparison only).
    */
   mode: ScenarioMode;
-  /** Audio encoding in framed and raw mode (default pcm16): G.711 μ-law or A-law, or a WAV stream (header, then PCM16). */
+  /**
+   * Audio encoding in framed and raw mode (default pcm16): G.711 μ-law or A-law, a WAV stream
+   * (header, then PCM16), or an MP3 / Ogg Opus stream cut anywhere (encoded by LAME / opusenc).
+   */
   format: WireFormat;
   /** Time from the request to the first frame, ms (default 100; e.g. 900 mimics a batch TTS). */
   firstChunkDelayMs: number;
@@ -38,7 +41,7 @@ export interface Scenario {
 
 export const MODES: readonly ScenarioMode[] = ['framed', 'raw', 'legacy'];
 export const FAULTS: readonly Fault[] = ['drop', 'malformed', 'duplicate', 'reorder', 'oversized'];
-export const WIRE_FORMATS: readonly WireFormat[] = ['pcm16', 'mulaw', 'alaw', 'wav'];
+export const WIRE_FORMATS: readonly WireFormat[] = ['pcm16', 'mulaw', 'alaw', 'wav', 'mp3', 'ogg-opus'];
 
 export const DEFAULT_SCENARIO: Readonly<Scenario> = Object.freeze({
   mode: 'framed',

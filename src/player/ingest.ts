@@ -123,8 +123,18 @@ export class Ingest {
         return false;
       }
       if (bytes.length % width !== 0) utt.oddFraming = true;
+    } else if (policy === 'wait' && !this.fits(utt, Math.min(utt.estimateSamples(bytes.length), this.d.capacity), policy)) {
+      // A compressed chunk's size is known only after decoding: refuse it (nothing taken) when
+      // what it and the decodes in flight will make, at the rate seen so far, does not fit.
+      return false;
     }
-    this.whenDecoded(utt, decodeOf(utt, bytes), (chunk) => this.accept(utt, chunk));
+    const length = bytes.length;
+    utt.bytesIn += length;
+    this.whenDecoded(utt, decodeOf(utt, bytes), (chunk) => {
+      utt.bytesDecoded += length;
+      utt.samplesDecoded += chunk.samples.length;
+      this.accept(utt, chunk);
+    });
     return true;
   }
 
@@ -180,7 +190,7 @@ export class Ingest {
       // Bytes left in the decoder at the end are a truncated stream (half a sample, part of
       // an Ogg page or a WAV frame): not audio, but not to be lost without a word.
       const left = utt.decoder.reset();
-      if (left > 0 && reportLeftover)
+      if (left > 0 && reportLeftover && !utt.undecodable)
         this.d.error(
           'bad-frame',
           `utterance "${utt.id}" (${utt.format}) ended with ${left} byte(s) that do not complete a sample, frame or page; they were dropped`,
@@ -320,7 +330,10 @@ export class Ingest {
     const code: ErrorCode = decodeErrorCode(cause) ?? 'bad-frame';
     const text = cause instanceof Error ? cause.message : String(cause);
     this.d.error(code, `could not decode audio of utterance "${utt.id}" (${utt.format}): ${text}`, utt.id);
-    if (code === 'unsupported-codec') this.close(utt);
+    if (code === 'unsupported-codec') {
+      utt.undecodable = true;
+      this.close(utt);
+    }
   }
 }
 

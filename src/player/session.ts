@@ -50,6 +50,8 @@ export class PlaybackSession {
   /** Size of the chunk last refused for lack of room, until `drain` says it fits. */
   private refusedSamples: number | null = null;
   private closed = false;
+  /** Called as each utterance leaves the queue for good (playStream waits on these). */
+  readonly onRetire = new Set<(utt: Utterance, how: Finish) => void>();
 
   constructor(options: SessionOptions, writer: RingWriter, port: EnginePort, emit: Emit) {
     this.options = options;
@@ -177,10 +179,13 @@ export class PlaybackSession {
     return result;
   }
 
-  /** Resolves when `samples` (default 1) fit in the buffer; rejects with `closed` if the player closes first. */
-  whenWritable(samples = 1): Promise<void> {
+  /**
+   * Resolves when `samples` fit in the buffer (default: the chunk last refused, else 1);
+   * rejects with `closed` if the player closes first.
+   */
+  whenWritable(samples?: number): Promise<void> {
     if (this.closed) return Promise.reject(new VoxplayError('closed', 'whenWritable() called after close()'));
-    const need = Math.max(1, Math.min(Math.ceil(samples), this.options.capacity));
+    const need = Math.max(1, Math.min(Math.ceil(samples ?? this.refusedSamples ?? 1), this.options.capacity));
     if (this.writer.free() >= need) return Promise.resolve();
     return new Promise((resolve, reject) => this.waiters.push({ samples: need, resolve, reject }));
   }
@@ -251,5 +256,6 @@ export class PlaybackSession {
     this.marks.forget(utt);
     this.totals.played += utt.stats.played;
     this.registry.retire(utt, how);
+    for (const listener of this.onRetire) listener(utt, how);
   }
 }

@@ -1,6 +1,8 @@
 import mitt, { type Emitter } from 'mitt';
+import { FORMATS } from '../codecs/formats.js';
 import { VoxplayError } from '../errors.js';
 import { MessageRingWriter, SharedRingWriter, type RingWriter } from '../ring/ring-transport.js';
+import type { ByteStreamInput } from '../sources/byte-stream.js';
 import type { AudioSource } from '../sources/source.js';
 import { WebSocketSource, type SocketLike } from '../sources/websocket.js';
 import { WorkletPort } from './engine-port.js';
@@ -9,6 +11,7 @@ import type { Emit } from './ingest.js';
 import { Lifecycle } from './lifecycle.js';
 import { msToSamples } from './metrics.js';
 import { badOption, checkFormat, checkRate, resolveOptions, type ResolvedOptions } from './options.js';
+import type { PlayStreamOptions, PlayStreamResult, StreamHost } from './play-stream.js';
 import { PlaybackSession } from './session.js';
 import type { AttachOptions, InterruptResult, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
 
@@ -173,9 +176,54 @@ export class StreamPlayer {
   }
 
   /**
-   * Resolves when `samples` (at the player's `sampleRate`; default 1) fit in the buffer:
-   * at once when they do now. A source that got `false` from a push waits on this instead
-   * of retrying blindly.
+   * Plays one utterance from a byte stream: a fetch `Response` (an HTTP TTS endpoint), a
+   * `ReadableStream<Uint8Array>`, or an async iterable of byte chunks, in any format the
+   * player decodes. The format comes from `options.format`, else the response's
+   * `Content-Type` (`audio/mpeg`, `audio/ogg`, `audio/wav`, `audio/pcm;rate=24000`,
+   * `audio/basic`, …), else the player's `format`. It reads with backpressure: while the
+   * buffer is full nothing more is read (the server is held back), nothing is dropped.
+   * `interrupt()` cancels the body, so a fetch stops downloading.
+   *
+   * @returns resolves once the utterance has played out (`outcome: 'ended'`) or was cut by
+   *   `interrupt()` (`'interrupted'`), with the samples heard and the bytes read.
+   * @throws VoxplayError (as a rejection) `network` for an HTTP error status, or a body that
+   *   broke off mid-stream (after what arrived has played); `unsupported-codec` for a
+   *   `Content-Type` that is not playable audio and no `format`; `bad-option`; `closed`.
+   *   With `signal`, an abort rejects with its reason.
+   */
+  playStream(source: ByteStreamInput, options?: PlayStreamOptions): Promise<PlayStreamResult> {
+    if (this.state === 'closed') return Promise.reject(new VoxplayError('closed', 'playStream() called after close()'));
+    const host: StreamHost = {
+      fail: (code, message, utteranceId, cause) => new VoxplayError(code, message, { utteranceId, cause }),
+      bytesPerSample: (format) => FORMATS[format].bytesPerSample,
+      defaults: { format: this.options.format, sampleRate: this.options.sampleRate },
+      capacity: this.options.capacity,
+      checkRate: (rate) => checkRate(rate, 'playStream sampleRate'),
+      checkFormat: (format) => checkFormat(format, 'playStream format'),
+      connect: (s) => this.session.connect(s),
+      on: (type, handler) => this.on(type, handler),
+      onRetire: this.session.onRetire,
+    };
+    // Its own chunk, fetched on first use: a PCM-over-WebSocket app ships none of it.
+    return import('./play-stream.js').then(
+      (m) => m.playStream(host, source, options),
+      (error: unknown) => {
+        throw new VoxplayError(
+          'closed',
+          `playStream() could not load its module (a chunk next to voxplay.js): ${error instanceof Error ? error.message : String(error)}`,
+          {
+            cause: error,
+          },
+        );
+      },
+    );
+  }
+
+  /**
+   * Resolves when `samples` (at the player's `sampleRate`) fit in the buffer: at once when
+   * they do now. Without `samples`, after a push that returned `false`: when that chunk
+   * fits (else when one sample does). A source that got `false` from a push waits on this
+   * instead of retrying blindly.
    *
    * @throws VoxplayError `closed` (as a rejection) when the player closes first.
    */

@@ -36,6 +36,12 @@ export class Utterance {
   oddFraming = false;
   /** Decodes still running (asynchronous codecs); what follows them waits in this chain. */
   pending: Promise<void> | null = null;
+  /** Its format cannot be decoded here (an `unsupported-codec` error said so): what is left in the decoder is not news. */
+  undecodable = false;
+  /** Bytes handed to the decoder, and of those, bytes whose decode is done with the samples they made. */
+  bytesIn = 0;
+  bytesDecoded = 0;
+  samplesDecoded = 0;
 
   constructor(id: string, serial: number, rate: number, codec: AudioCodec, outputRate: number) {
     this.id = id;
@@ -47,6 +53,16 @@ export class Utterance {
     this.decoder = codec.createDecoder(rate);
     this.stats = new UtteranceStats(id, rate);
     this.stats.outputRate = outputRate;
+  }
+
+  /**
+   * Samples `bytes` more bytes of a compressed stream will decode to, plus those of the
+   * bytes still being decoded, estimated from what its decodes made so far (0 until the
+   * first decode is done: the first chunk is taken on trust).
+   */
+  estimateSamples(bytes: number): number {
+    if (this.bytesDecoded === 0) return 0;
+    return Math.ceil(((bytes + this.bytesIn - this.bytesDecoded) * this.samplesDecoded) / this.bytesDecoded);
   }
 
   /**

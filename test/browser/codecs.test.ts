@@ -277,6 +277,17 @@ describe(`codecs in ${ENGINE}`, () => {
     });
   }
 
+  it('Ogg Opus in a page without WebCodecs (Safari before 26): one unsupported-codec error naming what is missing; nothing plays, the accounting holds', async () => {
+    const { out, errors } = await pushInPieces(fixture('speech-48k.opus'), 'ogg-opus', 48000, 400, 4, { noWebCodecs: true });
+    expect(errors).toEqual([]);
+    const reported = out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail);
+    expect(reported.map((e: any) => [e.code, e.utteranceId])).toEqual([['unsupported-codec', 'p']]);
+    expect(reported[0].message).toMatch(/this browser has no WebCodecs AudioDecoder, which voxplay uses to decode Opus/);
+    const s = out.metrics.samples;
+    expect(s.played).toBe(0);
+    expect(s.received).toBe(s.played + s.buffered + s.dropped);
+  });
+
   it('a WAV it cannot play (ADPCM) is an unsupported-codec error naming the format; the utterance ends and the next plays', async () => {
     const adpcm = fixture('speech-16k-s16.wav').slice();
     new DataView(adpcm.buffer).setUint16(20, 2, true); // format tag 2: MS ADPCM

@@ -64,10 +64,10 @@ describe(`demo page in ${ENGINE}`, () => {
     }
   });
 
-  it('the format picker: μ-law, A-law and WAV streams from the mock server play to the end through the same player', async () => {
+  it('the format picker: μ-law, A-law, WAV, MP3 and Ogg Opus streams from the mock server play to the end through the same player', async () => {
     const opened = await openDemo();
     try {
-      for (const format of ['mulaw', 'alaw', 'wav']) {
+      for (const format of ['mulaw', 'alaw', 'wav', 'mp3', 'ogg-opus']) {
         const formats = await opened.page.evaluate(async (format) => {
           const d = (globalThis as any).voxplayDemo;
           const seen: string[] = [];

@@ -18,6 +18,7 @@ import {
   type AudioFormat,
   type AudioSink,
   type AudioSource,
+  type PlayStreamResult,
   type DroppedEvent,
   type DropReason,
   type ErrorCode,
@@ -216,6 +217,17 @@ export async function sources(player: StreamPlayer, ws: WebSocket): Promise<void
   // @ts-expect-error: the overflow policy is 'wait' | 'drop'
   player.connect({ overflow: 'block', connect: () => () => undefined });
   const writable: Promise<void> = player.whenWritable(4800);
+  const streamed: Promise<PlayStreamResult> = player.playStream(new Response(new Uint8Array(4)), { format: 'mp3', signal: new AbortController().signal });
+  void player.playStream(new ReadableStream<Uint8Array>());
+  void player.playStream(
+    (async function* () {
+      yield new Uint8Array(2);
+    })(),
+    { utteranceId: 'gen', sampleRate: 16000 },
+  );
+  // @ts-expect-error: a string is not a byte stream
+  void player.playStream('https://example.com/speech.mp3');
+  void streamed.then((r) => r.outcome satisfies 'ended' | 'interrupted');
   await writable;
   disconnect();
 }

@@ -5,6 +5,9 @@ import { MAX_FRAME_BYTES, decodeFrame, type FrameHeader } from '../../../src/pro
 import { float32ToPcm16 } from '../../../src/protocol/pcm-encode';
 import { G711Decoder } from '../../../src/codecs/g711';
 import { WavDecoder } from '../../../src/codecs/wav';
+import { Mp3FrameSplitter } from '../../../src/codecs/mp3-frames';
+import { OggDemuxer } from '../../../src/codecs/ogg';
+import { MPEGDecoder } from 'mpg123-decoder';
 import { startMockServer, type MockServer } from '../../../demo/server/mock-server';
 import { synthesize } from '../../../demo/server/voice';
 
@@ -242,11 +245,55 @@ describe('mock server: raw and legacy modes', () => {
     expect(Buffer.from(float32ToPcm16(samples)).equals(Buffer.from(float32ToPcm16(synth.samples)))).toBe(true);
   });
 
+  it('format mp3: a tagless LAME stream cut anywhere across frames, which mpg123 decodes back to the voice (≥ 0.95 correlation after LAME’s 576 + 529 delay)', async () => {
+    const text = 'an mp3 stream';
+    const synth = synthesize(text);
+    const { c } = await speakAndCollect(text, { ...FAST, format: 'mp3' });
+    expect(c.texts('start')[0]).toMatchObject({ format: 'mp3', sampleRate: 24000 });
+    // Marks stay at the voice's offsets: MP3 decodes at the input rate.
+    expect(c.texts('mark').map((m) => m.sampleOffset)).toEqual(synth.words.map((w) => w.startSample));
+    const frames = decodeAll(c.binaries());
+    expect(new Set(frames.map((f) => f.header.codec))).toEqual(new Set(['mp3']));
+    const stream = new Uint8Array(Buffer.concat(frames.map((f) => f.payload)));
+    const splitter = new Mp3FrameSplitter();
+    const mp3Frames = splitter.push(stream);
+    expect(splitter.gapless).toBeNull(); // a pipe: no LAME tag
+    expect(splitter.format).toMatchObject({ sampleRate: 24000, channels: 1 });
+    expect(mp3Frames.length * 576).toBeGreaterThanOrEqual(synth.samples.length + 576 + 529);
+    const decoder = new MPEGDecoder({ enableGapless: false });
+    await decoder.ready;
+    const decoded = decoder.decodeFrames(mp3Frames).channelData[0].subarray(576 + 529);
+    decoder.free();
+    let dot = 0;
+    let a = 0;
+    let b = 0;
+    for (let i = 0; i < synth.samples.length; i++) {
+      dot += decoded[i] * synth.samples[i];
+      a += decoded[i] ** 2;
+      b += synth.samples[i] ** 2;
+    }
+    expect(dot / Math.sqrt(a * b)).toBeGreaterThan(0.95);
+  });
+
+  it('format ogg-opus: an opusenc stream cut anywhere whose granule says exactly the voice’s length at 48 kHz; marks count 48 kHz samples', async () => {
+    const text = 'an ogg opus stream';
+    const synth = synthesize(text);
+    const { c } = await speakAndCollect(text, { ...FAST, mode: 'raw', format: 'ogg-opus' });
+    expect(c.texts('start')[0]).toMatchObject({ format: 'ogg-opus' });
+    expect(c.texts('mark').map((m) => m.sampleOffset)).toEqual(synth.words.map((w) => w.startSample * 2));
+    const packets = new OggDemuxer().push(new Uint8Array(Buffer.concat(c.binaries())));
+    expect(Buffer.from(packets[0].data.subarray(0, 8)).toString()).toBe('OpusHead');
+    const preSkip = Buffer.from(packets[0].data).readUInt16LE(10);
+    const last = packets[packets.length - 1];
+    expect(last.last).toBe(true);
+    expect(last.granule - preSkip).toBe(synth.samples.length * 2);
+  });
+
   it('rejects an unknown format, naming the choices', async () => {
     const c = await client();
-    c.speak('x', { ...FAST, format: 'mp3' });
+    c.speak('x', { ...FAST, format: 'aac' });
     await c.until(() => c.texts('error').length > 0);
-    expect(c.texts('error')[0].message).toMatch(/options.format must be one of "pcm16", "mulaw", "alaw", "wav" \(got "mp3"\)/);
+    expect(c.texts('error')[0].message).toMatch(/options.format must be one of "pcm16", "mulaw", "alaw", "wav", "mp3", "ogg-opus" \(got "aac"\)/);
   });
 
   it('legacy: base64 WAV chunks inside JSON audio messages', async () => {

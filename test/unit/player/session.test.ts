@@ -1,7 +1,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AudioCodec, DecodedChunk, Decoder } from '../../../src/codecs/codec';
 import type { AudioSink, AudioSource } from '../../../src/sources/source';
+import { wavFile } from '../../../src/protocol/pcm-encode';
 import { makeRig, noise, pcm16, QUANTUM } from './fake-engine';
+
+const FIGURES = { state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' } as const;
 
 afterEach(() => {
   vi.useRealTimers();
@@ -130,6 +133,28 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     expect(rig.output.slice(start, start + floats.length)).toEqual(Array.from(floats));
     expect(rig.events('error')).toEqual([]);
     expect(rig.events('dropped')).toEqual([]);
+  });
+
+  it('a compressed-class stream (WAV: its size is known only after decoding) is refused by the estimate from what decoded so far; whenWritable() with no argument waits for that; nothing is dropped', async () => {
+    const rig = makeRig({ maxBufferMs: 100, transportKind: 'shared' });
+    const { bytes, floats } = pcm16(noise(4500, 5));
+    const wav = new Uint8Array(wavFile(bytes, 24000));
+    const chunks = [wav.subarray(0, 44 + 3000), wav.subarray(44 + 3000, 44 + 6000), wav.subarray(44 + 6000)];
+    expect(rig.session.write('u', chunks[0], { format: 'wav' }, 'wait')).toBe(true); // taken on trust
+    await rig.renderUntil(() => rig.session.metrics(FIGURES).samples.received === 1500);
+    // 1500 decoded from 3044 bytes: the next 3000 bytes make about 1478 more; 1500 + 1478 > 2400.
+    expect(rig.session.write('u', chunks[1], { format: 'wav' }, 'wait')).toBe(false);
+    let writable = false;
+    void rig.session.whenWritable().then(() => (writable = true));
+    await rig.renderUntil(() => writable);
+    expect(rig.session.write('u', chunks[1], { format: 'wav' }, 'wait')).toBe(true);
+    await rig.renderUntil(() => rig.session.write('u', chunks[2], { format: 'wav' }, 'wait'));
+    rig.session.ingest.end('u', 'app');
+    await rig.renderUntil(() => rig.events('ended').length > 0);
+    const start = onset(rig.output);
+    expect(rig.output.slice(start, start + floats.length)).toEqual(Array.from(floats));
+    expect(rig.events('dropped')).toEqual([]);
+    expect(rig.events('error')).toEqual([]);
   });
 
   it('a chunk larger than the whole buffer is an error (it can never fit), and the player keeps playing', async () => {
