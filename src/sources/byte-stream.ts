@@ -2,20 +2,33 @@ import type { AudioDescription, AudioSink, AudioSource } from './source.js';
 
 /** What `playStream()` uses of a `ReadableStream<Uint8Array>` (any real one is one). */
 export interface ByteStreamLike {
+  /** Whether a reader already holds the stream (then it cannot be read here). */
   readonly locked: boolean;
+  /** A reader of the stream's chunks. */
   getReader(): {
+    /** The next chunk, or `done` at the end. */
     read(): Promise<{ done: boolean; value?: Uint8Array | undefined }>;
+    /** Stops the stream (a fetch stops downloading). */
     cancel(reason?: unknown): Promise<void>;
   };
 }
 
 /** What `playStream()` uses of a fetch `Response` (any real one is one). */
 export interface ResponseLike {
+  /** Whether the status is 2xx. */
   readonly ok: boolean;
+  /** The HTTP status. */
   readonly status: number;
+  /** The HTTP status text. */
   readonly statusText: string;
+  /** The URL, for error messages. */
   readonly url: string;
-  readonly headers: { get(name: string): string | null };
+  /** The response headers (`Content-Type` names the format). */
+  readonly headers: {
+    /** A header's value, or null. */
+    get(name: string): string | null;
+  };
+  /** The body, or null when there is none. */
   readonly body: ByteStreamLike | null;
 }
 
