@@ -35,6 +35,7 @@ import type { AddressInfo } from 'node:net';
 import { MAX_FRAME_BYTES, encodeControl, encodeFrame, parseClientControl } from '../../src/protocol/index';
 import { float32ToPcm16, wavFile } from '../../src/protocol/pcm-encode';
 import { decodedRate, encodeCompressed } from './encoders';
+import { SERVICES, serviceClientMessage, serviceFrame, serviceRate, type ServiceName, type ServiceUtterance } from './services';
 import { float32ToAlaw, float32ToMulaw } from '../../src/protocol/g711-encode';
 import { MAX_TEXT_CHARS, VOICE_SAMPLE_RATE, synthesize } from './voice';
 import { faultFrameIndex, parseScenario, planDelivery, type Fault, type Scenario } from './scenario';
@@ -86,6 +87,8 @@ export interface MockServerStats {
   interrupts: InterruptRecord[];
   /** Sum of `framesSentAfter` over all interrupts. Must stay 0. */
   framesSentAfterInterrupt: number;
+  /** What clients of the service shapes (`?service=…`) sent back, e.g. OpenAI's truncate, in order. */
+  serviceMessages: string[];
 }
 
 export interface MockServer {
@@ -117,6 +120,8 @@ interface Utterance {
   samples: Float32Array;
   /** The whole utterance encoded as MP3 or Ogg Opus (cut into frames in proportion to the plan), else null. */
   coded: Uint8Array | null;
+  /** Set when the connection speaks a voice service's shapes (services.ts). */
+  service: ServiceUtterance | null;
   plan: ReturnType<typeof planDelivery>;
   actions: Action[];
   next: number;
@@ -129,6 +134,8 @@ interface Utterance {
 interface Connection {
   ws: WebSocket;
   active: Map<string, Utterance>;
+  /** The service whose message shapes this connection speaks (`?service=` in its URL), or null for voxplay's protocol. */
+  service: ServiceName | null;
 }
 
 /** Interleaves the fault (if any) into the planned frames. */
@@ -186,6 +193,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     faultsInjected: [],
     interrupts: [],
     framesSentAfterInterrupt: 0,
+    serviceMessages: [],
   };
   const connections = new Set<Connection>();
   let nextId = 1;
@@ -302,7 +310,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       u.next++;
       switch (action.kind) {
         case 'frame':
-          sendAudio(conn, u, audioMessage(u, action.index));
+          if (u.service) {
+            const p = u.plan[action.index];
+            for (const m of serviceFrame(u.service, action.index, u.plan.length, p.fromSample, p.toSample)) sendAudio(conn, u, m);
+          } else sendAudio(conn, u, audioMessage(u, action.index));
           break;
         case 'garbage':
           sendAudio(
@@ -322,7 +333,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       }
     }
     if (!u.done) {
-      conn.ws.send(encodeControl({ type: 'end', utteranceId: u.key }));
+      if (!u.service) conn.ws.send(encodeControl({ type: 'end', utteranceId: u.key }));
       stats.utterancesCompleted++;
       finish(conn, u);
       log(`utterance ${u.key}: completed`);
@@ -335,9 +346,12 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       sendError(conn, `bad-options: ${parsed.error}`);
       return;
     }
-    const scenario = parsed.scenario;
+    const service = conn.service;
+    // A service's shapes carry no faults and no voxplay framing: audio as that service sends it.
+    const scenario = service ? { ...parsed.scenario, mode: 'framed' as const, format: 'pcm16' as const, fault: undefined } : parsed.scenario;
     const t0 = performance.now();
-    const synth = synthesize(text, sampleRate);
+    const rate = service ? serviceRate(service) : sampleRate;
+    const synth = synthesize(text, rate);
     const pcm = float32ToPcm16(synth.samples);
     const compressed = scenario.mode !== 'legacy' && (scenario.format === 'mp3' || scenario.format === 'ogg-opus') ? scenario.format : null;
     let coded: Uint8Array | null = null;
@@ -354,14 +368,37 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     const id = nextId;
     nextId = nextId >= 0xffff_ffff ? 1 : nextId + 1;
     const key = String(id);
-    const plan = planDelivery(synth.samples.length, sampleRate, scenario);
-    const { actions, faultIndex } = buildActions(plan, sampleRate, scenario);
-    const u: Utterance = { id, key, scenario, pcm, samples: synth.samples, coded, plan, actions, next: 0, t0, timer: undefined, done: false, interrupts: [] };
+    const plan = planDelivery(synth.samples.length, rate, scenario);
+    const { actions, faultIndex } = buildActions(plan, rate, scenario);
+    const serviceUtt: ServiceUtterance | null = service
+      ? { service, id: `${service === 'cartesia' ? 'ctx' : 'item'}_${id}`, samples: synth.samples, rate, words: synth.words }
+      : null;
+    const u: Utterance = {
+      id,
+      key: serviceUtt?.id ?? key,
+      scenario,
+      pcm,
+      samples: synth.samples,
+      coded,
+      service: serviceUtt,
+      plan,
+      actions,
+      next: 0,
+      t0,
+      timer: undefined,
+      done: false,
+      interrupts: [],
+    };
     if (scenario.fault !== undefined && faultIndex >= 0) {
       stats.faultsInjected.push({ utteranceId: key, fault: scenario.fault, frameIndex: faultIndex });
     }
     stats.utterancesStarted++;
-    conn.active.set(key, u);
+    conn.active.set(u.key, u);
+    if (serviceUtt) {
+      log(`utterance ${u.key}: as ${service}, ${synth.samples.length} samples at ${rate} Hz in ${plan.length} frames`);
+      pump(conn, u);
+      return;
+    }
     const spoken = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS) : text;
     conn.ws.send(encodeControl({ type: 'start', utteranceId: key, sampleRate, format: scenario.mode === 'legacy' ? 'pcm16' : scenario.format, text: spoken }));
     // One mark per word, so the client can light up captions as each word is heard.
@@ -389,8 +426,30 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
     log(`interrupt ${requested ?? '(all)'}: cancelled [${record.cancelled.join(', ')}]`);
   }
 
-  wss.on('connection', (ws) => {
-    const conn: Connection = { ws, active: new Map() };
+  /** A service-shaped client message (not voxplay's `speak`): acted on and logged; true when it was one. */
+  function serviceReply(conn: Connection, service: ServiceName, text: string): boolean {
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return false;
+    }
+    if (typeof message !== 'object' || message === null || (message as { type?: unknown }).type === 'speak') return false;
+    const action = serviceClientMessage(service, message as Record<string, unknown>);
+    if (!action) return false;
+    stats.serviceMessages.push(action.note);
+    log(`${service} client: ${action.note}`);
+    if (action.cancel !== undefined) {
+      for (const u of [...conn.active.values()]) if (action.cancel === null || u.key === action.cancel) finish(conn, u);
+    }
+    if (action.reply && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(action.reply);
+    return true;
+  }
+
+  wss.on('connection', (ws, request) => {
+    const wanted = new URL(request.url ?? '/', 'ws://x').searchParams.get('service');
+    const service = SERVICES.find((name) => name === wanted) ?? null;
+    const conn: Connection = { ws, active: new Map(), service };
     connections.add(conn);
     stats.connections++;
     stats.openConnections++;
@@ -405,6 +464,7 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
         : Buffer.isBuffer(data)
           ? data.toString('utf8')
           : Buffer.from(data).toString('utf8');
+      if (conn.service && serviceReply(conn, conn.service, text)) return;
       const parsed = parseClientControl(text);
       if (!parsed.ok) {
         sendError(conn, `${parsed.error.code}: ${parsed.error.message}`);

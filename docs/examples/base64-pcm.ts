@@ -1,10 +1,11 @@
+import type { StreamPlayer } from 'voxplay';
+import { decodeBase64 } from 'voxplay/adapters';
+
 /**
- * Decodes base64 text, the way JSON-based speech APIs carry audio, into the bytes
- * `player.push()` takes. PCM16 needs no other conversion: the player decodes it.
+ * Pushes one base64 audio chunk of a JSON message (PCM16 here; name another `format` in the
+ * push options). `decodeBase64` writes the bytes straight into a Uint8Array (native
+ * `Uint8Array.fromBase64` where the browser has it): no `atob` string on the hot path.
  */
-export function base64ToBytes(base64: string): Uint8Array {
-  const binary = atob(base64);
-  const bytes = new Uint8Array(binary.length);
-  for (let i = 0; i < binary.length; i++) bytes[i] = binary.charCodeAt(i);
-  return bytes;
+export function pushBase64(player: StreamPlayer, utteranceId: string, base64: string): boolean {
+  return player.push(decodeBase64(base64), { utteranceId });
 }

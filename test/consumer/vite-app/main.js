@@ -39,7 +39,7 @@ const consumer = {
     record(player);
     const captions = new Captions(player, document.getElementById('captions'), (heard, e) => consumer.cut.push({ heard, lastMark: e.lastMark }));
     const ws = new WebSocket('/elevenlabs');
-    playWithWordTimes(player, ws, 'reply-1', (sampleOffset, word) => captions.addWord('reply-1', sampleOffset, word));
+    playWithWordTimes(player, ws, 'reply', (utteranceId, sampleOffset, word) => captions.addWord(utteranceId, sampleOffset, word));
     await opened(ws);
     return player.state;
   },

@@ -492,3 +492,57 @@ describe('mock server: robustness', () => {
     expect(s2.stats.openConnections).toBe(0);
   });
 });
+
+describe('mock server: voice services’ message shapes (?service=…)', () => {
+  async function serviceClient(service: string): Promise<Client> {
+    const c = await Client.connect(`${server.url}?service=${service}`);
+    clients.push(c);
+    return c;
+  }
+
+  it('openai-realtime: output_audio deltas whose PCM is the voice, then done; a truncate stops the item and is logged', async () => {
+    const text = 'realtime shapes';
+    const synth = synthesize(text);
+    const c = await serviceClient('openai-realtime');
+    c.speak(text, FAST);
+    await c.until(() => c.texts('response.output_audio.done').length > 0);
+    const deltas = c.texts('response.output_audio.delta');
+    const item = deltas[0].item_id as string;
+    expect(deltas.every((d) => d.item_id === item && d.content_index === 0)).toBe(true);
+    const pcm = Buffer.concat(deltas.map((d) => Buffer.from(d.delta as string, 'base64')));
+    expect(pcm.equals(Buffer.from(float32ToPcm16(synth.samples)))).toBe(true);
+    expect(c.binaries()).toEqual([]);
+    expect(c.texts('start')).toEqual([]); // no voxplay control messages in a service's shapes
+
+    // A long one, cut by the client's truncate: the server stops sending it.
+    c.speak('a much longer reply that keeps going for a while so it can be cut', { speed: 1, firstChunkDelayMs: 0 });
+    await c.until(() => c.texts('response.output_audio.delta').length > deltas.length + 2);
+    const long = c.texts('response.output_audio.delta').at(-1)!.item_id as string;
+    c.send({ type: 'conversation.item.truncate', item_id: long, content_index: 0, audio_end_ms: 120 });
+    // The client's until() wakes on messages, and a cut item sends none: poll the server instead.
+    for (let k = 0; k < 100 && !server.stats.serviceMessages.some((m) => m.includes(long)); k++) await new Promise((r) => setTimeout(r, 10));
+    const sent = c.texts('response.output_audio.delta').length;
+    await new Promise((r) => setTimeout(r, 150));
+    expect(c.texts('response.output_audio.delta').length).toBeLessThanOrEqual(sent + 1);
+    expect(server.stats.serviceMessages).toContain(`conversation.item.truncate ${long} audio_end_ms 120`);
+  });
+
+  it('twilio: μ-law media at 8 kHz, one mark after each word; elevenlabs: alignment chars per chunk and isFinal', async () => {
+    const text = 'one two three';
+    const c = await serviceClient('twilio');
+    c.speak(text, FAST);
+    const synth8k = synthesize(text, 8000);
+    await c.until(() => c.messages.filter((m) => m.kind === 'text' && m.json.event === 'mark').length === synth8k.words.length);
+    const media = c.messages.flatMap((m) => (m.kind === 'text' && m.json.event === 'media' ? [m.json] : []));
+    const bytes = Buffer.concat(media.map((m) => Buffer.from((m.media as { payload: string }).payload, 'base64')));
+    expect(bytes.length).toBe(synth8k.samples.length);
+    const marks = c.messages.flatMap((m) => (m.kind === 'text' && m.json.event === 'mark' ? [(m.json.mark as { name: string }).name] : []));
+    expect(marks).toEqual(synth8k.words.map((w) => w.text));
+
+    const e = await serviceClient('elevenlabs');
+    e.speak(text, FAST);
+    await e.until(() => e.messages.some((m) => m.kind === 'text' && m.json.isFinal === true));
+    const chars = e.messages.flatMap((m) => (m.kind === 'text' && m.json.alignment ? (m.json.alignment as { chars: string[] }).chars : []));
+    expect(chars.join('')).toBe('one two three ');
+  });
+});

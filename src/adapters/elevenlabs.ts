@@ -1,0 +1,120 @@
+import type { AudioFormat } from '../codecs/formats.js';
+import type { StreamPlayer } from '../player/stream-player.js';
+import { decodeBase64 } from './base64.js';
+import { SampleCounter, WordAligner } from './sample-count.js';
+import { connectService, objectField, ServiceMessageError, stringField, type AdapterSession, type ServiceSocket } from './service.js';
+
+/** An ElevenLabs `output_format`: `pcm_<rate>`, `ulaw_8000`, `alaw_8000` or `mp3_<rate>_<kbps>`. */
+export type ElevenLabsOutputFormat = `pcm_${number}` | 'ulaw_8000' | 'alaw_8000' | `mp3_${number}_${number}`;
+
+/** The player format and rate of an ElevenLabs output format. */
+export function elevenLabsAudio(outputFormat: string): { format: AudioFormat; sampleRate: number } {
+  const pcm = /^pcm_(\d+)$/.exec(outputFormat);
+  if (pcm) return { format: 'pcm16', sampleRate: Number(pcm[1]) };
+  if (outputFormat === 'ulaw_8000') return { format: 'mulaw', sampleRate: 8000 };
+  if (outputFormat === 'alaw_8000') return { format: 'alaw', sampleRate: 8000 };
+  const mp3 = /^mp3_(\d+)_\d+$/.exec(outputFormat);
+  if (mp3) return { format: 'mp3', sampleRate: Number(mp3[1]) };
+  throw new TypeError(`voxplay: the ElevenLabs output format ${JSON.stringify(outputFormat)} is not one voxplay plays (pcm_*, ulaw_8000, alaw_8000, mp3_*)`);
+}
+
+/** Options of {@link connectElevenLabs}. */
+export interface ElevenLabsOptions {
+  /** The `output_format` the socket was opened with. Default `'mp3_44100_128'` (ElevenLabs' default). */
+  outputFormat?: ElevenLabsOutputFormat;
+  /** Utterance ids are `<prefix>-1`, `<prefix>-2`, … one per generation (ended by `isFinal`). Default `'elevenlabs'`. */
+  utteranceIdPrefix?: string;
+  /** Called for each word with its utterance and sample offset. */
+  onWord?(utteranceId: string, sampleOffset: number, word: string): void;
+  /** Mark each word on the player (named by the word), so `mark` events fire as words are heard. Default true; false when `onWord` marks them itself. */
+  markWords?: boolean;
+}
+
+/**
+ * Plays an ElevenLabs text-to-speech WebSocket (`stream-input`): base64 `audio` in each
+ * message, one utterance per generation, ended by `isFinal`. The per-character `alignment`
+ * (or `normalizedAlignment`), timed from the start of each chunk, becomes word marks on the
+ * player: a `mark` event fires as each word is heard, and `interrupt()` reports the last one.
+ */
+export function connectElevenLabs(player: StreamPlayer, socket: ServiceSocket, options: ElevenLabsOptions = {}): AdapterSession {
+  const audio = elevenLabsAudio(options.outputFormat ?? 'mp3_44100_128');
+  const prefix = options.utteranceIdPrefix ?? 'elevenlabs';
+  let generation = 0;
+  let current: { id: string; counter: SampleCounter; words: WordAligner } | null = null;
+
+  const service = connectService(player, socket, {
+    service: 'ElevenLabs',
+    text(message, sink) {
+      if (typeof message.audio === 'string' && message.audio !== '') {
+        if (!current) {
+          const id = `${prefix}-${++generation}`;
+          const words = new WordAligner(audio.sampleRate, (offset, word) => {
+            if (options.markWords !== false) sink.mark(id, offset, word);
+            options.onWord?.(id, offset, word);
+          });
+          current = { id, counter: new SampleCounter(audio.format), words };
+        }
+        const bytes = decodeBase64(message.audio);
+        const chunkStart = current.counter.add(bytes);
+        sink.write(current.id, bytes, audio);
+        const alignment = message.alignment ?? message.normalizedAlignment;
+        if (alignment != null) {
+          if (typeof alignment !== 'object') throw new ServiceMessageError('alignment is not an object');
+          const { chars, charStartTimesMs } = alignment as Record<string, unknown>;
+          if (!Array.isArray(chars) || !Array.isArray(charStartTimesMs)) throw new ServiceMessageError('alignment has no chars and charStartTimesMs arrays');
+          current.words.add(chars, charStartTimesMs, chunkStart);
+        }
+      } else if (message.audio !== undefined && message.audio !== null && message.audio !== '') {
+        throw new ServiceMessageError(`audio is not base64 text (got ${typeof message.audio})`);
+      }
+      if (message.isFinal === true && current) {
+        current.words.flush();
+        sink.endUtterance(current.id);
+        current = null;
+      }
+    },
+  });
+  return { detach: service.detach };
+}
+
+/** Options of {@link connectElevenLabsAgent}. */
+export interface ElevenLabsAgentOptions {
+  /** The agent's output format; default: from `conversation_initiation_metadata`, else `'pcm_16000'`. */
+  outputFormat?: ElevenLabsOutputFormat;
+}
+
+/**
+ * Plays an ElevenLabs Conversational AI (agent) socket: `audio` events' base64 audio, one
+ * utterance per agent response (a new `agent_response` starts the next), in the format the
+ * `conversation_initiation_metadata` names; an `interruption` event (the agent heard the
+ * user) interrupts the player. The app keeps the rest of the protocol (pings, user audio).
+ */
+export function connectElevenLabsAgent(player: StreamPlayer, socket: ServiceSocket, options: ElevenLabsAgentOptions = {}): AdapterSession {
+  let audio = elevenLabsAudio(options.outputFormat ?? 'pcm_16000');
+  let turn = 1;
+  const service = connectService(player, socket, {
+    service: 'ElevenLabs agent',
+    text(message, sink) {
+      switch (message.type) {
+        case 'conversation_initiation_metadata': {
+          const meta = objectField(message, 'conversation_initiation_metadata_event');
+          if (!options.outputFormat && typeof meta.agent_output_audio_format === 'string') audio = elevenLabsAudio(meta.agent_output_audio_format);
+          break;
+        }
+        case 'agent_response':
+          if (sink.openUtteranceId() === `agent-${turn}`) sink.endUtterance(`agent-${turn++}`);
+          break;
+        case 'audio': {
+          const event = objectField(message, 'audio_event');
+          sink.write(`agent-${turn}`, decodeBase64(stringField(event, 'audio_base_64', 'an "audio" message')), audio);
+          break;
+        }
+        case 'interruption':
+          player.interrupt();
+          turn++;
+          break;
+      }
+    },
+  });
+  return { detach: service.detach };
+}

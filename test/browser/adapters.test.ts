@@ -1,0 +1,278 @@
+/**
+ * The service adapters (voxplay/adapters, dist/adapters.js) against scripted conversations in
+ * each service's message shapes, sent over a real local WebSocket: the audio plays gapless
+ * and exact (captured at the output of a context at the stream's rate), word timings become
+ * marks, interrupt flows reach the player and go back to the service (OpenAI's truncate
+ * carries the milliseconds heard, checked against the capture), and a malformed message is a
+ * `bad-control` error while playback goes on.
+ */
+import { describe, expect, it } from 'vitest';
+import { float32ToMulaw } from '../../src/protocol/g711-encode';
+import { useSuite } from './fixture';
+import { ENGINE, openPage, sine, toPcm16, withoutSkips, type StreamStep } from './harness';
+
+const suite = useSuite();
+const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+const json = (delayMs: number, message: unknown): StreamStep => ({ delayMs, data: JSON.stringify(message) });
+
+/** Quantised the way the player will play it (PCM16), so the capture can be compared exactly. */
+function tone(freq: number, rate: number, seconds: number, amp = 0.3): Float32Array {
+  const pcm = toPcm16(sine(freq, rate, seconds, amp));
+  return Float32Array.from(new Int16Array(pcm.buffer), (x) => x / 32768);
+}
+
+/** Cuts `samples` into chunks of `n`. */
+function chunks(samples: Float32Array, n: number): Float32Array[] {
+  const out: Float32Array[] = [];
+  for (let at = 0; at < samples.length; at += n) out.push(samples.subarray(at, at + n));
+  return out;
+}
+
+interface Run {
+  out: any;
+  received: any[];
+  errors: string[];
+}
+
+/**
+ * Opens a fixture player (context at `rate`), connects `adapter` (an export of
+ * dist/adapters.js) to a WebSocket of the stream server with `options`, plays `steps`, then
+ * runs `after` in the page (e.g. an interrupt) and waits until `until` holds there.
+ */
+async function run(adapter: string, options: object, rate: number, steps: StreamStep[], until: string, after = ''): Promise<Run> {
+  const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+  try {
+    const connection = suite.stream.waitForConnection();
+    await opened.page.evaluate(
+      async ({ url, adapter, options, rate }) => {
+        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+        const adapters = await (globalThis as any).importModule('/dist/adapters.js');
+        const fx = await setupPlayer({ contextRate: rate, player: { sampleRate: rate, prebufferMs: 100 } });
+        const ws = new WebSocket(url);
+        await new Promise((resolve, reject) => {
+          ws.onopen = resolve;
+          ws.onerror = reject;
+        });
+        fx.session = adapters[adapter](fx.player, ws, options);
+      },
+      { url: suite.stream.url, adapter, options, rate },
+    );
+    const conn = await connection;
+    await conn.play(steps);
+    const out = await opened.page.evaluate(
+      async ({ until, after }) => {
+        const fx = (globalThis as any).fx;
+        if (after) await new Function('fx', `return (async () => { ${after} })()`)(fx);
+        const check = new Function('fx', `return ${until};`);
+        const deadline = performance.now() + 20_000;
+        while (!check(fx) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 300));
+        return fx.result();
+      },
+      { until, after },
+    );
+    return { out, received: conn.received.map((m) => m.json ?? m.data), errors: opened.errors };
+  } finally {
+    await opened.close();
+  }
+}
+
+const events = (out: any, type: string) => out.events.filter((e: any) => e.type === type).map((e: any) => e.detail);
+const captured = (out: any) => withoutSkips(Float32Array.from(out.samples), out.startFrame, out.skips);
+/** Index of the first sample of `expected` in `got`, or -1 (exact match of the first 200 samples). */
+function find(got: Float32Array, expected: Float32Array): number {
+  outer: for (let at = 0; at + 200 <= got.length; at++) {
+    for (let i = 0; i < 200; i++) if (got[at + i] !== expected[i]) continue outer;
+    return at;
+  }
+  return -1;
+}
+function equalRun(got: Float32Array, at: number, expected: Float32Array): boolean {
+  for (let i = 0; i < expected.length; i++) if (got[at + i] !== expected[i]) return false;
+  return true;
+}
+
+describe(`service adapters in ${ENGINE}`, () => {
+  it('OpenAI Realtime: items play gapless and exact; server VAD barges in; the truncate carries the ms heard (±1 quantum of the capture); a malformed event is bad-control', async () => {
+    const rate = 24000;
+    const a = tone(300, rate, 1);
+    const b = tone(500, rate, 3);
+    const delta = (item: string, s: Float32Array, type = 'response.output_audio.delta') =>
+      json(0, { type, item_id: item, content_index: 0, delta: b64(toPcm16(s)) });
+    const steps: StreamStep[] = [
+      ...chunks(a, 2400).map((s) => delta('item_A', s)),
+      json(0, { type: 'response.output_audio.done', item_id: 'item_A' }),
+      json(0, { type: 'response.output_audio.delta', item_id: 'item_B' }), // no delta: malformed
+      ...chunks(b, 2400).map((s) => delta('item_B', s, 'response.audio.delta')), // beta name
+      json(1500, { type: 'input_audio_buffer.speech_started' }),
+    ];
+    const { out, received, errors } = await run('connectOpenAIRealtime', {}, rate, steps, "fx.events.some((e) => e.type === 'interrupted')");
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => [e.code, e.message])).toEqual([
+      ['bad-control', expect.stringMatching(/OpenAI Realtime: a "response.output_audio.delta" message has no delta string/)],
+    ]);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['item_A', a.length]]);
+    const got = captured(out);
+    const start = find(got, a);
+    expect(start).toBeGreaterThanOrEqual(0);
+    expect(equalRun(got, start, a)).toBe(true);
+    // B follows A with no gap; it is heard until the fade ends.
+    const bStart = start + a.length;
+    expect(got[bStart]).toBe(b[0]);
+    let last = got.length - 1;
+    while (last > bStart && got[last] === 0) last--;
+    const heardMs = ((last + 1 - bStart) / rate) * 1000;
+    const truncate = received.find((m) => m?.type === 'conversation.item.truncate');
+    expect(truncate).toMatchObject({ item_id: 'item_B', content_index: 0 });
+    console.log(`[openai] item_B heard ${heardMs.toFixed(1)} ms in the capture, truncate audio_end_ms ${truncate.audio_end_ms}`);
+    expect(Math.abs(truncate.audio_end_ms - heardMs)).toBeLessThanOrEqual((128 / rate) * 1000 + 1);
+    expect(received.filter((m) => m?.type === 'response.cancel')).toEqual([]); // server VAD: the server cancels
+  });
+
+  it('ElevenLabs stream-input: base64 PCM with per-chunk alignment plays exact; words become marks at their offsets, fired in order as heard; isFinal ends it', async () => {
+    const rate = 24000;
+    const speech = tone(400, rate, 1.2);
+    // Two chunks of 0.6 s; words every 0.2 s, timed from each chunk's start.
+    const words = ['one', 'two', 'three', 'four', 'five', 'six'];
+    const steps: StreamStep[] = chunks(speech, 14400).map((s, k) => {
+      const chars: string[] = [];
+      const charStartTimesMs: number[] = [];
+      for (let w = 0; w < 3; w++) {
+        for (const [i, ch] of [...words[3 * k + w]].entries()) {
+          chars.push(ch);
+          charStartTimesMs.push(w * 200 + i * 20);
+        }
+        chars.push(' ');
+        charStartTimesMs.push(w * 200 + 150);
+      }
+      return json(0, { audio: b64(toPcm16(s)), isFinal: null, alignment: { chars, charStartTimesMs, charDurationsMs: chars.map(() => 20) } });
+    });
+    steps.splice(1, 0, json(0, { audio: 42 })); // malformed
+    steps.push(json(0, { audio: null, isFinal: true }));
+    const { out, errors } = await run('connectElevenLabs', { outputFormat: 'pcm_24000' }, rate, steps, "fx.events.some((e) => e.type === 'ended')");
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => e.code)).toEqual(['bad-control']);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['elevenlabs-1', speech.length]]);
+    const marks = events(out, 'mark');
+    expect(marks.map((m: any) => m.name)).toEqual(words);
+    expect(marks.map((m: any) => m.sampleOffset)).toEqual(words.map((_, i) => i * 4800));
+    const got = captured(out);
+    const start = find(got, speech);
+    expect(equalRun(got, start, speech)).toBe(true);
+  });
+
+  it('Cartesia: chunks per context_id play exact, word_timestamps become marks, done ends; interrupt() cancels the cut context', async () => {
+    const rate = 24000;
+    const first = tone(350, rate, 0.5);
+    const second = tone(450, rate, 3);
+    const chunk = (ctx: string, s: Float32Array) => json(0, { type: 'chunk', context_id: ctx, data: b64(toPcm16(s)), done: false, status_code: 206 });
+    const steps: StreamStep[] = [
+      ...chunks(first, 2400).map((s) => chunk('ctx-1', s)),
+      json(0, { type: 'timestamps', context_id: 'ctx-1', word_timestamps: { words: ['hello', 'there'], start: [0, 0.25], end: [0.2, 0.45] } }),
+      json(0, { type: 'done', context_id: 'ctx-1', done: true, status_code: 200 }),
+      json(0, { type: 'timestamps', context_id: 'ctx-2', word_timestamps: { words: ['x'] } }), // malformed
+      ...chunks(second, 2400).map((s) => chunk('ctx-2', s)),
+    ];
+    const { out, received, errors } = await run(
+      'connectCartesia',
+      {},
+      rate,
+      steps,
+      "fx.events.some((e) => e.type === 'interrupted')",
+      'await new Promise((r) => setTimeout(r, 1000)); fx.player.interrupt();',
+    );
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => e.message)).toEqual([expect.stringMatching(/Cartesia: .*word_timestamps needs words and start arrays/)]);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['ctx-1', first.length]]);
+    expect(events(out, 'mark').map((m: any) => [m.name, m.sampleOffset])).toEqual([
+      ['hello', 0],
+      ['there', 6000],
+    ]);
+    expect(events(out, 'interrupted')[0].utteranceId).toBe('ctx-2');
+    expect(received).toContainEqual({ context_id: 'ctx-2', cancel: true });
+    const got = captured(out);
+    expect(equalRun(got, find(got, first), first)).toBe(true);
+  });
+
+  it('Gemini Live: inlineData PCM per model turn plays exact, turnComplete ends it; interrupted: true interrupts; binary JSON frames work too', async () => {
+    const rate = 24000;
+    const turn1 = tone(320, rate, 0.6);
+    const turn2 = tone(520, rate, 3);
+    const part = (s: Float32Array) => ({
+      serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: b64(toPcm16(s)) } }] } },
+    });
+    const steps: StreamStep[] = [
+      json(0, { setupComplete: {} }),
+      ...chunks(turn1, 4800).map((s, i) => (i === 0 ? { delayMs: 0, data: new TextEncoder().encode(JSON.stringify(part(s))) } : json(0, part(s)))),
+      json(0, { serverContent: { turnComplete: true } }),
+      json(0, { serverContent: { modelTurn: { parts: 'nope' } } }), // malformed
+      ...chunks(turn2, 4800).map((s) => json(0, part(s))),
+      json(1200, { serverContent: { interrupted: true } }),
+    ];
+    const { out, errors } = await run('connectGeminiLive', {}, rate, steps, "fx.events.some((e) => e.type === 'interrupted')");
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => e.message)).toEqual([expect.stringMatching(/Gemini Live: modelTurn.parts is not an array/)]);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['gemini-1', turn1.length]]);
+    expect(events(out, 'interrupted')[0].utteranceId).toBe('gemini-2');
+    const got = captured(out);
+    expect(equalRun(got, find(got, turn1), turn1)).toBe(true);
+  });
+
+  it('Deepgram: binary audio frames between JSON messages play exact, Flushed ends the segment; interrupt() sends Clear', async () => {
+    const rate = 24000;
+    const seg1 = tone(360, rate, 0.5);
+    const seg2 = tone(460, rate, 3);
+    const steps: StreamStep[] = [
+      json(0, { type: 'Metadata', request_id: 'r' }),
+      ...chunks(seg1, 2400).map((s) => ({ delayMs: 0, data: toPcm16(s) })),
+      json(0, { type: 'Flushed', sequence_id: 0 }),
+      { delayMs: 0, data: 'not json' }, // malformed
+      ...chunks(seg2, 2400).map((s) => ({ delayMs: 0, data: toPcm16(s) })),
+    ];
+    const { out, received, errors } = await run(
+      'connectDeepgram',
+      {},
+      rate,
+      steps,
+      "fx.events.some((e) => e.type === 'interrupted')",
+      'await new Promise((r) => setTimeout(r, 900)); fx.player.interrupt();',
+    );
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => e.message)).toEqual([expect.stringMatching(/Deepgram: a text message is not JSON/)]);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['deepgram-1', seg1.length]]);
+    expect(received).toContainEqual({ type: 'Clear' });
+    const got = captured(out);
+    expect(equalRun(got, find(got, seg1), seg1)).toBe(true);
+  });
+
+  it('Twilio media stream: μ-law payloads play exact at 8 kHz; a mark comes back once the audio before it was heard; clear interrupts', async () => {
+    const rate = 8000;
+    const speech = tone(300, rate, 1);
+    const mulaw = float32ToMulaw(speech);
+    const media = (bytes: Uint8Array) => json(0, { event: 'media', streamSid: 'MZ1', media: { payload: b64(bytes) } });
+    const steps: StreamStep[] = [
+      json(0, { event: 'start', streamSid: 'MZ1', start: { streamSid: 'MZ1' } }),
+      media(mulaw.subarray(0, 4000)),
+      json(0, { event: 'mark', streamSid: 'MZ1', mark: { name: 'half' } }),
+      json(0, { event: 'media', streamSid: 'MZ1', media: {} }), // malformed
+      media(mulaw.subarray(4000)),
+      json(0, { event: 'mark', streamSid: 'MZ1', mark: { name: 'all' } }),
+      json(0, { event: 'stop', streamSid: 'MZ1' }),
+      ...Array.from({ length: 20 }, () => media(float32ToMulaw(tone(600, rate, 0.1)))),
+      json(1500, { event: 'clear', streamSid: 'MZ1' }),
+    ];
+    const { out, received, errors } = await run('connectTwilio', {}, rate, steps, "fx.events.some((e) => e.type === 'interrupted')");
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => e.message)).toEqual([expect.stringMatching(/Twilio: a "media" message has no payload string/)]);
+    expect(events(out, 'ended')[0]).toMatchObject({ utteranceId: 'twilio-1', playedSamples: 8000 });
+    expect(events(out, 'mark').map((m: any) => [m.name, m.sampleOffset])).toEqual([
+      ['twilio:half', 4000],
+      ['twilio:all', 8000],
+    ]);
+    expect(received.filter((m) => m?.event === 'mark')).toEqual([
+      { event: 'mark', streamSid: 'MZ1', mark: { name: 'half' } },
+      { event: 'mark', streamSid: 'MZ1', mark: { name: 'all' } },
+    ]);
+    expect(events(out, 'interrupted')[0].utteranceId).toBe('twilio-2');
+  });
+});
