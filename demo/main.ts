@@ -16,7 +16,7 @@ import { Records, type EngineKind } from './records';
 import { ScenarioForm } from './scenario-form';
 import type { ConnectionStatus } from './server-connection';
 import { StatsView } from './stats-view';
-import { VoxplayEngine } from './voxplay-engine';
+import { VoxplayEngine, type DemoService } from './voxplay-engine';
 import { isSupported } from 'standardized-audio-context';
 
 const byId = <T extends HTMLElement = HTMLElement>(id: string): T => {
@@ -187,6 +187,8 @@ async function main(): Promise<void> {
   }
 
   // ---- controls
+  const serviceSelect = byId<HTMLSelectElement>('service');
+  serviceSelect.addEventListener('change', () => vox.setService(serviceSelect.value as DemoService));
   const textBox = byId<HTMLTextAreaElement>('text');
   const interruptButton = byId<HTMLButtonElement>('interrupt');
   const speak = () => {

@@ -6,7 +6,8 @@
 export type ConnectionStatus = 'connecting' | 'open' | 'closed';
 
 export class ServerConnection {
-  readonly url: string;
+  /** Where it connects; change it with {@link ServerConnection.reconnect}. */
+  url: string;
   socket: WebSocket | null = null;
   status: ConnectionStatus = 'closed';
   /** Sockets opened so far. */
@@ -51,6 +52,15 @@ export class ServerConnection {
       this.retryMs = Math.min(this.retryMs * 2, 5000);
     });
     this.onSocket(socket);
+  }
+
+  /** Closes the socket and opens one to `url` (a new protocol, e.g. a mock voice service). */
+  reconnect(url: string): void {
+    this.url = url;
+    const old = this.socket;
+    this.socket = null;
+    old?.close(1000);
+    this.connect();
   }
 
   /** Resolves true once the socket is open (connecting if needed), false after `timeoutMs`. */

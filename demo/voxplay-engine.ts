@@ -10,6 +10,9 @@ import type { SpeakOptions } from './scenario-form';
 import { ServerConnection, type ConnectionStatus } from './server-connection';
 import { SpeakQueue } from './speak-queue';
 
+/** The protocols the demo's player can be fed with: voxplay's own, or a mock voice service's. */
+export type DemoService = 'voxplay' | 'openai-realtime' | 'elevenlabs' | 'cartesia' | 'gemini-live' | 'deepgram' | 'twilio';
+
 export class VoxplayEngine implements Engine {
   readonly kind = 'voxplay' as const;
   readonly player: StreamPlayer;
@@ -22,6 +25,9 @@ export class VoxplayEngine implements Engine {
   private metrics: PlayerMetrics | null = null;
   /** Sample rate of each utterance, from its `start` message (for the marks' offsets). */
   private readonly rates = new Map<string, number>();
+  private readonly wsUrl: string;
+  private service: DemoService = 'voxplay';
+  private adapter: { detach(): void } | null = null;
 
   constructor(lib: Voxplay, wsUrl: string, hooks: EngineHooks) {
     this.lib = lib;
@@ -35,13 +41,18 @@ export class VoxplayEngine implements Engine {
       fadeMs: 5,
       metricsIntervalMs: 50,
     });
+    this.wsUrl = wsUrl;
     this.connection = new ServerConnection(
       wsUrl,
       (socket) => {
-        this.player.attach(socket);
-        socket.addEventListener('message', (event: MessageEvent) => {
-          if (typeof event.data === 'string') this.onControl(event.data);
-        });
+        this.adapter?.detach();
+        this.adapter = null;
+        if (this.service === 'voxplay') {
+          this.player.attach(socket);
+          socket.addEventListener('message', (event: MessageEvent) => {
+            if (typeof event.data === 'string') this.onControl(event.data);
+          });
+        } else this.adapter = this.connectAdapter(this.service, socket);
         socket.addEventListener('close', () => this.speakQueue.connectionLost());
       },
       (status, detail) => hooks.onConnection('voxplay', status, detail),
@@ -52,6 +63,40 @@ export class VoxplayEngine implements Engine {
       hooks.records.changed();
     });
     this.listen();
+  }
+
+  /**
+   * Which protocol the mock server speaks to this player: voxplay's own (attach()), or a
+   * voice service's shapes played through its adapter from `voxplay/adapters`.
+   */
+  setService(service: DemoService): void {
+    if (service === this.service) return;
+    this.service = service;
+    this.speakQueue.clear();
+    this.connection.reconnect(service === 'voxplay' ? this.wsUrl : `${this.wsUrl}?service=${service}`);
+  }
+
+  private connectAdapter(service: Exclude<DemoService, 'voxplay'>, socket: WebSocket): { detach(): void } {
+    const { adapters } = this.lib;
+    const { captions } = this.hooks;
+    switch (service) {
+      case 'openai-realtime':
+        return adapters.connectOpenAIRealtime(this.player, socket, { format: 'pcm16' });
+      case 'elevenlabs':
+        // Its word timings become marks, and the captions' word list.
+        return adapters.connectElevenLabs(this.player, socket, {
+          outputFormat: 'pcm_24000',
+          onWord: (id, offset, word) => captions.addMark('voxplay', id, word, (offset * 1000) / 24000),
+        });
+      case 'cartesia':
+        return adapters.connectCartesia(this.player, socket, { encoding: 'pcm_s16le', sampleRate: 24000 });
+      case 'gemini-live':
+        return adapters.connectGeminiLive(this.player, socket);
+      case 'deepgram':
+        return adapters.connectDeepgram(this.player, socket, { encoding: 'linear16', sampleRate: 24000 });
+      case 'twilio':
+        return adapters.connectTwilio(this.player, socket);
+    }
   }
 
   /** Loads the worklet and connects. Resolves with the player's state ('running' or 'blocked'). */
@@ -176,6 +221,8 @@ export class VoxplayEngine implements Engine {
     });
     player.on('mark', (e) => captions.heardUntil('voxplay', e.utteranceId, e.offsetMs));
     player.on('ended', (e) => {
+      // A service's shapes carry no voxplay `end`: the next request goes once this one played.
+      if (this.service !== 'voxplay') this.speakQueue.streamed(e.utteranceId);
       const r = record(e.utteranceId);
       if (r) {
         r.state = 'ended';

@@ -110,6 +110,8 @@ export function serviceFrame(u: ServiceUtterance, index: number, count: number, 
       );
       // A mark after each word's audio, as a bridge marks what it sent.
       for (const w of u.words) if (w.endSample > from && w.endSample <= to) out.push(json({ event: 'mark', streamSid: 'MZmock', mark: { name: w.text } }));
+      // The mock ends each reply with `stop` (a real stream stops once, at the call's end).
+      if (index === count - 1) out.push(json({ event: 'stop', streamSid: 'MZmock' }));
       break;
   }
   return out;

@@ -19,5 +19,7 @@ export { connectGeminiLive } from './gemini-live.js';
 export { connectDeepgram } from './deepgram.js';
 export type { DeepgramEncoding, DeepgramOptions } from './deepgram.js';
 export { connectTwilio } from './twilio.js';
+export { playOpenAISpeechEvents } from './openai-speech-sse.js';
+export type { OpenAISpeechEventsOptions } from './openai-speech-sse.js';
 export { decodeBase64 } from './base64.js';
 export type { AdapterSession, ServiceSocket } from './service.js';

@@ -90,4 +90,57 @@ describe(`demo page in ${ENGINE}`, () => {
       await opened.close();
     }
   });
+
+  it('the Server picker: the mock server speaks each voice service’s shapes, played through its adapter (voxplay/adapters); OpenAI’s barge-in truncates at what was heard', async () => {
+    const opened = await openDemo();
+    try {
+      for (const service of ['openai-realtime', 'elevenlabs', 'cartesia', 'gemini-live', 'deepgram', 'twilio']) {
+        const result = await opened.page.evaluate(async (service) => {
+          const d = (globalThis as any).voxplayDemo;
+          const select = document.getElementById('service') as HTMLSelectElement;
+          select.value = service;
+          select.dispatchEvent(new Event('change'));
+          const deadline = performance.now() + 15_000;
+          while (document.getElementById('conn-pill')!.textContent !== 'TTS server: connected' && performance.now() < deadline)
+            await new Promise((r) => setTimeout(r, 20));
+          const seen: string[] = [];
+          const off = d.player.on('utterancestart', (e: any) => seen.push(e.utteranceId));
+          (document.querySelector('textarea, input[name="text"]') as HTMLInputElement).value = 'One two three.';
+          const before = d.player.getMetrics().samples.played;
+          (document.getElementById('speak') as HTMLButtonElement).click();
+          while (d.records.items.at(-1)?.state !== 'ended' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+          off();
+          return { seen, played: d.player.getMetrics().samples.played - before, state: d.records.items.at(-1)?.state };
+        }, service);
+        expect(result.state, service).toBe('ended');
+        expect(result.seen, service).toHaveLength(1);
+        expect(result.played, service).toBeGreaterThan(service === 'twilio' ? 4000 : 8000);
+      }
+      // OpenAI Realtime again, cut mid-reply: the adapter sends the truncate to the mock server.
+      await opened.page.evaluate(async () => {
+        const d = (globalThis as any).voxplayDemo;
+        const select = document.getElementById('service') as HTMLSelectElement;
+        select.value = 'openai-realtime';
+        select.dispatchEvent(new Event('change'));
+        const deadline = performance.now() + 15_000;
+        while (document.getElementById('conn-pill')!.textContent !== 'TTS server: connected' && performance.now() < deadline)
+          await new Promise((r) => setTimeout(r, 20));
+        (document.querySelector('textarea, input[name="text"]') as HTMLInputElement).value =
+          'A much longer reply, so that there is time to cut it off in the middle.';
+        (document.getElementById('speak') as HTMLButtonElement).click();
+        while (d.records.items.at(-1)?.state !== 'playing' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 300));
+        (document.getElementById('interrupt') as HTMLButtonElement).click();
+      });
+      const start = Date.now();
+      while (!demo.mock.stats.serviceMessages.some((m) => m.startsWith('conversation.item.truncate')) && Date.now() - start < 5000)
+        await new Promise((r) => setTimeout(r, 20));
+      const truncate = demo.mock.stats.serviceMessages.find((m) => m.startsWith('conversation.item.truncate'));
+      expect(truncate).toMatch(/^conversation.item.truncate item_\d+ audio_end_ms \d+$/);
+      expect(Number(truncate!.split(' ').at(-1))).toBeGreaterThan(0);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
 });

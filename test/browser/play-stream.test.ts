@@ -216,6 +216,27 @@ describe(`playStream in ${ENGINE}`, () => {
     }
   });
 
+  it("OpenAI's speech events (stream_format 'sse'): base64 PCM deltas in server-sent events play to the sample through playStream (voxplay/adapters)", async () => {
+    const pcm = fixture('speech-24k.s16le');
+    let sse = '';
+    for (let at = 0; at < pcm.length; at += 4800) {
+      sse += `data: ${JSON.stringify({ type: 'speech.audio.delta', audio: Buffer.from(pcm.subarray(at, at + 4800)).toString('base64') })}\n\n`;
+    }
+    sse += `data: ${JSON.stringify({ type: 'speech.audio.done', usage: { input_tokens: 3, output_tokens: 9 } })}\n\n`;
+    bodies.route('/speech.sse', { contentType: 'text/event-stream', body: new TextEncoder().encode(sse), chunkBytes: 1001, delayMs: 2 });
+    const { value, errors } = await inPlayerPage<any>(
+      24000,
+      { prebufferMs: 100 },
+      `async (fx, base) => {
+        const { playOpenAISpeechEvents } = await globalThis.importModule('/dist/adapters.js');
+        return { result: await playOpenAISpeechEvents(fx.player, await fetch(base + '/speech.sse'), { utteranceId: 'sse' }), errors: fx.events.filter((e) => e.type === 'error').length };
+      }`,
+    );
+    expect(errors).toEqual([]);
+    expect(value.errors).toBe(0);
+    expect(value.result).toMatchObject({ utteranceId: 'sse', outcome: 'ended', playedSamples: pcm.length / 2, bytes: pcm.length });
+  });
+
   it('a body broken off mid-stream: what arrived plays out, then playStream rejects with network; an HTTP 404 and a text/html body are typed rejections; the player keeps playing', async () => {
     const pcm = fixture('speech-24k.s16le');
     bodies.route('/cut', { contentType: 'audio/pcm;rate=24000', body: pcm, chunkBytes: 4000, delayMs: 5, cutAfterBytes: 60000 });

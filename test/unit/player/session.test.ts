@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { AudioCodec, DecodedChunk, Decoder } from '../../../src/codecs/codec';
 import type { AudioSink, AudioSource } from '../../../src/sources/source';
+import { CODECS } from '../../../src/codecs/registry';
 import { wavFile } from '../../../src/protocol/pcm-encode';
 import { makeRig, noise, pcm16, QUANTUM } from './fake-engine';
 
@@ -136,6 +137,8 @@ describe('PlaybackSession against the real engine (fake port)', () => {
   });
 
   it('a compressed-class stream (WAV: its size is known only after decoding) is refused by the estimate from what decoded so far; whenWritable() with no argument waits for that; nothing is dropped', async () => {
+    // The WAV decoder is a lazy chunk: load it first, so the rig's quanta do not race the import.
+    await CODECS.wav.createDecoder(24000).decode(new Uint8Array(0));
     const rig = makeRig({ maxBufferMs: 100, transportKind: 'shared' });
     const { bytes, floats } = pcm16(noise(4500, 5));
     const wav = new Uint8Array(wavFile(bytes, 24000));
