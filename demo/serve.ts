@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { extname, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createServer, type Plugin, type ViteDevServer } from 'vite';
+import { serveTts, type HttpTtsStats } from './server/http-tts';
 import { startMockServer, type MockServer } from './server/mock-server';
 import type { Scenario } from './server/scenario';
 import { synthesize } from './server/voice';
@@ -55,6 +56,8 @@ export interface DemoServers {
   origin: string;
   /** The mock TTS server (live `stats`). */
   mock: MockServer;
+  /** What the HTTP TTS endpoint (`/tts`) has served. */
+  http: HttpTtsStats;
   vite: ViteDevServer;
   /** Stops both servers. Idempotent. */
   close(): Promise<void>;
@@ -78,8 +81,8 @@ function isolationHeaders(res: ServerResponse): void {
   res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
 }
 
-/** Vite plugin: isolation headers, /demo/config.json, raw /dist/ files, and / → /demo/. */
-function demoPlugin(wsUrl: () => string, isolation: boolean): Plugin {
+/** Vite plugin: isolation headers, /demo/config.json, raw /dist/ files, the HTTP TTS endpoint /tts, and / → /demo/. */
+function demoPlugin(wsUrl: () => string, isolation: boolean, httpStats: HttpTtsStats): Plugin {
   return {
     name: 'voxplay-demo',
     configureServer(server) {
@@ -104,6 +107,10 @@ function demoPlugin(wsUrl: () => string, isolation: boolean): Plugin {
         }
         if (path.startsWith('/dist/')) {
           void serveDist(path, req, res);
+          return;
+        }
+        if (path === '/tts') {
+          serveTts(req, res, url, httpStats);
           return;
         }
         next();
@@ -154,6 +161,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
     defaults: options.scenarioDefaults ?? {},
     log: log ? (line) => log(`[mock-tts] ${line}`) : undefined,
   });
+  const http: HttpTtsStats = { started: 0, completed: 0, aborted: 0 };
   let vite: ViteDevServer | undefined;
   try {
     vite = await createServer({
@@ -182,7 +190,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
         strictPort: options.strictPort ?? false,
         open: false,
       },
-      plugins: [demoPlugin(() => mock.url, isolation)],
+      plugins: [demoPlugin(() => mock.url, isolation, http)],
     });
     await vite.listen();
   } catch (error) {
@@ -205,6 +213,7 @@ export async function startDemo(options: DemoOptions = {}): Promise<DemoServers>
     wsUrl: mock.url,
     origin,
     mock,
+    http,
     vite: server,
     close() {
       closing ??= Promise.all([server.close(), mock.close()]).then(() => undefined);

@@ -11,7 +11,7 @@ import { ServerConnection, type ConnectionStatus } from './server-connection';
 import { SpeakQueue } from './speak-queue';
 
 /** The protocols the demo's player can be fed with: voxplay's own, or a mock voice service's. */
-export type DemoService = 'voxplay' | 'openai-realtime' | 'elevenlabs' | 'cartesia' | 'gemini-live' | 'deepgram' | 'twilio';
+export type DemoService = 'voxplay' | 'openai-realtime' | 'elevenlabs' | 'cartesia' | 'gemini-live' | 'deepgram' | 'twilio' | 'http';
 
 export class VoxplayEngine implements Engine {
   readonly kind = 'voxplay' as const;
@@ -28,6 +28,8 @@ export class VoxplayEngine implements Engine {
   private readonly wsUrl: string;
   private service: DemoService = 'voxplay';
   private adapter: { detach(): void } | null = null;
+  private httpCount = 0;
+  private httpChain: Promise<void> = Promise.resolve();
 
   constructor(lib: Voxplay, wsUrl: string, hooks: EngineHooks) {
     this.lib = lib;
@@ -47,7 +49,7 @@ export class VoxplayEngine implements Engine {
       (socket) => {
         this.adapter?.detach();
         this.adapter = null;
-        if (this.service === 'voxplay') {
+        if (this.service === 'voxplay' || this.service === 'http') {
           this.player.attach(socket);
           socket.addEventListener('message', (event: MessageEvent) => {
             if (typeof event.data === 'string') this.onControl(event.data);
@@ -73,10 +75,11 @@ export class VoxplayEngine implements Engine {
     if (service === this.service) return;
     this.service = service;
     this.speakQueue.clear();
-    this.connection.reconnect(service === 'voxplay' ? this.wsUrl : `${this.wsUrl}?service=${service}`);
+    // HTTP needs no socket; the voxplay one stays up meanwhile.
+    if (service !== 'http') this.connection.reconnect(service === 'voxplay' ? this.wsUrl : `${this.wsUrl}?service=${service}`);
   }
 
-  private connectAdapter(service: Exclude<DemoService, 'voxplay'>, socket: WebSocket): { detach(): void } {
+  private connectAdapter(service: Exclude<DemoService, 'voxplay' | 'http'>, socket: WebSocket): { detach(): void } {
     const { adapters } = this.lib;
     const { captions } = this.hooks;
     switch (service) {
@@ -107,10 +110,41 @@ export class VoxplayEngine implements Engine {
   }
 
   async speak(text: string, options: SpeakOptions): Promise<void> {
+    if (this.service === 'http') return this.speakHttp(text, options);
     const record = this.hooks.records.add('voxplay', text);
     this.speakQueue.request(record, this.lib.encodeControl({ type: 'speak', text, options: { ...options, mode: 'framed' } }));
     // Speak is a user gesture: the moment to lift an autoplay block.
     if (this.player.state === 'blocked' || this.player.state === 'suspended') await this.player.resume();
+  }
+
+  /**
+   * HTTP: fetch the page server's /tts and play the body with playStream (its Content-Type
+   * names the format). One request at a time: a new utterance id would end the one playing.
+   */
+  private speakHttp(text: string, options: SpeakOptions): Promise<void> {
+    const record = this.hooks.records.add('voxplay', text);
+    const id = `http-${++this.httpCount}`;
+    const query = new URLSearchParams({ text, format: options.format ?? 'pcm16', speed: String(options.speed ?? 4) });
+    const play = async (): Promise<void> => {
+      if (record.state === 'interrupted') return;
+      record.id = id;
+      record.requestedAt = performance.now();
+      try {
+        await this.player.playStream(await fetch(`/tts?${query}`), { utteranceId: id });
+      } catch (error) {
+        record.state = 'failed';
+        this.hooks.log.add({
+          engine: 'voxplay',
+          code: (error as { code?: string }).code ?? 'error',
+          message: String((error as Error).message ?? error),
+          utteranceId: id,
+        });
+        this.hooks.records.changed();
+      }
+    };
+    this.httpChain = this.httpChain.then(play);
+    if (this.player.state === 'blocked' || this.player.state === 'suspended') return this.player.resume();
+    return Promise.resolve();
   }
 
   interrupt(): void {
@@ -185,7 +219,7 @@ export class VoxplayEngine implements Engine {
 
     // The server's `start` names the oldest pending request; the player hands it over with its text.
     player.on('utterancestart', (e) => {
-      const record = this.speakQueue.claimStart(e.utteranceId);
+      const record = this.speakQueue.claimStart(e.utteranceId) ?? (e.utteranceId.startsWith('http-') ? records.find('voxplay', e.utteranceId) : null) ?? null;
       if (record) {
         if (record.state === 'requested') record.state = 'buffering';
         this.hooks.records.changed();

@@ -161,6 +161,34 @@ describe(`service adapters in ${ENGINE}`, () => {
     expect(equalRun(got, start, speech)).toBe(true);
   });
 
+  it('ElevenLabs agent: the format from the initiation metadata, one utterance per agent response, interruption interrupts', async () => {
+    const rate = 16000;
+    const reply1 = tone(300, rate, 0.5);
+    const reply2 = tone(500, rate, 3);
+    const audio = (s: Float32Array, id: number) => json(0, { type: 'audio', audio_event: { audio_base_64: b64(toPcm16(s)), event_id: id } });
+    const steps: StreamStep[] = [
+      json(0, {
+        type: 'conversation_initiation_metadata',
+        conversation_initiation_metadata_event: { conversation_id: 'c', agent_output_audio_format: 'pcm_16000' },
+      }),
+      json(0, { type: 'agent_response', agent_response_event: { agent_response: 'Hello.' } }),
+      ...chunks(reply1, 1600).map((s, i) => audio(s, i + 1)),
+      json(0, { type: 'audio', audio_event: { event_id: 9 } }), // malformed
+      json(0, { type: 'agent_response', agent_response_event: { agent_response: 'And a longer answer.' } }),
+      ...chunks(reply2, 1600).map((s, i) => audio(s, i + 20)),
+      json(1200, { type: 'interruption', interruption_event: { event_id: 40 } }),
+    ];
+    const { out, errors } = await run('connectElevenLabsAgent', {}, rate, steps, "fx.events.some((e) => e.type === 'interrupted')");
+    expect(errors).toEqual([]);
+    expect(events(out, 'error').map((e: any) => e.message)).toEqual([
+      expect.stringMatching(/ElevenLabs agent: an "audio" message has no audio_base_64 string/),
+    ]);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['agent-1', reply1.length]]);
+    expect(events(out, 'interrupted')[0].utteranceId).toBe('agent-2');
+    const got = captured(out);
+    expect(equalRun(got, find(got, reply1), reply1)).toBe(true);
+  });
+
   it('Cartesia: chunks per context_id play exact, word_timestamps become marks, done ends; interrupt() cancels the cut context', async () => {
     const rate = 24000;
     const first = tone(350, rate, 0.5);

@@ -91,10 +91,10 @@ describe(`demo page in ${ENGINE}`, () => {
     }
   });
 
-  it('the Server picker: the mock server speaks each voice service’s shapes, played through its adapter (voxplay/adapters); OpenAI’s barge-in truncates at what was heard', async () => {
+  it('the Server picker: the mock server speaks each voice service’s shapes, played through its adapter (voxplay/adapters), and HTTP through playStream; OpenAI’s barge-in truncates at what was heard', async () => {
     const opened = await openDemo();
     try {
-      for (const service of ['openai-realtime', 'elevenlabs', 'cartesia', 'gemini-live', 'deepgram', 'twilio']) {
+      for (const service of ['openai-realtime', 'elevenlabs', 'cartesia', 'gemini-live', 'deepgram', 'twilio', 'http']) {
         const result = await opened.page.evaluate(async (service) => {
           const d = (globalThis as any).voxplayDemo;
           const select = document.getElementById('service') as HTMLSelectElement;
@@ -116,6 +116,7 @@ describe(`demo page in ${ENGINE}`, () => {
         expect(result.seen, service).toHaveLength(1);
         expect(result.played, service).toBeGreaterThan(service === 'twilio' ? 4000 : 8000);
       }
+      expect(demo.http).toMatchObject({ started: 1, completed: 1, aborted: 0 }); // the HTTP choice fetched /tts once
       // OpenAI Realtime again, cut mid-reply: the adapter sends the truncate to the mock server.
       await opened.page.evaluate(async () => {
         const d = (globalThis as any).voxplayDemo;
