@@ -31,10 +31,11 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
  * 14 666 / 5 569 measured; the worklet grew to 5 950 with issue 12's longer filter and its
  * octave path. protocol.js (servers and tools only) was added at 3 586 measured. voxplay.js
  * was raised to 16 400 for issue 15 (playStream's loader and host, the compressed-stream
- * backpressure estimate) at 16 194 measured; playStream itself is a lazy chunk.
+ * backpressure estimate) at 16 194 measured; playStream itself is a lazy chunk. Raised to
+ * 16 900 for issue 16's volume, mute and getOutputLevel at 16 497 measured.
  */
 const BUDGETS = {
-  'dist/voxplay.js': 16_400,
+  'dist/voxplay.js': 16_900,
   'dist/playback-processor.js': 6_500,
   'dist/protocol.js': 3_950,
   'dist/adapters.js': 6_100,
@@ -47,7 +48,7 @@ const CODEC_CHUNK_BUDGET = 2_700;
  */
 const WASM_CHUNK_BUDGET = 66_000;
 /** Budget for the core (app bundle of StreamPlayer + the worklet), min+gzip. */
-const CORE_BUDGET = 22_300;
+const CORE_BUDGET = 22_800; // 22 593 measured with issue 16's output controls
 const TARGET_BYTES = 8 * 1024;
 const CORE_ENTRY = 'import { StreamPlayer } from "./dist/voxplay.js"; new StreamPlayer();';
 

@@ -18,6 +18,7 @@ export type {
   HeardMark,
   InterruptedEvent,
   MarkEvent,
+  OutputLevel,
   InterruptResult,
   PlayerEvents,
   PlayerMetrics,

@@ -28,6 +28,8 @@ export interface ReportDeps {
 export class ReportHandler {
   /** What the latest report said. */
   readonly last: ReportState = { absRead: 0, serial: -1, played: 0, inFlight: 0 };
+  /** The output level of the latest report's window (see `StreamPlayer.getOutputLevel`). */
+  readonly level = { peak: 0, sumSquares: 0, frames: 0, endFrame: 0 };
   /** Lowest buffered level seen while an utterance was playing, ms (null before any). */
   lowWaterMs: number | null = null;
   private readonly d: ReportDeps;
@@ -45,6 +47,12 @@ export class ReportHandler {
     this.last.serial = report.serial;
     this.last.played = report.played;
     this.last.inFlight = report.inFlight;
+    if (report.levelFrames > 0) {
+      this.level.peak = report.levelPeak;
+      this.level.sumSquares = report.levelSumSquares;
+      this.level.frames = report.levelFrames;
+      this.level.endFrame = report.levelEndFrame;
+    }
     if (report.lost > 0) this.d.error('context', `the audio thread could not report ${report.lost} event(s); figures may be off`);
     let interrupted: InterruptedEvent | null = null;
     const flushed: string[] = [];

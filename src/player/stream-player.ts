@@ -13,7 +13,7 @@ import { msToSamples } from './metrics.js';
 import { badOption, checkFormat, checkRate, resolveOptions, type ResolvedOptions } from './options.js';
 import type { PlayStreamOptions, PlayStreamResult, StreamHost } from './play-stream.js';
 import { PlaybackSession } from './session.js';
-import type { AttachOptions, InterruptResult, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
+import type { AttachOptions, InterruptResult, OutputLevel, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
 
 // The postMessage transport's cross-task batching (HoldPolicy): hold only with this much
 // (and this much beyond the largest prebuffer) already sent, up to this much audio, for up
@@ -48,6 +48,9 @@ export class StreamPlayer {
   private readonly writer: RingWriter;
   private readonly session: PlaybackSession;
   private readonly lifecycle: Lifecycle;
+  private readonly port: WorkletPort;
+  /** The output gain the app set (the worklet ramps to volume, or to 0 while muted). */
+  private readonly gain = { volume: 1, muted: false };
   private detachSocket: (() => void) | null = null;
   private metricsTimer: ReturnType<typeof setInterval> | null = null;
   private closePromise: Promise<void> | null = null;
@@ -61,6 +64,7 @@ export class StreamPlayer {
       throw badOption('transport "shared" needs a cross-origin isolated page (COOP: same-origin and COEP: require-corp), and this one is not');
     }
     const port = new WorkletPort();
+    this.port = port;
     let shared: SharedArrayBuffer | undefined;
     if (transport === 'shared' || (transport === 'auto' && isolated)) {
       const writer = new SharedRingWriter(capacity);
@@ -304,6 +308,52 @@ export class StreamPlayer {
   connect(source: AudioSource): () => void {
     this.assertOpen('connect');
     return this.session.connect(source);
+  }
+
+  /**
+   * Output volume, 0–1 (default 1). Applied on the audio thread after everything else, with
+   * a click-free ramp of `fadeMs`; the accounting still counts the audio as played.
+   *
+   * @throws VoxplayError `bad-option` (setting) for a value outside 0–1.
+   */
+  get volume(): number {
+    return this.gain.volume;
+  }
+
+  /** Sets the volume (0–1); the audio thread ramps to it over `fadeMs`. */
+  set volume(value: number) {
+    if (typeof value !== 'number' || !(value >= 0 && value <= 1)) throw badOption(`volume must be a number from 0 to 1, got ${String(value)}`);
+    this.gain.volume = value;
+    this.sendGain();
+  }
+
+  /** Silences the output (click-free, like `volume`) while keeping the volume; the audio still counts as played. */
+  get muted(): boolean {
+    return this.gain.muted;
+  }
+
+  /** Mutes (true) or unmutes (false), ramped over `fadeMs`. */
+  set muted(value: boolean) {
+    this.gain.muted = value === true;
+    this.sendGain();
+  }
+
+  /**
+   * The level of what is reaching the speakers now (after the volume): RMS and peak over the
+   * audio thread's latest report window (about 20 ms),
+   * computed there without allocation and carried by the reports it sends anyway. For a
+   * visualiser; `-Infinity` dB before anything played.
+   */
+  getOutputLevel(): OutputLevel {
+    const { peak, sumSquares, frames, endFrame } = this.session.reports.level;
+    const rms = frames > 0 ? Math.sqrt(sumSquares / frames) : 0;
+    const rate = this.lifecycle.audioContext?.sampleRate ?? 48000;
+    return { rms, peak, rmsDb: 20 * Math.log10(rms), peakDb: 20 * Math.log10(peak), frames, contextTime: endFrame / rate };
+  }
+
+  private sendGain(): void {
+    this.assertOpen('volume');
+    this.port.post({ type: 'volume', gain: this.gain.muted ? 0 : this.gain.volume });
   }
 
   /** A snapshot of the figures (also sent as the `metrics` event). Exact as of the latest worklet report. */

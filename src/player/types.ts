@@ -254,6 +254,21 @@ export type PlayerEvents = {
   disconnected: { code: number; reason: string; utteranceId: string | null };
 };
 
+/** What `getOutputLevel()` returns: the level of what reached the speakers over the latest report's window (about 20 ms). */
+export interface OutputLevel {
+  /** Root-mean-square level, dBFS (-Infinity for digital silence). */
+  rmsDb: number;
+  /** Peak level (largest |sample|), dBFS. */
+  peakDb: number;
+  /** The same two, linear (0–1 for a full-scale signal). */
+  rms: number;
+  peak: number;
+  /** Frames the window covered. */
+  frames: number;
+  /** The context time (seconds, `AudioContext.currentTime` units) at the end of the window. */
+  contextTime: number;
+}
+
 /** Options of a single push. */
 export interface PushOptions {
   /** Which utterance the audio belongs to. A new id starts a new utterance (ending the previous one). Default `'default'`. */

@@ -1,5 +1,6 @@
 import { SampleRing } from '../ring/sample-ring.js';
 import type { EngineOptions, EngineReport, ToEngine } from './messages.js';
+import { Fader } from '../dsp/fade.js';
 import { PlaybackEngine } from './playback-engine.js';
 
 /**
@@ -15,16 +16,35 @@ import { PlaybackEngine } from './playback-engine.js';
 export class EngineHost {
   readonly engine: PlaybackEngine;
   /** Reused for every report: the port's structured clone copies it when posted. */
-  readonly report: EngineReport = { type: 'report', absRead: 0, serial: -1, played: 0, inFlight: 0, eventCount: 0, events: null, lost: 0 };
+  readonly report: EngineReport = {
+    type: 'report',
+    absRead: 0,
+    serial: -1,
+    played: 0,
+    inFlight: 0,
+    levelPeak: 0,
+    levelSumSquares: 0,
+    levelFrames: 0,
+    levelEndFrame: 0,
+    eventCount: 0,
+    events: null,
+    lost: 0,
+  };
   /** False once the player said `close`. */
   alive = true;
   private readonly reportInterval: number;
   private sinceReport = 0;
+  /** The output gain (volume, mute), applied after the engine: the accounting is unaffected. */
+  private readonly volume = new Fader(1);
+  private readonly fadeFrames: number;
+  private peak = 0;
+  private sumSquares = 0;
 
   constructor(options: EngineOptions, outRate: number) {
     const buffer = options.shared ?? new ArrayBuffer(SampleRing.bytesFor(options.capacity));
     this.engine = new PlaybackEngine(new SampleRing(buffer, options.capacity), outRate, options.fadeFrames, options.rates);
     this.reportInterval = options.reportIntervalFrames;
+    this.fadeFrames = Math.max(1, Math.round(options.fadeFrames));
   }
 
   /** Applies one message from the main thread (between render quanta). */
@@ -47,6 +67,10 @@ export class EngineHost {
       case 'mark':
         engine.addMark(msg.serial, msg.offset, msg.id);
         break;
+      case 'volume':
+        // Ramped over the fade length, so a change never clicks.
+        this.volume.rampTo(msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1, this.fadeFrames);
+        break;
       case 'close':
         this.alive = false;
         break;
@@ -60,9 +84,27 @@ export class EngineHost {
   render(out: Float32Array, contextFrame: number): EngineReport | null {
     const engine = this.engine;
     engine.render(out, contextFrame);
+    this.volume.apply(out, 0, out.length);
+    // The level of what reaches the speakers, for a visualiser: reported, never posted per quantum.
+    let peak = this.peak;
+    let sum = this.sumSquares;
+    for (let i = 0; i < out.length; i++) {
+      const x = out[i];
+      sum += x * x;
+      if (x > peak) peak = x;
+      else if (-x > peak) peak = -x;
+    }
+    this.peak = peak;
+    this.sumSquares = sum;
     this.sinceReport += out.length;
     if (engine.logCount === 0 && this.sinceReport < this.reportInterval) return null;
     const report = this.report;
+    report.levelPeak = peak;
+    report.levelSumSquares = sum;
+    report.levelFrames = this.sinceReport;
+    report.levelEndFrame = contextFrame + out.length;
+    this.peak = 0;
+    this.sumSquares = 0;
     report.absRead = engine.absRead;
     report.serial = engine.currentSerial;
     report.played = engine.currentPlayed;

@@ -78,13 +78,19 @@ export interface MarkMessage {
   id: number;
 }
 
+/** Ramp the output gain (volume × not muted) to `gain` over the fade length: click-free. */
+export interface VolumeMessage {
+  type: 'volume';
+  gain: number;
+}
+
 /** The player is closing: the processor returns false from `process()` and is collected. */
 export interface CloseMessage {
   type: 'close';
 }
 
 /** Main → worklet. */
-export type ToEngine = SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | CloseMessage;
+export type ToEngine = SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | CloseMessage;
 
 /**
  * Kinds of records in a report's event log. Each record is {@link EVENT_RECORD} numbers:
@@ -124,6 +130,14 @@ export interface EngineReport {
   played: number;
   /** Input samples taken from the ring but not yet output: the resampler's lookahead (neither buffered nor played). */
   inFlight: number;
+  /** Output level since the previous report (after the volume): the largest |sample|. */
+  levelPeak: number;
+  /** … the sum of the squared samples, over {@link EngineReport.levelFrames} frames. */
+  levelSumSquares: number;
+  /** … the frames measured. */
+  levelFrames: number;
+  /** … the context frame just after the last one measured. */
+  levelEndFrame: number;
   /** Number of event records in `events`. */
   eventCount: number;
   /** Event records, {@link EVENT_RECORD} numbers each (null when `eventCount` is 0, to spare the copy). */

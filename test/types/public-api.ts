@@ -19,6 +19,7 @@ import {
   type AudioSink,
   type AudioSource,
   type PlayStreamResult,
+  type OutputLevel,
   type DroppedEvent,
   type DropReason,
   type ErrorCode,
@@ -217,6 +218,12 @@ export async function sources(player: StreamPlayer, ws: WebSocket): Promise<void
   // @ts-expect-error: the overflow policy is 'wait' | 'drop'
   player.connect({ overflow: 'block', connect: () => () => undefined });
   const writable: Promise<void> = player.whenWritable(4800);
+  player.volume = 0.5;
+  player.muted = !player.muted;
+  const level: OutputLevel = player.getOutputLevel();
+  void (level.rmsDb satisfies number);
+  // @ts-expect-error: volume is a number
+  player.volume = 'loud';
   const streamed: Promise<PlayStreamResult> = player.playStream(new Response(new Uint8Array(4)), { format: 'mp3', signal: new AbortController().signal });
   void player.playStream(new ReadableStream<Uint8Array>());
   void player.playStream(

@@ -22,7 +22,20 @@ describe('WorkletPort', () => {
     expect(fake.posted.map((m) => (m as { type: string }).type)).toEqual(['begin', 'end']);
     port.post({ type: 'interrupt', flushTo: 10, lastSerial: 1 });
     expect(fake.posted).toHaveLength(3);
-    const report: EngineReport = { type: 'report', absRead: 5, serial: 1, played: 5, inFlight: 0, eventCount: 0, events: null, lost: 0 };
+    const report: EngineReport = {
+      type: 'report',
+      absRead: 5,
+      serial: 1,
+      played: 5,
+      inFlight: 0,
+      levelPeak: 0,
+      levelSumSquares: 0,
+      levelFrames: 128,
+      levelEndFrame: 128,
+      eventCount: 0,
+      events: null,
+      lost: 0,
+    };
     fake.onmessage!({ data: report });
     expect(reports).toEqual([report]);
   });

@@ -1,0 +1,92 @@
+/**
+ * Output controls (issue 16, first part) from captured output: `volume` ramps without a
+ * click, `muted` is silence while the audio still counts as played, and `getOutputLevel()`
+ * agrees with the level of the captured output.
+ */
+import { describe, expect, it } from 'vitest';
+import { useSuite } from './fixture';
+import { ENGINE, openPage, sine, toPcm16, withoutSkips } from './harness';
+
+const suite = useSuite();
+
+describe(`output controls in ${ENGINE}`, () => {
+  it('volume ramps with no click, muted is silence counted as played, getOutputLevel() is within 0.5 dB of the capture', async () => {
+    const rate = 24000;
+    const seconds = 3;
+    const pcm = toPcm16(sine(440, rate, seconds, 0.5));
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(
+        async ({ pcm, rate }) => {
+          const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+          const fx = await setupPlayer({ contextRate: rate, player: { sampleRate: rate, prebufferMs: 100 } });
+          const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+          const before = fx.player.volume;
+          fx.player.push(pcm, { utteranceId: 'tone' });
+          fx.player.endUtterance('tone');
+          await fx.waitFor((e: any) => e.type === 'playing');
+          await wait(300);
+          fx.player.volume = 0.5;
+          await wait(400);
+          const level = fx.player.getOutputLevel();
+          fx.player.muted = true;
+          await wait(500);
+          const mutedRms = fx.player.getOutputLevel().rms;
+          fx.player.muted = false;
+          let badOption = '';
+          try {
+            fx.player.volume = 2;
+          } catch (e: any) {
+            badOption = e.code;
+          }
+          await fx.waitFor((e: any) => e.type === 'ended');
+          await wait(200);
+          return { before, level, mutedRms, badOption, result: await fx.result() };
+        },
+        { pcm, rate },
+      );
+      expect(out.before).toBe(1);
+      expect(out.badOption).toBe('bad-option');
+      const captured = withoutSkips(Float32Array.from(out.result.samples), out.result.startFrame, out.result.skips);
+      // No click: no step between samples beyond the tone's own steepest (A·2π·f/rate ≈ 0.058).
+      let step = 0;
+      for (let i = 1; i < captured.length; i++) step = Math.max(step, Math.abs(captured[i] - captured[i - 1]));
+      expect(step).toBeLessThan(0.5 * 2 * Math.PI * (440 / rate) * 1.05);
+      // Muted: a stretch of digital silence in the middle of the tone.
+      let run = 0;
+      let longest = 0;
+      const first = captured.findIndex((x) => x !== 0);
+      for (let i = first; i < captured.length; i++) {
+        run = captured[i] === 0 ? run + 1 : 0;
+        longest = Math.max(longest, run);
+      }
+      expect(longest).toBeGreaterThan(0.3 * rate);
+      // Counted as played all the same: every sample, none dropped.
+      const ended = out.result.events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples);
+      expect(ended).toEqual([rate * seconds]);
+      const s = out.result.metrics.samples;
+      expect(s).toMatchObject({ received: rate * seconds, played: rate * seconds, dropped: 0, buffered: 0 });
+      // The level at volume 0.5 against the capture's over the same frames (the raw capture,
+      // indexed by context frame).
+      const raw = Float32Array.from(out.result.samples);
+      const end = Math.round(out.level.contextTime * rate) - out.result.startFrame;
+      const window = raw.subarray(end - out.level.frames, end);
+      let sum = 0;
+      let amplitude = 0;
+      for (const x of window) {
+        sum += x * x;
+        amplitude = Math.max(amplitude, Math.abs(x));
+      }
+      const capturedRmsDb = 10 * Math.log10(sum / window.length);
+      console.log(
+        `[level] getOutputLevel ${out.level.rmsDb.toFixed(2)} dBFS RMS, ${out.level.peakDb.toFixed(2)} dBFS peak over ${out.level.frames} frames; capture ${capturedRmsDb.toFixed(2)} dBFS RMS, ${(20 * Math.log10(amplitude)).toFixed(2)} dBFS peak over the same frames; muted RMS ${out.mutedRms}`,
+      );
+      expect(Math.abs(out.level.rmsDb - capturedRmsDb)).toBeLessThanOrEqual(0.5);
+      expect(Math.abs(out.level.peakDb - 20 * Math.log10(amplitude))).toBeLessThanOrEqual(0.5);
+      expect(out.mutedRms).toBe(0);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
+});
