@@ -108,6 +108,7 @@ export class Lifecycle {
   /** The context the player made itself (and so closes), if any. */
   private own: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
+  private tap: AnalyserNode | null = null;
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
   private readonly onContextState = (): void => this.sync();
@@ -135,6 +136,19 @@ export class Lifecycle {
     return this.outputClock;
   }
 
+  /**
+   * An AnalyserNode fed by the player's output (after the volume), made on first call once
+   * the node exists; null before `start()` has built it. Opt-in: an app that never asks pays
+   * nothing.
+   */
+  analyser(): AnalyserNode | null {
+    if (this.tap) return this.tap;
+    if (!this.node) return null;
+    this.tap = this.node.context.createAnalyser();
+    this.node.connect(this.tap);
+    return this.tap;
+  }
+
   /** Loads the worklet, connects the node and resumes the context; the same promise on every call. */
   start(): Promise<void> {
     this.startPromise ??= this.doStart();
@@ -155,6 +169,7 @@ export class Lifecycle {
     await this.startPromise?.catch(() => undefined);
     if (this.watchTimer) clearInterval(this.watchTimer);
     this.port.close();
+    this.tap = null;
     if (this.node) {
       this.node.disconnect();
       this.node = null;

@@ -351,6 +351,15 @@ export class StreamPlayer {
     return { rms, peak, rmsDb: 20 * Math.log10(rms), peakDb: 20 * Math.log10(peak), frames, contextTime: endFrame / rate };
   }
 
+  /**
+   * An `AnalyserNode` tapping the player's output (after the volume), for frequency data in
+   * a visualiser (`getFloatFrequencyData`). Made on first use, so it costs nothing unless
+   * asked for; null until `start()` has built the player's node.
+   */
+  get analyser(): AnalyserNode | null {
+    return this.lifecycle.analyser();
+  }
+
   private sendGain(): void {
     this.assertOpen('volume');
     this.port.post({ type: 'volume', gain: this.gain.muted ? 0 : this.gain.volume });

@@ -25,10 +25,15 @@ describe(`output controls in ${ENGINE}`, () => {
           fx.player.push(pcm, { utteranceId: 'tone' });
           fx.player.endUtterance('tone');
           await fx.waitFor((e: any) => e.type === 'playing');
+          const analyser = fx.player.analyser;
           await wait(300);
           fx.player.volume = 0.5;
           await wait(400);
           const level = fx.player.getOutputLevel();
+          // The opt-in analyser (made above) sees the same output: its time-domain peak is the volume's 0.25.
+          const data = new Float32Array(analyser.fftSize);
+          analyser.getFloatTimeDomainData(data);
+          const analyserPeak = data.reduce((m: number, x: number) => Math.max(m, Math.abs(x)), 0);
           fx.player.muted = true;
           await wait(500);
           const mutedRms = fx.player.getOutputLevel().rms;
@@ -41,7 +46,7 @@ describe(`output controls in ${ENGINE}`, () => {
           }
           await fx.waitFor((e: any) => e.type === 'ended');
           await wait(200);
-          return { before, level, mutedRms, badOption, result: await fx.result() };
+          return { before, level, mutedRms, badOption, analyserPeak, result: await fx.result() };
         },
         { pcm, rate },
       );
@@ -84,6 +89,8 @@ describe(`output controls in ${ENGINE}`, () => {
       expect(Math.abs(out.level.rmsDb - capturedRmsDb)).toBeLessThanOrEqual(0.5);
       expect(Math.abs(out.level.peakDb - 20 * Math.log10(amplitude))).toBeLessThanOrEqual(0.5);
       expect(out.mutedRms).toBe(0);
+      expect(out.analyserPeak).toBeGreaterThan(0.2);
+      expect(out.analyserPeak).toBeLessThan(0.3);
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();
