@@ -51,6 +51,8 @@ export class StreamPlayer {
   private readonly port: WorkletPort;
   /** The output gain the app set (the worklet ramps to volume, or to 0 while muted). */
   private readonly gain = { volume: 1, muted: false };
+  /** `pause()` was called and not yet undone by `resume()`. */
+  private pausedByApp = false;
   private detachSocket: (() => void) | null = null;
   private metricsTimer: ReturnType<typeof setInterval> | null = null;
   private closePromise: Promise<void> | null = null;
@@ -96,7 +98,8 @@ export class StreamPlayer {
 
   /** Lifecycle state; changes are announced by `statechange`. */
   get state(): PlayerState {
-    return this.lifecycle.state;
+    const state = this.lifecycle.state;
+    return state === 'running' && this.pausedByApp ? 'paused' : state;
   }
 
   /** Which ring transport is in use. */
@@ -158,7 +161,31 @@ export class StreamPlayer {
    */
   async resume(): Promise<void> {
     this.assertOpen('resume');
+    if (this.pausedByApp) {
+      const previous = this.state;
+      this.pausedByApp = false;
+      this.port.post({ type: 'resume' });
+      if (this.state !== previous) this.emitter.emit('statechange', { state: this.state, previous });
+    }
     return this.lifecycle.resume();
+  }
+
+  /**
+   * Pauses without losing anything: the output fades out within `fadeMs` (plus at most one
+   * render quantum) and holds its position; audio keeps arriving and buffering (up to
+   * `maxBufferMs`, with backpressure to sources); marks, `ended` and the metrics stay exact,
+   * and time paused is not counted as underrun. `resume()` fades back in from the very next
+   * sample. State `paused` while the context runs.
+   *
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}.
+   */
+  pause(): void {
+    this.assertOpen('pause');
+    if (this.pausedByApp) return;
+    const previous = this.state;
+    this.pausedByApp = true;
+    this.port.post({ type: 'pause' });
+    if (this.state !== previous) this.emitter.emit('statechange', { state: this.state, previous });
   }
 
   /**

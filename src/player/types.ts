@@ -59,9 +59,11 @@ export interface StreamPlayerOptions {
  *   nothing plays (an `error` with code `context` says so too). A context the player made
  *   itself gets one `suspend()` + `resume()` to restart it; an app's context is left to the
  *   app (recreate it). Back to `running` as soon as the clock moves. Pushed audio is kept.
+ * - `paused`: the app called `pause()` on a running player: the output faded out and holds
+ *   its position; audio keeps arriving and buffering. `resume()` fades it back in.
  * - `closed`: `close()` ran, or the context closed.
  */
-export type PlayerState = 'new' | 'starting' | 'running' | 'blocked' | 'suspended' | 'preempted' | 'stalled' | 'closed';
+export type PlayerState = 'new' | 'starting' | 'running' | 'paused' | 'blocked' | 'suspended' | 'preempted' | 'stalled' | 'closed';
 
 /** A mark that reached the speakers. */
 export interface HeardMark {

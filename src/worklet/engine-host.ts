@@ -71,6 +71,12 @@ export class EngineHost {
         // Ramped over the fade length, so a change never clicks.
         this.volume.rampTo(msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1, this.fadeFrames);
         break;
+      case 'pause':
+        engine.pause();
+        break;
+      case 'resume':
+        engine.resume();
+        break;
       case 'close':
         this.alive = false;
         break;

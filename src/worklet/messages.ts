@@ -84,13 +84,18 @@ export interface VolumeMessage {
   gain: number;
 }
 
+/** Pause (fade out, hold the position) or resume (fade back in from the next sample). */
+export interface PauseMessage {
+  type: 'pause' | 'resume';
+}
+
 /** The player is closing: the processor returns false from `process()` and is collected. */
 export interface CloseMessage {
   type: 'close';
 }
 
 /** Main → worklet. */
-export type ToEngine = SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | CloseMessage;
+export type ToEngine = SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | PauseMessage | CloseMessage;
 
 /**
  * Kinds of records in a report's event log. Each record is {@link EVENT_RECORD} numbers:

@@ -71,6 +71,10 @@ export class PlaybackEngine {
   private size = 0;
   private readonly resamplers = new Map<number, StreamingResampler>();
   private readonly fader = new Fader(1);
+  /** Paused by the app (see {@link PlaybackEngine.pause}). */
+  paused = false;
+  /** Output frames of the pause's fade-out still to play. */
+  private pauseFadeLeft = 0;
   private flushTo = -1;
   private dropMarksThrough = -1;
   private interruptFadeFrames = 0;
@@ -170,6 +174,28 @@ export class PlaybackEngine {
   }
 
   /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
+  /**
+   * Pause: the sounding audio fades out over the fade length, then the output is silent and
+   * nothing more is read: the position holds, and no underrun is counted. Nothing starts while
+   * paused.
+   */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    if (this.size > 0 && this.queue[this.head].phase === Phase.Playing) {
+      this.fader.rampTo(0, this.fadeFrames);
+      this.pauseFadeLeft = this.fadeFrames;
+    }
+  }
+
+  /** Ends a pause: the audio fades back in from the very next sample. */
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.pauseFadeLeft = 0;
+    if (this.size > 0 && this.queue[this.head].phase === Phase.Playing) this.fader.rampTo(1, this.fadeFrames);
+  }
+
   interrupt(flushTo: number, lastSerial = -1): void {
     if (flushTo > this.flushTo) this.flushTo = flushTo;
     if (lastSerial > this.dropMarksThrough) this.dropMarksThrough = lastSerial;
@@ -227,6 +253,18 @@ export class PlaybackEngine {
       this.flushMarksThrough(this.lastReleased, frame);
     }
     if (this.flushTo >= 0) this.startInterrupt(frame);
+    if (this.paused && this.flushTo < 0) {
+      // The pause's fade-out plays the next samples; after it, silence and no reading.
+      if (this.pauseFadeLeft > 0 && this.size > 0 && this.queue[this.head].phase === Phase.Playing) {
+        const count = n < this.pauseFadeLeft ? n : this.pauseFadeLeft;
+        const done = this.pull(this.queue[this.head], out, 0, count);
+        this.fader.apply(out, 0, done);
+        this.pauseFadeLeft = done < count ? 0 : this.pauseFadeLeft - done;
+        i = done;
+      }
+      for (; i < n; i++) out[i] = 0;
+      return;
+    }
     // Each pass either writes frames or changes phase; the cap only guards the audio
     // thread against a phase cycle that a future change might introduce.
     for (let passes = 0; i < n && passes < 16; passes++) {
@@ -236,7 +274,7 @@ export class PlaybackEngine {
       const phaseBefore = seg.phase;
       switch (seg.phase) {
         case Phase.Waiting:
-          if (this.isComplete(seg) || this.bufferedFor(seg) >= this.startThreshold(seg, n)) {
+          if (!this.paused && (this.isComplete(seg) || this.bufferedFor(seg) >= this.startThreshold(seg, n))) {
             seg.phase = Phase.Playing;
             seg.resampler!.reset();
             this.fader.rampTo(1, 0);

@@ -96,4 +96,71 @@ describe(`output controls in ${ENGINE}`, () => {
       await opened.close();
     }
   });
+
+  it('pause() fades out and holds, nothing is lost: the capture without its silence is the input sample for sample (outside the two fades); no underrun; resume() plays on', async () => {
+    const rate = 24000;
+    const pcm = toPcm16(sine(330, rate, 2, 0.4));
+    const input = Float32Array.from(new Int16Array(pcm.buffer), (x) => x / 32768);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(
+        async ({ pcm, rate }) => {
+          const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+          const fx = await setupPlayer({ contextRate: rate, player: { sampleRate: rate, prebufferMs: 100, fadeMs: 5 } });
+          const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+          fx.player.push(pcm, { utteranceId: 'tone' });
+          fx.player.endUtterance('tone');
+          await fx.waitFor((e: any) => e.type === 'playing');
+          await wait(300);
+          fx.player.pause();
+          const pausedState = fx.player.state;
+          await wait(500);
+          await fx.player.resume();
+          const resumedState = fx.player.state;
+          await fx.waitFor((e: any) => e.type === 'ended');
+          await wait(200);
+          return { pausedState, resumedState, result: await fx.result() };
+        },
+        { pcm, rate },
+      );
+      expect([out.pausedState, out.resumedState]).toEqual(['paused', 'running']);
+      const events = out.result.events;
+      expect(events.filter((e: any) => e.type === 'statechange').map((e: any) => e.detail.state)).toEqual(expect.arrayContaining(['paused', 'running']));
+      expect(events.filter((e: any) => e.type === 'underrun')).toEqual([]);
+      expect(events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples)).toEqual([input.length]);
+      const captured = withoutSkips(Float32Array.from(out.result.samples), out.result.startFrame, out.result.skips);
+      // Where the input's sample 0 sits (the sine starts at 0, so align on the first non-zero).
+      const first = captured.findIndex((x) => x !== 0) - input.findIndex((x) => x !== 0);
+      // The paused stretch: the longest run of exact zeros after the start.
+      let runStart = -1;
+      let best = { start: 0, length: 0 };
+      for (let i = first + 2; i <= captured.length; i++) {
+        const zero = i < captured.length && captured[i] === 0;
+        if (zero && runStart < 0) runStart = i;
+        if (!zero && runStart >= 0) {
+          if (i - runStart > best.length) best = { start: runStart, length: i - runStart };
+          runStart = -1;
+        }
+      }
+      expect(best.length).toBeGreaterThan(0.3 * rate);
+      // The fade-out's last sample is pinned to exactly 0: it belongs to the audio, not the pause.
+      const heard = Float32Array.from([
+        ...captured.subarray(first, best.start + 1),
+        ...captured.subarray(best.start + best.length, first + input.length + best.length),
+      ]);
+      const fade = 0.005 * rate;
+      const pauseAt = best.start - first - fade;
+      let mismatches = 0;
+      for (let k = 0; k < input.length; k++) {
+        // Skip the fade-out before the pause and the fade-in after it (and a zero-crossing sample at either edge).
+        if (k >= pauseAt - 2 && k < pauseAt + 2 * fade + 2) continue;
+        if (heard[k] !== input[k]) mismatches++;
+      }
+      console.log(`[pause] silent ${(best.length / rate).toFixed(3)} s; ${mismatches} samples differ from the input outside the fades`);
+      expect(mismatches).toBe(0);
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
 });

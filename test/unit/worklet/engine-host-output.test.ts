@@ -62,3 +62,35 @@ describe('EngineHost output gain (volume, mute) and level', () => {
     expect(reports.reduce((n, x) => n + x.levelFrames, 0)).toBe(r.levelEndFrame);
   });
 });
+
+describe('EngineHost pause and resume', () => {
+  it('fades out within the fade length, holds (nothing read, no underrun), and resumes from the very next sample: nothing lost', () => {
+    const fade = 120;
+    const total = 24000;
+    const input = Float32Array.from({ length: total }, (_, i) => 0.1 + (i % 1000) / 5000);
+    const host = new EngineHost({ capacity: 48000, fadeFrames: fade, reportIntervalFrames: 1200, rates: [24000] }, 24000);
+    host.receive({ type: 'samples', data: input.slice() });
+    host.receive({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0, prebufferStep: 0, prebufferMax: 0 });
+    host.receive({ type: 'end', serial: 1, at: total });
+    const played = render(host, 10).out;
+    host.receive({ type: 'pause' });
+    const paused = render(host, 20, 10 * QUANTUM);
+    const heldAt = host.engine.currentPlayed;
+    expect(paused.out.slice(fade).every((x) => x === 0)).toBe(true); // silent after the fade
+    const held = render(host, 20, 30 * QUANTUM);
+    expect(host.engine.currentPlayed).toBe(heldAt); // nothing read while paused
+    expect(held.out.every((x) => x === 0)).toBe(true);
+    host.receive({ type: 'resume' });
+    const rest = render(host, Math.ceil((total - heldAt) / QUANTUM) + 2, 50 * QUANTUM);
+    // Without the silence, the output is the input sample for sample, except inside the two fades.
+    const out = [...played, ...paused.out.slice(0, fade), ...rest.out].slice(0, total);
+    const pauseAt = played.length;
+    const resumeAt = pauseAt + fade;
+    for (let k = 0; k < total; k++) {
+      if ((k >= pauseAt && k < pauseAt + fade) || (k >= resumeAt && k < resumeAt + fade)) continue;
+      if (out[k] !== input[k]) throw new Error(`sample ${k}: ${out[k]} !== ${input[k]}`);
+    }
+    const events = [...paused.reports, ...held.reports, ...rest.reports].flatMap((r) => (r.events ? Array.from(r.events) : []));
+    expect(events.filter((_, i) => i % 6 === 0)).not.toContain(3); // no UnderrunStart
+  });
+});
