@@ -1,5 +1,6 @@
 import type { StreamPlayer } from '../player/stream-player.js';
 import { audioOfContentType } from '../sources/content-type.js';
+import type { AudioSink } from '../sources/source.js';
 import { decodeBase64 } from './base64.js';
 import { connectService, ServiceMessageError, type AdapterSession, type ServiceSocket } from './service.js';
 
@@ -16,13 +17,13 @@ export function connectGeminiLive(player: StreamPlayer, socket: ServiceSocket): 
   const decoder = new TextDecoder();
   const handlers = {
     service: 'Gemini Live',
-    text(message: Record<string, unknown>, sink: Parameters<typeof onContent>[1]) {
+    text(message: Record<string, unknown>, sink: AudioSink) {
       const content = message.serverContent;
       if (content === undefined) return; // setupComplete, toolCall, usage: the app's
       onContent(content, sink);
     },
     // Gemini sends its JSON as binary frames too.
-    binary(bytes: Uint8Array, sink: Parameters<typeof onContent>[1]) {
+    binary(bytes: Uint8Array, sink: AudioSink) {
       let message: unknown;
       try {
         message = JSON.parse(decoder.decode(bytes));
@@ -32,7 +33,7 @@ export function connectGeminiLive(player: StreamPlayer, socket: ServiceSocket): 
       if (typeof message === 'object' && message !== null) handlers.text(message as Record<string, unknown>, sink);
     },
   };
-  function onContent(content: unknown, sink: import('../sources/source.js').AudioSink): void {
+  function onContent(content: unknown, sink: AudioSink): void {
     if (typeof content !== 'object' || content === null) throw new ServiceMessageError('serverContent is not an object');
     const { modelTurn, interrupted, turnComplete } = content as Record<string, unknown>;
     if (interrupted === true) {

@@ -1,4 +1,4 @@
-import type { AudioFormat } from '../codecs/formats.js';
+import { FORMATS, type AudioFormat } from '../codecs/formats.js';
 import { Mp3FrameSplitter } from '../codecs/mp3-frames.js';
 
 /**
@@ -16,7 +16,7 @@ export class SampleCounter {
   samples = 0;
 
   constructor(format: AudioFormat) {
-    this.bytesPerSample = format === 'pcm16' ? 2 : format === 'f32' ? 4 : format === 'mulaw' || format === 'alaw' ? 1 : null;
+    this.bytesPerSample = FORMATS[format].bytesPerSample;
     this.mp3 = format === 'mp3' ? new Mp3FrameSplitter() : null;
     if (this.bytesPerSample === null && !this.mp3) throw new TypeError(`voxplay: cannot count the samples of ${format} chunks`);
   }
