@@ -39,6 +39,7 @@ const OTHER_ENGINE_FILES = [
   'test/browser/play-stream.test.ts',
   'test/browser/adapters.test.ts',
   'test/browser/output-controls.test.ts',
+  'test/browser/output-device.test.ts',
 ];
 
 // Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so

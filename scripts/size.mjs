@@ -32,10 +32,12 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
  * octave path. protocol.js (servers and tools only) was added at 3 586 measured. voxplay.js
  * was raised to 16 400 for issue 15 (playStream's loader and host, the compressed-stream
  * backpressure estimate) at 16 194 measured; playStream itself is a lazy chunk. Raised to
- * 16 900 for issue 16's volume, mute and getOutputLevel at 16 497 measured.
+ * 16 900 for issue 16's volume, mute and getOutputLevel at 16 497 measured, and to 17 800
+ * for its pause, output device loader (the device code is a lazy chunk), audio session,
+ * gesture unlock and interruption recovery at 17 583 measured.
  */
 const BUDGETS = {
-  'dist/voxplay.js': 16_900,
+  'dist/voxplay.js': 17_800,
   'dist/playback-processor.js': 6_500,
   'dist/protocol.js': 3_950,
   'dist/adapters.js': 6_100,
@@ -48,7 +50,7 @@ const CODEC_CHUNK_BUDGET = 2_700;
  */
 const WASM_CHUNK_BUDGET = 66_000;
 /** Budget for the core (app bundle of StreamPlayer + the worklet), min+gzip. */
-const CORE_BUDGET = 23_300; // 22 913 measured with issue 16's output controls and pause
+const CORE_BUDGET = 24_100; // 23 850 measured with all of issue 16's controls
 const TARGET_BYTES = 8 * 1024;
 const CORE_ENTRY = 'import { StreamPlayer } from "./dist/voxplay.js"; new StreamPlayer();';
 

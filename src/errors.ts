@@ -20,6 +20,8 @@
  * - `sequence`: frames of an utterance went missing, or arrived duplicated or out of order.
  * - `disconnected`: the attached socket closed while an utterance was still arriving.
  * - `network`: a stream given to `playStream()` failed: an HTTP error status, or the body broke off mid-stream (after what arrived had played).
+ * - `unsupported`: the browser lacks what a call needs (e.g. choosing the output device in Safari); the player keeps working without it.
+ * - `output-device`: the browser refused the output device asked for (unknown id, no permission); the output stays where it was.
  */
 export type ErrorCode =
   | 'bad-option'
@@ -40,7 +42,9 @@ export type ErrorCode =
   | 'rate-change'
   | 'sequence'
   | 'disconnected'
-  | 'network';
+  | 'network'
+  | 'unsupported'
+  | 'output-device';
 
 /** An Error that carries an {@link ErrorCode}; thrown by the player and carried by `error` events. */
 export class VoxplayError extends Error {

@@ -4,6 +4,8 @@ import { OutputClock, RenderClock, type AudioClock } from './clock.js';
 import { ClockWatch, STALL_MS } from './clock-watch.js';
 import type { WorkletPort } from './engine-port.js';
 import { msToSamples } from './metrics.js';
+import type { OutputDevice, OutputRoute } from './output-device.js';
+import { claimAudioSession } from './audio-session.js';
 import type { PlayerState } from './types.js';
 
 /** Where the worklet module is when nothing else is said: next to this module in dist/. */
@@ -70,6 +72,10 @@ export interface LifecycleOptions {
   destination: AudioNode | undefined;
   workletUrl: string | URL | undefined;
   workletSource: string | undefined;
+  /** Output device to use from the start (`''`: the default). */
+  sinkId: string;
+  /** iOS audio session type to claim at start (see `StreamPlayerOptions.audioSession`). */
+  audioSession: 'auto' | 'playback';
   /** Options for the worklet, but for what depends on the context's rate. */
   engine: { capacity: number; shared?: SharedArrayBuffer; fadeMs: number; rates: number[] };
 }
@@ -109,8 +115,21 @@ export class Lifecycle {
   private own: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
   private tap: AnalyserNode | null = null;
+  /** Loaded on first use (its own chunk): an app that never picks a device ships none of it. */
+  private device: OutputDevice | null = null;
+  private deviceLoad: Promise<OutputDevice> | null = null;
+  /** The node was built: from then on the device in use is the device's, not the wish. */
+  private built = false;
+  /** The device asked for (applied once the node exists). */
+  private wantedSink: string;
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
+  /** The system took the device (`interrupted`) and has not given it back yet. */
+  private preempted = false;
+  private releaseSession: () => void = () => undefined;
+  private readonly onVisible = (): void => {
+    if (document.visibilityState === 'visible') this.recover();
+  };
   private readonly onContextState = (): void => this.sync();
   private readonly watch = new ClockWatch();
   private watchTimer: ReturnType<typeof setInterval> | null = null;
@@ -119,6 +138,50 @@ export class Lifecycle {
     this.options = options;
     this.port = port;
     this.hooks = hooks;
+    this.wantedSink = options.sinkId;
+  }
+
+  /** The output device id asked for (`''`: the default); in use once started, unless an error said otherwise. */
+  get sinkId(): string {
+    return this.built ? (this.device?.id ?? '') : this.wantedSink;
+  }
+
+  /** How the output reaches its device. */
+  get outputRoute(): OutputRoute {
+    return this.device?.route ?? 'default';
+  }
+
+  /**
+   * Sends the output to device `deviceId`. Before start() it is remembered and applied
+   * when the node exists (a failure then is an `error` event, and the default device plays).
+   *
+   * @throws VoxplayError `unsupported`, `output-device` (see {@link OutputDevice.apply}).
+   */
+  async setSinkId(deviceId: string): Promise<void> {
+    const device = await this.loadDevice();
+    if (!this.node || !this.context) {
+      device.check();
+      this.wantedSink = deviceId;
+      return;
+    }
+    this.wantedSink = deviceId;
+    await device.apply(this.graph(this.node, this.context), deviceId);
+  }
+
+  private loadDevice(): Promise<OutputDevice> {
+    this.deviceLoad ??= import('./output-device.js').then(
+      (m) => (this.device = new m.OutputDevice((code, message, cause) => new VoxplayError(code, message, { cause }))),
+      (cause: unknown) => {
+        this.deviceLoad = null;
+        throw new VoxplayError('unsupported', 'could not load the output-device module (a chunk next to voxplay.js)', { cause });
+      },
+    );
+    return this.deviceLoad;
+  }
+
+  private graph(node: AudioNode, context: BaseAudioContext) {
+    const target = this.options.destination;
+    return { context, node, target: target ?? context.destination, appTarget: target !== undefined };
   }
 
   /** The player's state. */
@@ -168,8 +231,11 @@ export class Lifecycle {
     this.current = 'closed';
     await this.startPromise?.catch(() => undefined);
     if (this.watchTimer) clearInterval(this.watchTimer);
+    if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.onVisible);
+    this.releaseSession();
     this.port.close();
     this.tap = null;
+    this.device?.release();
     if (this.node) {
       this.node.disconnect();
       this.node = null;
@@ -183,6 +249,7 @@ export class Lifecycle {
 
   private async doStart(): Promise<void> {
     this.set('starting');
+    this.releaseSession = claimAudioSession(this.options.audioSession);
     const own = this.options.context ? null : new AudioContext({ latencyHint: 'interactive' });
     const context = this.options.context ?? own!;
     this.own = own;
@@ -219,6 +286,17 @@ export class Lifecycle {
     node.onprocessorerror = () => this.hooks.error('context', 'the playback worklet stopped with an error');
     node.connect(this.options.destination ?? context.destination);
     this.node = node;
+    if (this.wantedSink !== '') {
+      try {
+        await (await this.loadDevice()).apply(this.graph(node, context), this.wantedSink);
+      } catch (error) {
+        const code = error instanceof VoxplayError ? error.code : 'output-device';
+        const message = error instanceof Error ? error.message.replace(/^voxplay: /, '') : String(error);
+        this.hooks.error(code, `${message}; playing on the default device`);
+      }
+    }
+    this.node = node;
+    this.built = true;
     this.hooks.started(context, this.outputClock!, !offline);
     this.port.connect(node.port);
     if (offline) {
@@ -229,6 +307,7 @@ export class Lifecycle {
       return;
     }
     context.addEventListener('statechange', this.onContextState);
+    if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.onVisible);
     this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
     if (await tryResume(context, AUTOPLAY_WAIT_MS)) this.hasRun = true;
     this.sync();
@@ -254,6 +333,23 @@ export class Lifecycle {
         .catch(() => undefined);
   }
 
+  /**
+   * The interruption is over (the context left `interrupted`, or the page became visible
+   * again): resume the context. Where the browser wants a gesture for that, the state
+   * becomes `blocked`, and `resume()` from a gesture (or `unlockOnGesture()`) finishes it.
+   * Buffered audio waits in the ring meanwhile.
+   */
+  private recover(): void {
+    const context = this.context;
+    if (!this.preempted || !context || isOffline(context) || this.current === 'closed') return;
+    if ((context.state as string) === 'interrupted') return;
+    void tryResume(context, AUTOPLAY_WAIT_MS).then((running) => {
+      if (this.current === 'closed') return;
+      if (running) this.sync();
+      else if ((context.state as string) === 'suspended') this.set('blocked');
+    });
+  }
+
   private set(state: PlayerState): void {
     const previous = this.current;
     if (previous === state || previous === 'closed') return;
@@ -268,11 +364,18 @@ export class Lifecycle {
     const state = context.state as string;
     if (state === 'running') {
       this.hasRun = true;
+      this.preempted = false;
       // A stalled clock also says running: the watch says when it moves again.
       this.set(this.watch.stalled ? 'stalled' : 'running');
-    } else if (state === 'suspended') this.set(this.hasRun ? 'suspended' : 'blocked');
-    else if (state === 'interrupted') this.set('preempted');
-    else if (state === 'closed') {
+    } else if (state === 'suspended') {
+      // After an interruption the system leaves the context suspended (iOS after a call or
+      // a screen lock): the app did not ask for that, so the player resumes it.
+      if (this.preempted) this.recover();
+      else this.set(this.hasRun ? 'suspended' : 'blocked');
+    } else if (state === 'interrupted') {
+      this.preempted = true;
+      this.set('preempted');
+    } else if (state === 'closed') {
       this.hooks.error('context', 'the AudioContext was closed underneath the player');
       this.hooks.lost();
     }

@@ -20,6 +20,8 @@ export interface ResolvedOptions {
   workletSource: string | undefined;
   /** Ring capacity in samples at `sampleRate`. */
   capacity: number;
+  sinkId: string;
+  audioSession: 'auto' | 'playback';
 }
 
 /**
@@ -45,6 +47,12 @@ export function resolveOptions(options: StreamPlayerOptions = {}): ResolvedOptio
   if (transport !== 'auto' && transport !== 'shared' && transport !== 'message') {
     throw badOption(`transport must be "auto", "shared" or "message", got ${JSON.stringify(transport)}`);
   }
+  const sinkId = options.sinkId ?? '';
+  if (typeof sinkId !== 'string') throw badOption(`sinkId must be a device id string, got ${typeof sinkId}`);
+  const audioSession = options.audioSession ?? 'auto';
+  if (audioSession !== 'auto' && audioSession !== 'playback') {
+    throw badOption(`audioSession must be "auto" or "playback", got ${JSON.stringify(audioSession)}`);
+  }
   return {
     sampleRate,
     format,
@@ -60,6 +68,8 @@ export function resolveOptions(options: StreamPlayerOptions = {}): ResolvedOptio
     workletUrl: options.workletUrl,
     workletSource: options.workletSource,
     capacity: Math.ceil((maxBufferMs * sampleRate) / 1000),
+    sinkId,
+    audioSession,
   };
 }
 

@@ -8,7 +8,9 @@ import { WebSocketSource, type SocketLike } from '../sources/websocket.js';
 import { WorkletPort } from './engine-port.js';
 import type { AudioClock } from './clock.js';
 import type { Emit } from './ingest.js';
+import { listenForGestures, type GestureTarget } from './gesture-unlock.js';
 import { Lifecycle } from './lifecycle.js';
+import type { OutputRoute } from './output-device.js';
 import { msToSamples } from './metrics.js';
 import { badOption, checkFormat, checkRate, resolveOptions, type ResolvedOptions } from './options.js';
 import type { PlayStreamOptions, PlayStreamResult, StreamHost } from './play-stream.js';
@@ -84,11 +86,17 @@ export class StreamPlayer {
         destination: this.options.destination,
         workletUrl: this.options.workletUrl,
         workletSource: this.options.workletSource,
+        sinkId: this.options.sinkId,
+        audioSession: this.options.audioSession,
         engine: { capacity, shared, fadeMs: this.options.fadeMs, rates: [this.options.sampleRate] },
       },
       port,
       {
-        statechange: (state, previous) => this.emitter.emit('statechange', { state, previous }),
+        statechange: (state, previous) => {
+          // The app's pause shows a running context as `paused`.
+          const shown = (s: PlayerState): PlayerState => (s === 'running' && this.pausedByApp ? 'paused' : s);
+          if (shown(state) !== shown(previous)) this.emitter.emit('statechange', { state: shown(state), previous: shown(previous) });
+        },
         error: (code, message) => this.session.error(code, message),
         started: (_context, clock, realTime) => this.onStarted(clock, realTime),
         lost: () => void this.close(),
@@ -168,6 +176,24 @@ export class StreamPlayer {
       if (this.state !== previous) this.emitter.emit('statechange', { state: this.state, previous });
     }
     return this.lifecycle.resume();
+  }
+
+  /**
+   * Opt-in autoplay unlock: on every user gesture (press, key, tap) on `target`, a player
+   * that is `blocked` (autoplay policy, or an interruption the browser would not end by
+   * itself) or `preempted` resumes its context, inside the gesture where browsers allow
+   * it. It never ends an app's `pause()`.
+   *
+   * @param target - Where to listen; default `document`.
+   * @returns a function that stops listening.
+   * @throws VoxplayError `closed` after {@link StreamPlayer.close}.
+   */
+  unlockOnGesture(target: GestureTarget = document): () => void {
+    this.assertOpen('unlockOnGesture');
+    return listenForGestures(target, () => {
+      const state = this.lifecycle.state;
+      if (state === 'blocked' || state === 'preempted') void this.lifecycle.resume().catch(() => undefined);
+    });
   }
 
   /**
@@ -390,6 +416,41 @@ export class StreamPlayer {
   private sendGain(): void {
     this.assertOpen('volume');
     this.port.post({ type: 'volume', gain: this.gain.muted ? 0 : this.gain.volume });
+  }
+
+  /**
+   * Plays the output on audio output device `deviceId` (a `deviceId` of kind `audiooutput`
+   * from `navigator.mediaDevices.enumerateDevices()`; `''` is the system default). Uses
+   * `AudioContext.setSinkId` where the browser has it (Chromium: the whole context moves, so
+   * with an app's `context` all of its audio does); else an `<audio>` element playing the
+   * player's output through a `MediaStreamAudioDestinationNode` (Firefox: only the player's
+   * output moves, and the element adds latency the audio clock does not see). Nothing
+   * buffered is lost; the position holds. Before `start()` the id is remembered and applied
+   * when the node exists (like the `sinkId` option).
+   *
+   * @throws VoxplayError (as a rejection) `unsupported` when the browser cannot choose an
+   *   output device (Safari, WebKitGTK) — the audio keeps playing on the default device;
+   *   `output-device` when the browser refuses the id (unknown device, no permission) — the
+   *   output stays where it was; `bad-option` for a non-string id; `closed`.
+   */
+  async setSinkId(deviceId: string): Promise<void> {
+    this.assertOpen('setSinkId');
+    if (typeof deviceId !== 'string') throw badOption(`setSinkId takes a device id string, got ${describe(deviceId)}`);
+    await this.lifecycle.setSinkId(deviceId);
+  }
+
+  /**
+   * How the output reaches its device: `'default'`, `'context'` (`AudioContext.setSinkId`)
+   * or `'media-element'` (an `<audio>` element, whose own output latency the audio clock
+   * does not include, so marks may fire that much early).
+   */
+  get outputRoute(): OutputRoute {
+    return this.lifecycle.outputRoute;
+  }
+
+  /** The output device id in use (`''`: the system default), as set by `setSinkId()` or the `sinkId` option. */
+  get sinkId(): string {
+    return this.lifecycle.sinkId;
   }
 
   /** A snapshot of the figures (also sent as the `metrics` event). Exact as of the latest worklet report. */

@@ -43,6 +43,22 @@ export interface StreamPlayerOptions {
    * resuming) and for later utterances. Default `{ stepMs: 20, maxMs: 400 }`; `false` keeps it fixed.
    */
   adaptivePrebuffer?: { stepMs: number; maxMs: number } | false;
+  /**
+   * Output device (a `deviceId` of kind `audiooutput` from `enumerateDevices()`), applied at
+   * `start()`; see {@link StreamPlayer.setSinkId}. If the browser refuses it, an `error`
+   * event (`unsupported` or `output-device`) says so and the default device plays.
+   * Default `''`: the system default.
+   */
+  sinkId?: string;
+  /**
+   * iOS audio session. `'playback'` sets `navigator.audioSession.type = 'playback'` at
+   * `start()` where the browser has it (Safari 16.4+), so speech plays even with the ringer
+   * switch on silent, and puts back the previous type at `close()`. `'auto'` leaves the
+   * page's session alone: Web Audio then follows the silent switch, and Safari picks
+   * `play-and-record` by itself while the microphone is in use, which a voice agent needs.
+   * Default `'auto'`.
+   */
+  audioSession?: 'auto' | 'playback';
 }
 
 /**

@@ -2,35 +2,39 @@ import { describe, expect, it } from 'vitest';
 import { useSuite } from './fixture';
 
 import { encodeControl, encodeFrame } from '../../src/protocol/index';
-import { findActiveRegion, launchEngine, withoutSkips, openPage, quantizePcm16, sine, toF32le, toPcm16, ENGINE } from './harness';
+import { findActiveRegion, launchEngine, mulberry32, withoutSkips, openPage, quantizePcm16, sine, toF32le, toPcm16, ENGINE } from './harness';
 
 const suite = useSuite();
 
 const page = () => openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
 
 describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
-  it('is "blocked" without a user gesture, keeps pushed audio, and plays it all after resume() in a click', async () => {
-    // The page emulates the autoplay policy (headless Chromium does not enforce it for Web
-    // Audio); a second browser with the engine's own policy (no autoplay switch or pref) keeps
-    // the setup honest. The click is the driver's real input event in every engine.
-    const strict = await launchEngine({ requireGesture: true });
-    try {
-      const opened = await openPage(strict, `${suite.plain.url}/test/browser/pages/autoplay.html`);
-      const before = await opened.page.evaluate(async () => ({ state: await (globalThis as any).started, states: [...(globalThis as any).states] }));
-      expect(before.state).toBe('blocked');
-      expect(before.states).toEqual(['starting', 'blocked']);
-      await opened.page.click('button');
-      const after = await opened.page.evaluate(async () => {
-        const ended: any = await (globalThis as any).ended;
-        return { state: (globalThis as any).player.state, played: ended.playedSamples };
-      });
-      expect(after).toEqual({ state: 'running', played: 4800 });
-      expect(opened.errors).toEqual([]);
-      await opened.close();
-    } finally {
-      await strict.close();
-    }
-  });
+  for (const [how, query] of [
+    ['resume() in a click', ''],
+    ['unlockOnGesture() and a click', '?unlock'],
+  ] as const)
+    it(`is "blocked" without a user gesture, keeps pushed audio, and plays it all after ${how}`, async () => {
+      // The page emulates the autoplay policy (headless Chromium does not enforce it for Web
+      // Audio); a second browser with the engine's own policy (no autoplay switch or pref) keeps
+      // the setup honest. The click is the driver's real input event in every engine.
+      const strict = await launchEngine({ requireGesture: true });
+      try {
+        const opened = await openPage(strict, `${suite.plain.url}/test/browser/pages/autoplay.html${query}`);
+        const before = await opened.page.evaluate(async () => ({ state: await (globalThis as any).started, states: [...(globalThis as any).states] }));
+        expect(before.state).toBe('blocked');
+        expect(before.states).toEqual(['starting', 'blocked']);
+        await opened.page.click('button');
+        const after = await opened.page.evaluate(async () => {
+          const ended: any = await (globalThis as any).ended;
+          return { state: (globalThis as any).player.state, played: ended.playedSamples };
+        });
+        expect(after).toEqual({ state: 'running', played: 4800 });
+        expect(opened.errors).toEqual([]);
+        await opened.close();
+      } finally {
+        await strict.close();
+      }
+    });
 
   it('surfaces suspend and resume of the app context as statechange and loses no sample', async () => {
     const opened = await page();
@@ -63,6 +67,43 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
     expect(mismatches).toBe(0);
     expect(out.metrics.samples.played).toBe(source.length);
     await opened.close();
+  });
+
+  it("an interruption (Safari's 'interrupted': a call, a locked screen) is 'preempted'; when it ends the player resumes the context and loses no sample", async () => {
+    const opened = await page();
+    const rng = mulberry32(5);
+    const source = quantizePcm16(new Float32Array(24000).map(() => (rng() * 2 - 1) * 0.4));
+    const out = await opened.page.evaluate(async (pcm) => {
+      const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+      const fx = await setupPlayer({ contextRate: 24000, player: { prebufferMs: 20 } });
+      const ctx: AudioContext = fx.context;
+      // What Safari does: the system stops the audio (the clock stands still), the context
+      // says 'interrupted', and when the interruption ends it is left 'suspended'.
+      const nativeState = Object.getOwnPropertyDescriptor(BaseAudioContext.prototype, 'state')!.get!;
+      let simulated: string | null = null;
+      Object.defineProperty(ctx, 'state', { configurable: true, get: () => simulated ?? nativeState.call(ctx) });
+      fx.player.push(pcm, { utteranceId: 'a' });
+      fx.player.endUtterance('a');
+      await new Promise((r) => setTimeout(r, 300));
+      simulated = 'interrupted';
+      await ctx.suspend(); // fires statechange: the player reads 'interrupted'
+      await new Promise((r) => setTimeout(r, 300));
+      const during = fx.player.state;
+      simulated = null;
+      ctx.dispatchEvent(new Event('statechange')); // the interruption ended: 'suspended'
+      await fx.waitFor((e: any) => e.type === 'ended');
+      return { during, ...(await fx.result()) };
+    }, toPcm16(source));
+    await opened.close();
+    expect(out.during).toBe('preempted');
+    const states = out.events.filter((e: any) => e.type === 'statechange').map((e: any) => e.detail.state);
+    expect(states).toEqual(['starting', 'running', 'preempted', 'running']);
+    const captured = withoutSkips(Float32Array.from(out.samples), out.startFrame, out.skips);
+    const offset = captured.findIndex((x) => x !== 0) - source.findIndex((x) => x !== 0);
+    let mismatches = 0;
+    for (let i = 0; i < source.length; i++) if (captured[offset + i] !== source[i]) mismatches++;
+    expect(mismatches).toBe(0);
+    expect(out.metrics.samples).toMatchObject({ received: source.length, played: source.length, dropped: 0 });
   });
 
   it('renders into an OfflineAudioContext faster than real time, sample-exact', async () => {

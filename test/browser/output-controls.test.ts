@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { useSuite } from './fixture';
-import { ENGINE, openPage, sine, toPcm16, withoutSkips } from './harness';
+import { ENGINE, mulberry32, openPage, sine, toPcm16, withoutSkips } from './harness';
 
 const suite = useSuite();
 
@@ -97,21 +97,27 @@ describe(`output controls in ${ENGINE}`, () => {
     }
   });
 
-  it('pause() fades out and holds, nothing is lost: the capture without its silence is the input sample for sample (outside the two fades); no underrun; resume() plays on', async () => {
+  it('pause() fades out and holds, nothing is lost: the capture without its silence is the input sample for sample (outside the two fades); no underrun; marks land on their frames after resume()', async () => {
     const rate = 24000;
-    const pcm = toPcm16(sine(330, rate, 2, 0.4));
+    // White noise: no period, so a loss or a repeat of any length shows in the comparison.
+    const rng = mulberry32(16);
+    const noise = new Float32Array(2 * rate).map(() => (rng() * 2 - 1) * 0.4);
+    const pcm = toPcm16(noise);
     const input = Float32Array.from(new Int16Array(pcm.buffer), (x) => x / 32768);
+    const markAt = [Math.round(1.5 * rate), input.length - 1];
     const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
     try {
       const out = await opened.page.evaluate(
-        async ({ pcm, rate }) => {
+        async ({ pcm, rate, markAt }) => {
           const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
           const fx = await setupPlayer({ contextRate: rate, player: { sampleRate: rate, prebufferMs: 100, fadeMs: 5 } });
           const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
-          fx.player.push(pcm, { utteranceId: 'tone' });
-          fx.player.endUtterance('tone');
+          fx.player.push(pcm, { utteranceId: 'noise' });
+          for (const at of markAt) fx.player.mark('noise', at, `at${at}`);
+          fx.player.endUtterance('noise');
           await fx.waitFor((e: any) => e.type === 'playing');
           await wait(300);
+          const pauseFrame = fx.frameNow();
           fx.player.pause();
           const pausedState = fx.player.state;
           await wait(500);
@@ -119,17 +125,17 @@ describe(`output controls in ${ENGINE}`, () => {
           const resumedState = fx.player.state;
           await fx.waitFor((e: any) => e.type === 'ended');
           await wait(200);
-          return { pausedState, resumedState, result: await fx.result() };
+          return { pausedState, resumedState, pauseFrame, result: await fx.result() };
         },
-        { pcm, rate },
+        { pcm, rate, markAt },
       );
       expect([out.pausedState, out.resumedState]).toEqual(['paused', 'running']);
       const events = out.result.events;
-      expect(events.filter((e: any) => e.type === 'statechange').map((e: any) => e.detail.state)).toEqual(expect.arrayContaining(['paused', 'running']));
+      expect(events.filter((e: any) => e.type === 'statechange').map((e: any) => e.detail.state)).toEqual(['starting', 'running', 'paused', 'running']);
       expect(events.filter((e: any) => e.type === 'underrun')).toEqual([]);
       expect(events.filter((e: any) => e.type === 'ended').map((e: any) => e.detail.playedSamples)).toEqual([input.length]);
-      const captured = withoutSkips(Float32Array.from(out.result.samples), out.result.startFrame, out.result.skips);
-      // Where the input's sample 0 sits (the sine starts at 0, so align on the first non-zero).
+      const raw = Float32Array.from(out.result.samples);
+      const captured = withoutSkips(raw, out.result.startFrame, out.result.skips);
       const first = captured.findIndex((x) => x !== 0) - input.findIndex((x) => x !== 0);
       // The paused stretch: the longest run of exact zeros after the start.
       let runStart = -1;
@@ -149,15 +155,35 @@ describe(`output controls in ${ENGINE}`, () => {
         ...captured.subarray(best.start + best.length, first + input.length + best.length),
       ]);
       const fade = 0.005 * rate;
-      const pauseAt = best.start - first - fade;
+      // Where the pause took effect: the first heard sample that differs from the input.
+      let fadeStart = 0;
+      while (fadeStart < input.length && heard[fadeStart] === input[fadeStart]) fadeStart++;
+      const silentAfter = best.start - first - fadeStart;
       let mismatches = 0;
       for (let k = 0; k < input.length; k++) {
-        // Skip the fade-out before the pause and the fade-in after it (and a zero-crossing sample at either edge).
-        if (k >= pauseAt - 2 && k < pauseAt + 2 * fade + 2) continue;
+        // Skip the fade-out before the pause and the fade-in after it.
+        if (k >= fadeStart && k < fadeStart + 2 * fade + 2) continue;
         if (heard[k] !== input[k]) mismatches++;
       }
-      console.log(`[pause] silent ${(best.length / rate).toFixed(3)} s; ${mismatches} samples differ from the input outside the fades`);
+      // Marks after the resume: each one's frame holds its input sample (found in the raw,
+      // frame-indexed capture by a 32-sample window of noise, which occurs once).
+      const frameOf = (k: number): number => {
+        const w = Math.max(0, Math.min(k, input.length - 32));
+        for (let i = 0; i + 32 <= raw.length; i++) {
+          let j = 0;
+          while (j < 32 && raw[i + j] === input[w + j]) j++;
+          if (j === 32) return out.result.startFrame + i + (k - w);
+        }
+        return -1;
+      };
+      const marks = events.filter((e: any) => e.type === 'mark').map((e: any) => Math.round(e.detail.contextTime * rate) - frameOf(e.detail.sampleOffset));
+      console.log(
+        `[pause] silent ${(best.length / rate).toFixed(3)} s; silence ${silentAfter} frames after the fade began (it took effect ${first + fadeStart + out.result.startFrame - out.pauseFrame} frames after the call's currentTime frame); ${mismatches} samples differ from the input outside the fades; mark frame errors ${marks.join(',')}`,
+      );
+      // Silence within fadeMs plus one quantum of the frame the pause took effect.
+      expect(silentAfter).toBeLessThanOrEqual(fade + 128);
       expect(mismatches).toBe(0);
+      expect(marks).toEqual([0, 0]);
       expect(opened.errors).toEqual([]);
     } finally {
       await opened.close();

@@ -7,6 +7,7 @@
  * launchChromium/openChromiumPage for Playwright's full Page API.
  */
 import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import { startPulse } from './pulse';
 import type { LaunchOptions, OpenedPage, OpenPageOptions, TestBrowser, TestPage } from './types';
 
 export const CHROMIUM_ARGS: readonly string[] = [
@@ -52,11 +53,16 @@ export async function blockExternalRequests(context: BrowserContext): Promise<vo
  * through the returned Browser — `browser.newContext()` and `browser.newPage()` alike — has
  * non-local requests aborted. Close it with `await browser.close()`.
  */
-export async function launchChromium(options: LaunchOptions & { executablePath?: string } = {}): Promise<Browser> {
+export async function launchChromium(options: LaunchOptions & { executablePath?: string; env?: Record<string, string> } = {}): Promise<Browser> {
   const browser = await chromium.launch({
     executablePath: options.executablePath ?? process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: [...CHROMIUM_ARGS.filter((a) => !(options.requireGesture && a.startsWith('--autoplay-policy'))), ...(options.args ?? [])],
-    ignoreDefaultArgs: options.requireGesture ? ['--autoplay-policy=no-user-gesture-required'] : [],
+    ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    // Playwright mutes Chromium by default; a test that records the sinks needs the sound.
+    ignoreDefaultArgs: [
+      ...(options.requireGesture ? ['--autoplay-policy=no-user-gesture-required'] : []),
+      ...(options.env?.PULSE_SERVER ? ['--mute-audio'] : []),
+    ],
     headless: true,
   });
   const newContext = browser.newContext.bind(browser);
@@ -119,16 +125,32 @@ export async function openChromiumPage(browser: Browser, url: string, options: O
 
 /** Chromium as a TestBrowser; `playwright` is the Browser for Chromium-only tests. */
 export async function chromiumEngine(options: LaunchOptions = {}): Promise<TestBrowser & { playwright: Browser }> {
-  const browser = await launchChromium(options);
+  const pulse = options.audioDevices ? await startPulse() : null;
+  let browser: Browser;
+  try {
+    browser = await launchChromium(
+      pulse ? { ...options, env: { PULSE_SERVER: pulse.address }, args: [...(options.args ?? []), '--use-fake-ui-for-media-stream'] } : options,
+    );
+  } catch (e) {
+    await pulse?.stop();
+    throw e;
+  }
   return {
     engine: 'chromium',
     version: `Chromium ${browser.version()}`,
     playwright: browser,
+    ...(pulse ? { pulseAddress: pulse.address } : {}),
     async open(url: string, openOptions?: OpenPageOptions): Promise<OpenedPage> {
       const opened = await openChromiumPage(browser, url, openOptions);
       // Playwright's Page has every TestPage method with the same names and argument order.
       return { engine: 'chromium', page: opened.page as unknown as TestPage, errors: opened.errors, logs: opened.logs, close: opened.close };
     },
-    close: () => browser.close(),
+    async close() {
+      try {
+        await browser.close();
+      } finally {
+        await pulse?.stop();
+      }
+    },
   };
 }

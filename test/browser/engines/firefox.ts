@@ -37,7 +37,11 @@ export async function firefoxEngine(options: LaunchOptions = {}): Promise<TestBr
       headless: true,
       env: { ...process.env, PULSE_SERVER: pulse.address },
       // 0 allows audible autoplay; 5 blocks all autoplay until a gesture.
-      extraPrefsFirefox: { 'media.autoplay.default': options.requireGesture ? 5 : 0, 'media.autoplay.blocking_policy': 0 },
+      extraPrefsFirefox: {
+        'media.autoplay.default': options.requireGesture ? 5 : 0,
+        'media.autoplay.blocking_policy': 0,
+        'media.navigator.permission.disabled': true,
+      },
     });
   } catch (e) {
     await pulse.stop();
@@ -47,6 +51,7 @@ export async function firefoxEngine(options: LaunchOptions = {}): Promise<TestBr
   return {
     engine: 'firefox',
     version,
+    pulseAddress: pulse.address,
     async open(url: string, openOptions: OpenPageOptions = {}): Promise<OpenedPage> {
       const context = await browser.createBrowserContext();
       const page = await context.newPage();

@@ -9,6 +9,29 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sleep, stopChild } from './types';
 
+/**
+ * Records what a sink plays (its monitor) as 48 kHz mono float32, for tests that check
+ * where the audio went. `stop()` ends the recording and returns the samples.
+ */
+export function recordSink(address: string, sink: string): { stop(): Promise<Float32Array> } {
+  const child = spawn('parec', [`--device=${sink}.monitor`, '--raw', '--format=float32le', '--rate=48000', '--channels=1', '--latency-msec=20'], {
+    env: { ...process.env, PULSE_SERVER: address },
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (b: Buffer) => chunks.push(b));
+  child.on('error', () => undefined);
+  return {
+    async stop() {
+      await stopChild(child);
+      const all = Buffer.concat(chunks);
+      const out = new Float32Array(Math.floor(all.length / 4));
+      for (let i = 0; i < out.length; i++) out[i] = all.readFloatLE(i * 4);
+      return out;
+    },
+  };
+}
+
 export interface PulseServer {
   /** Value for the browser's PULSE_SERVER. */
   readonly address: string;
@@ -28,6 +51,8 @@ export async function startPulse(): Promise<PulseServer> {
       '--exit-idle-time=-1',
       `--load=module-native-protocol-unix socket=${socket} auth-anonymous=1`,
       '--load=module-null-sink sink_name=null rate=48000',
+      // A second output device, for the output-device tests (setSinkId).
+      '--load=module-null-sink sink_name=other rate=48000 sink_properties=device.description=Other',
     ],
     { env, stdio: 'ignore' },
   );
@@ -43,15 +68,19 @@ export async function startPulse(): Promise<PulseServer> {
     throw new Error(`PulseAudio did not start (${failed ?? `exit ${daemon.exitCode}`}); Firefox needs it: apt-get install pulseaudio`);
   }
   const address = `unix:${socket}`;
-  const keepalive = spawn('pacat', ['--playback', '--raw', '--latency-msec=10', '--device=null', '/dev/zero'], {
-    env: { ...env, PULSE_SERVER: address },
-    stdio: 'ignore',
+  // One keepalive per sink: a stream that opens on an idle sink waits for it to wake.
+  const keepalives = ['null', 'other'].map((sink) => {
+    const child = spawn('pacat', ['--playback', '--raw', '--latency-msec=10', `--device=${sink}`, '/dev/zero'], {
+      env: { ...env, PULSE_SERVER: address },
+      stdio: 'ignore',
+    });
+    child.on('error', () => undefined);
+    return child;
   });
-  keepalive.on('error', () => undefined);
   return {
     address,
     async stop() {
-      await stopChild(keepalive);
+      await Promise.all(keepalives.map(stopChild));
       await stopChild(daemon);
       rmSync(dir, { recursive: true, force: true });
     },

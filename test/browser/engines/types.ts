@@ -44,6 +44,8 @@ export interface TestBrowser {
   readonly engine: EngineName;
   /** Browser name and version as the engine reports it. */
   readonly version: string;
+  /** PULSE_SERVER of the browser's private PulseAudio daemon, when it plays through one (see pulse.ts). */
+  readonly pulseAddress?: string;
   open(url: string, options?: OpenPageOptions): Promise<OpenedPage>;
   close(): Promise<void>;
 }
@@ -54,6 +56,12 @@ export interface LaunchOptions {
   args?: string[];
   /** Launch with the browser's own autoplay policy (audio needs a user gesture). Default false. */
   requireGesture?: boolean;
+  /**
+   * Chromium: play through a private PulseAudio daemon with two null sinks ("Null Output",
+   * "Other"), whose monitors the page can record, and grant media permissions. Firefox
+   * always has this. Default false: Chromium's own headless output.
+   */
+  audioDevices?: boolean;
 }
 
 export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

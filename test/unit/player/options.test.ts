@@ -15,6 +15,8 @@ describe('resolveOptions', () => {
       transport: 'auto',
       adaptivePrebuffer: { stepMs: 20, maxMs: 400 },
       capacity: 1_440_000,
+      sinkId: '',
+      audioSession: 'auto',
     });
   });
 
@@ -33,6 +35,8 @@ describe('resolveOptions', () => {
     ['prebuffer ≥ buffer', { prebufferMs: 500, maxBufferMs: 500 }, /prebufferMs \(500\) must be smaller than maxBufferMs \(500\)/],
     ['bad adaptive', { adaptivePrebuffer: { stepMs: -1, maxMs: 10 } }, /adaptivePrebuffer/],
     ['unknown transport', { transport: 'udp' as never }, /transport must be "auto", "shared" or "message"/],
+    ['non-string sinkId', { sinkId: 3 as never }, /sinkId must be a device id string, got number/],
+    ['unknown audioSession', { audioSession: 'ambient' as never }, /audioSession must be "auto" or "playback", got "ambient"/],
     ['destination without context', { destination: {} as AudioNode }, /destination needs its `context`/],
   ];
   for (const [what, options, message] of bad) {
