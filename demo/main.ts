@@ -12,6 +12,7 @@ import { LegacyQueue } from './legacy-queue';
 import { loadVoxplay } from './lib';
 import { MicBargeIn } from './mic-barge-in';
 import { OutputBus } from './output-bus';
+import { wireOutputControls } from './output-controls';
 import { Records, type EngineKind } from './records';
 import { ScenarioForm } from './scenario-form';
 import type { ConnectionStatus } from './server-connection';
@@ -157,6 +158,26 @@ async function main(): Promise<void> {
   });
   stats.renderRecords();
   showTransport(config, vox.player.transport);
+
+  // ---- output controls (the player's volume, mute, pause, device and level)
+  const drawLevel = wireOutputControls(
+    vox.player,
+    {
+      level: byId('out-level'),
+      levelOut: byId('out-level-db'),
+      volume: byId<HTMLInputElement>('volume'),
+      volumeOut: byId('volume-out'),
+      mute: byId<HTMLInputElement>('mute'),
+      pause: byId<HTMLButtonElement>('pause'),
+      sink: byId<HTMLSelectElement>('sink'),
+    },
+    log,
+  );
+  const meterLoop = (): void => {
+    drawLevel();
+    requestAnimationFrame(meterLoop);
+  };
+  requestAnimationFrame(meterLoop);
 
   // ---- the player's lifecycle: autoplay policy, suspension
   vox.player.on('statechange', ({ state }) => {

@@ -28,6 +28,13 @@ export class ClockWatch {
     return this.isStalled;
   }
 
+  /** Forgets the readings (a new context, whose clock starts again from 0). */
+  reset(): void {
+    this.lastTime = Number.NaN;
+    this.since = 0;
+    this.isStalled = false;
+  }
+
   /**
    * One reading. A context that is not running (suspended, blocked, interrupted) cannot
    * stall: its reading only restarts the wait.

@@ -1,4 +1,4 @@
-import type { EngineReport, ToEngine } from '../worklet/messages.js';
+import type { EngineReport, EngineState, FromEngine, ToEngine } from '../worklet/messages.js';
 
 /**
  * The seam between the player and the playback worklet: messages go out, reports come
@@ -33,10 +33,36 @@ export class WorkletPort implements EnginePort {
   /** The node exists: flush what waited, then deliver directly. */
   connect(port: MessagePort): void {
     this.port = port;
-    port.onmessage = (event: MessageEvent<EngineReport>) => this.handler?.(event.data);
+    port.onmessage = (event: MessageEvent<FromEngine>) => {
+      if (event.data.type === 'report') this.handler?.(event.data);
+    };
     const queued = this.outbox ?? [];
     this.outbox = null;
     for (const { message, transfer } of queued) port.postMessage(message, transfer);
+  }
+
+  /**
+   * Asks the worklet for its state and to go silent (the player moves to a new context).
+   * From now on messages wait, in order, for the next {@link WorkletPort.connect}: the new
+   * node's port. Resolves with the state whenever the worklet answers (reports that were
+   * already on their way still arrive); null when there is no node.
+   */
+  handOver(): Promise<EngineState | null> {
+    const port = this.port;
+    if (!port) return Promise.resolve(null);
+    this.port = null;
+    this.outbox = [];
+    return new Promise((resolve) => {
+      port.onmessage = (event: MessageEvent<FromEngine>) => {
+        const data = event.data;
+        if (data.type === 'report') this.handler?.(data);
+        else {
+          port.onmessage = null;
+          resolve(data.state);
+        }
+      };
+      port.postMessage({ type: 'handover' } satisfies ToEngine);
+    });
   }
 
   /** Tells the worklet to stop and stops listening; later posts are ignored. */

@@ -1,5 +1,5 @@
 import { VoxplayError, type ErrorCode } from '../errors.js';
-import { PROCESSOR_NAME, type EngineOptions } from '../worklet/messages.js';
+import { PROCESSOR_NAME, type EngineOptions, type EngineState } from '../worklet/messages.js';
 import { OutputClock, RenderClock, type AudioClock } from './clock.js';
 import { ClockWatch, STALL_MS } from './clock-watch.js';
 import type { WorkletPort } from './engine-port.js';
@@ -90,6 +90,8 @@ export interface LifecycleHooks {
   started(context: BaseAudioContext, clock: AudioClock, realTime: boolean): void;
   /** The context closed underneath the player. */
   lost(): void;
+  /** The player moved to a new context (it recreated a stalled one): events go on its clock. */
+  replaced(context: AudioContext, clock: AudioClock): void;
 }
 
 /** How long start() waits for the context to run before calling it blocked by autoplay policy. */
@@ -124,6 +126,8 @@ export class Lifecycle {
   private wantedSink: string;
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
+  /** A stalled context is being replaced (see recreate()). */
+  private recreating = false;
   /** The system took the device (`interrupted`) and has not given it back yet. */
   private preempted = false;
   private releaseSession: () => void = () => undefined;
@@ -267,35 +271,9 @@ export class Lifecycle {
     }
     if (this.current === 'closed') return;
     const offline = isOffline(context);
-    const { engine } = this.options;
-    const engineOptions: EngineOptions = {
-      capacity: engine.capacity,
-      fadeFrames: msToSamples(engine.fadeMs, context.sampleRate),
-      // Offline rendering runs far faster than real time: a 20 ms cadence would post a
-      // report every few quanta and dominate the render cost. Events still go out at once.
-      reportIntervalFrames: offline ? context.sampleRate : msToSamples(REPORT_INTERVAL_MS, context.sampleRate),
-      rates: engine.rates,
-    };
-    if (engine.shared) engineOptions.shared = engine.shared;
-    const node = new AudioWorkletNode(context, PROCESSOR_NAME, {
-      numberOfInputs: 0,
-      numberOfOutputs: 1,
-      outputChannelCount: [1],
-      processorOptions: engineOptions,
-    });
-    node.onprocessorerror = () => this.hooks.error('context', 'the playback worklet stopped with an error');
-    node.connect(this.options.destination ?? context.destination);
+    const node = this.buildNode(context, undefined);
     this.node = node;
-    if (this.wantedSink !== '') {
-      try {
-        await (await this.loadDevice()).apply(this.graph(node, context), this.wantedSink);
-      } catch (error) {
-        const code = error instanceof VoxplayError ? error.code : 'output-device';
-        const message = error instanceof Error ? error.message.replace(/^voxplay: /, '') : String(error);
-        this.hooks.error(code, `${message}; playing on the default device`);
-      }
-    }
-    this.node = node;
+    await this.applySink(node, context);
     this.built = true;
     this.hooks.started(context, this.outputClock!, !offline);
     this.port.connect(node.port);
@@ -313,6 +291,91 @@ export class Lifecycle {
     this.sync();
   }
 
+  /** Builds the playback node in `context` (continuing from `restore`, if given) and connects it. */
+  private buildNode(context: BaseAudioContext, restore: EngineState | undefined): AudioWorkletNode {
+    const { engine } = this.options;
+    const offline = isOffline(context);
+    const engineOptions: EngineOptions = {
+      capacity: engine.capacity,
+      fadeFrames: msToSamples(engine.fadeMs, context.sampleRate),
+      // Offline rendering runs far faster than real time: a 20 ms cadence would post a
+      // report every few quanta and dominate the render cost. Events still go out at once.
+      reportIntervalFrames: offline ? context.sampleRate : msToSamples(REPORT_INTERVAL_MS, context.sampleRate),
+      rates: engine.rates,
+    };
+    if (engine.shared) engineOptions.shared = engine.shared;
+    if (restore) engineOptions.restore = restore;
+    const node = new AudioWorkletNode(context, PROCESSOR_NAME, {
+      numberOfInputs: 0,
+      numberOfOutputs: 1,
+      outputChannelCount: [1],
+      processorOptions: engineOptions,
+    });
+    node.onprocessorerror = () => this.hooks.error('context', 'the playback worklet stopped with an error');
+    node.connect(this.options.destination ?? context.destination);
+    return node;
+  }
+
+  /** Sends a new node's output to the device asked for; a refusal is an `error` event. */
+  private async applySink(node: AudioNode, context: BaseAudioContext): Promise<void> {
+    if (this.wantedSink === '') return;
+    try {
+      await (await this.loadDevice()).apply(this.graph(node, context), this.wantedSink);
+    } catch (error) {
+      const code = error instanceof VoxplayError ? error.code : 'output-device';
+      const message = error instanceof Error ? error.message.replace(/^voxplay: /, '') : String(error);
+      this.hooks.error(code, `${message}; playing on the default device`);
+    }
+  }
+
+  /**
+   * A context the player made still stands still after a suspend() and resume(): move to a
+   * new one. The old worklet hands its state over (what is buffered, where each utterance
+   * stands, the marks, pause and volume) and goes silent; the new one continues from the
+   * first unheard sample, with a fade-in. Messages sent meanwhile wait and follow in order.
+   */
+  private async recreate(old: AudioContext): Promise<void> {
+    if (this.recreating || old !== this.own || this.isClosed()) return;
+    this.recreating = true;
+    try {
+      const state = await this.port.handOver();
+      if (!state || this.isClosed()) return;
+      const context = new AudioContext({ latencyHint: 'interactive' });
+      try {
+        await loadWorklet(context, this.options.workletUrl, this.options.workletSource);
+      } catch (error) {
+        await context.close().catch(() => undefined);
+        this.hooks.error('context', `could not recreate the stalled AudioContext: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      if (this.isClosed()) {
+        await context.close().catch(() => undefined);
+        return;
+      }
+      old.removeEventListener('statechange', this.onContextState);
+      if (this.watchTimer) clearInterval(this.watchTimer);
+      this.node?.disconnect();
+      this.device?.release();
+      this.tap = null;
+      void old.close().catch(() => undefined);
+      const node = this.buildNode(context, state);
+      this.own = context;
+      this.context = context;
+      this.node = node;
+      this.outputClock = new OutputClock(context);
+      await this.applySink(node, context);
+      this.hooks.replaced(context, this.outputClock);
+      this.port.connect(node.port);
+      this.watch.reset();
+      context.addEventListener('statechange', this.onContextState);
+      this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
+      await tryResume(context, AUTOPLAY_WAIT_MS);
+      this.sync();
+    } finally {
+      this.recreating = false;
+    }
+  }
+
   /** A timer reading of the clock: a running context whose clock stands still is stalled. */
   private checkClock(context: AudioContext): void {
     if (this.current === 'closed') return;
@@ -323,14 +386,17 @@ export class Lifecycle {
     const own = context === this.own;
     this.hooks.error(
       'context',
-      `the AudioContext says running but its clock has stood still for ${STALL_MS} ms, so nothing plays; ${own ? 'restarting it with suspend() and resume()' : "the app's context needs recreating"}`,
+      `the AudioContext says running but its clock has stood still for ${STALL_MS} ms, so nothing plays; ${own ? 'restarting it with suspend() and resume(), and with a new AudioContext if that does not help' : "the app's context needs recreating"}`,
     );
-    // Only a context the player made: suspending an app's context is the app's call.
-    if (own)
-      void context
-        .suspend()
-        .then(() => context.resume())
-        .catch(() => undefined);
+    // Only a context the player made: suspending or replacing an app's context is the app's call.
+    if (!own) return;
+    void context
+      .suspend()
+      .then(() => context.resume())
+      .catch(() => undefined);
+    setTimeout(() => {
+      if (this.watch.stalled && this.context === context) void this.recreate(context);
+    }, STALL_MS);
   }
 
   /**
@@ -348,6 +414,11 @@ export class Lifecycle {
       if (running) this.sync();
       else if ((context.state as string) === 'suspended') this.set('blocked');
     });
+  }
+
+  /** A method, not a comparison, so TypeScript does not narrow it away across awaits. */
+  private isClosed(): boolean {
+    return this.current === 'closed';
   }
 
   private set(state: PlayerState): void {

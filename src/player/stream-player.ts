@@ -100,6 +100,7 @@ export class StreamPlayer {
         error: (code, message) => this.session.error(code, message),
         started: (_context, clock, realTime) => this.onStarted(clock, realTime),
         lost: () => void this.close(),
+        replaced: (_context, clock) => this.session.setClock(clock),
       },
     );
   }
@@ -407,7 +408,8 @@ export class StreamPlayer {
   /**
    * An `AnalyserNode` tapping the player's output (after the volume), for frequency data in
    * a visualiser (`getFloatFrequencyData`). Made on first use, so it costs nothing unless
-   * asked for; null until `start()` has built the player's node.
+   * asked for; null until `start()` has built the player's node. Read it again after the
+   * state was `stalled`: a replaced context comes with a new node.
    */
   get analyser(): AnalyserNode | null {
     return this.lifecycle.analyser();

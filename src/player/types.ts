@@ -73,8 +73,12 @@ export interface StreamPlayerOptions {
  *   confused with the `interrupted` event, which is a barge-in.
  * - `stalled`: the context says `running` but its clock has stood still for 1.5 s, so
  *   nothing plays (an `error` with code `context` says so too). A context the player made
- *   itself gets one `suspend()` + `resume()` to restart it; an app's context is left to the
- *   app (recreate it). Back to `running` as soon as the clock moves. Pushed audio is kept.
+ *   itself gets one `suspend()` + `resume()` to restart it, and if its clock still stands
+ *   still 1.5 s later, the player replaces it with a new context: the worklet hands over
+ *   what is buffered, where each utterance stands, the marks, pause and volume, and playback
+ *   continues from the first unheard sample (with a `fadeMs` fade-in). An app's context is
+ *   left to the app (recreate it). Back to `running` as soon as a clock moves. Pushed audio
+ *   is kept.
  * - `paused`: the app called `pause()` on a running player: the output faded out and holds
  *   its position; audio keeps arriving and buffering. `resume()` fades it back in.
  * - `closed`: `close()` ran, or the context closed.

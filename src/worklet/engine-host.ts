@@ -1,5 +1,5 @@
 import { SampleRing } from '../ring/sample-ring.js';
-import type { EngineOptions, EngineReport, ToEngine } from './messages.js';
+import type { EngineOptions, EngineReport, HandoverReply, ToEngine } from './messages.js';
 import { Fader } from '../dsp/fade.js';
 import { PlaybackEngine } from './playback-engine.js';
 
@@ -32,6 +32,12 @@ export class EngineHost {
   };
   /** False once the player said `close`. */
   alive = true;
+  /** The state went to a successor (`handover`): silent from then on, for good. */
+  private retired = false;
+  /** A private ring (postMessage transport): its unread samples travel with a handover. */
+  private readonly privateRing: boolean;
+  /** The gain the last `volume` message asked for. */
+  private gain = 1;
   private readonly reportInterval: number;
   private sinceReport = 0;
   /** The output gain (volume, mute), applied after the engine: the accounting is unaffected. */
@@ -45,11 +51,21 @@ export class EngineHost {
     this.engine = new PlaybackEngine(new SampleRing(buffer, options.capacity), outRate, options.fadeFrames, options.rates);
     this.reportInterval = options.reportIntervalFrames;
     this.fadeFrames = Math.max(1, Math.round(options.fadeFrames));
+    this.privateRing = options.shared === undefined;
+    if (options.restore) {
+      this.engine.takeOver(options.restore);
+      this.gain = options.restore.gain;
+      this.volume.rampTo(this.gain, 0);
+    }
   }
 
-  /** Applies one message from the main thread (between render quanta). */
-  receive(msg: ToEngine): void {
+  /**
+   * Applies one message from the main thread (between render quanta). Returns the reply
+   * to post, if the message asks for one (`handover`).
+   */
+  receive(msg: ToEngine): HandoverReply | null {
     const engine = this.engine;
+    if (this.retired) return null;
     switch (msg.type) {
       case 'samples':
         // The main thread never sends more than the free space it last heard of, so this fits.
@@ -69,7 +85,8 @@ export class EngineHost {
         break;
       case 'volume':
         // Ramped over the fade length, so a change never clicks.
-        this.volume.rampTo(msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1, this.fadeFrames);
+        this.gain = msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1;
+        this.volume.rampTo(this.gain, this.fadeFrames);
         break;
       case 'pause':
         engine.pause();
@@ -80,7 +97,14 @@ export class EngineHost {
       case 'close':
         this.alive = false;
         break;
+      case 'handover': {
+        const state = engine.handOver(this.privateRing);
+        state.gain = this.gain;
+        this.retired = true;
+        return { type: 'handover', state };
+      }
     }
+    return null;
   }
 
   /**
@@ -89,6 +113,10 @@ export class EngineHost {
    */
   render(out: Float32Array, contextFrame: number): EngineReport | null {
     const engine = this.engine;
+    if (this.retired) {
+      out.fill(0);
+      return null;
+    }
     engine.render(out, contextFrame);
     this.volume.apply(out, 0, out.length);
     // The level of what reaches the speakers, for a visualiser: reported, never posted per quantum.

@@ -30,6 +30,49 @@ export interface EngineOptions {
   reportIntervalFrames: number;
   /** Source rates to prepare resamplers for up front. */
   rates: number[];
+  /** A predecessor's state to continue from (the player recreated its context); see {@link EngineState}. */
+  restore?: EngineState;
+}
+
+/** One queued utterance of an {@link EngineState}: the engine's segment, field for field. */
+export interface SegmentState {
+  serial: number;
+  rate: number;
+  start: number;
+  end: number;
+  prebuffer: number;
+  prebufferStep: number;
+  prebufferMax: number;
+  /** The engine's phase (a number private to the engine). */
+  phase: number;
+  consumed: number;
+  produced: number;
+  starvedFrames: number;
+}
+
+/**
+ * Everything an engine needs to continue where another left off, in a new context: the
+ * player hands it over when it recreates a context whose clock stopped. Positions stay
+ * absolute, so the main thread's bookkeeping carries on unchanged.
+ */
+export interface EngineState {
+  /** Absolute position to continue from: the head utterance's first unheard sample. */
+  absRead: number;
+  /** Samples from `absRead` on that the old engine had already taken from its ring (its resampler's lookahead); played first. */
+  prefix: Float32Array;
+  /** postMessage transport: the rest of the old ring, unread. null for a shared ring (the samples are still in it). */
+  unread: Float32Array | null;
+  /** Lookahead samples already overwritten in the ring, so not in `prefix`: skipped (0 unless the ring was full). */
+  lost: number;
+  segments: SegmentState[];
+  /** Pending marks as (serial, offset, id) triples. */
+  marks: number[];
+  paused: boolean;
+  flushTo: number;
+  dropMarksThrough: number;
+  lastReleased: number;
+  /** The output gain (volume × not muted) the host ramps to. */
+  gain: number;
 }
 
 /** postMessage transport: samples to append to the worklet's own ring. */
@@ -94,8 +137,26 @@ export interface CloseMessage {
   type: 'close';
 }
 
+/**
+ * The player moves to a new context: answer with the state ({@link HandoverReply}) and go
+ * silent for good, so the old context can never play a sample twice.
+ */
+export interface HandoverMessage {
+  type: 'handover';
+}
+
+/** Worklet → main: the answer to a {@link HandoverMessage}. */
+export interface HandoverReply {
+  type: 'handover';
+  state: EngineState;
+}
+
+/** Worklet → main. */
+export type FromEngine = EngineReport | HandoverReply;
+
 /** Main → worklet. */
-export type ToEngine = SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | PauseMessage | CloseMessage;
+export type ToEngine =
+  SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | PauseMessage | CloseMessage | HandoverMessage;
 
 /**
  * Kinds of records in a report's event log. Each record is {@link EVENT_RECORD} numbers:

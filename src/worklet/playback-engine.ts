@@ -1,7 +1,7 @@
 import { StreamingResampler } from '../dsp/resampler.js';
 import { Fader } from '../dsp/fade.js';
 import { SampleRing } from '../ring/sample-ring.js';
-import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD, MAX_MARKS, MAX_UTTERANCES as MAX_SEGMENTS } from './messages.js';
+import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD, MAX_MARKS, MAX_UTTERANCES as MAX_SEGMENTS, type EngineState } from './messages.js';
 /**
  * Marks stop filling the event log here, so the lifecycle events of every queued utterance
  * (Ended, Interrupted, Flushed…) always fit in the same quantum's log.
@@ -87,6 +87,15 @@ export class PlaybackEngine {
   private readonly markId = new Float64Array(MAX_MARKS);
   private markHead = 0;
   private markCount = 0;
+  /**
+   * Samples a predecessor engine had taken from its ring but not yet played (see
+   * {@link PlaybackEngine.takeOver}): read before the ring, from `prefixAt`.
+   */
+  private prefix: Float32Array = new Float32Array(0);
+  private prefixAt = 0;
+  private prefixLeft = 0;
+  /** Absolute position just after the prefix's last sample. */
+  private prefixEnd = 0;
 
   constructor(ring: SampleRing, outRate: number, fadeFrames: number, rates: readonly number[] = []) {
     this.ring = ring;
@@ -226,6 +235,112 @@ export class PlaybackEngine {
     this.markId[at] = id;
     this.markCount++;
     return true;
+  }
+
+  /**
+   * The state a successor in a new context needs to continue exactly here (see
+   * {@link EngineState}); `copyUnread` for a private ring, whose unread samples must travel
+   * too. The head utterance continues from its first unheard sample: the samples its
+   * resampler had taken beyond that are copied from just behind the ring's read position,
+   * where they stay until new samples overwrite them. Message handler only: allocates.
+   */
+  handOver(copyUnread: boolean): EngineState {
+    const ring = this.ring;
+    const head = this.size > 0 ? this.queue[this.head] : null;
+    const ahead = head && head.phase !== Phase.Waiting ? head.consumed - played(head) : 0;
+    // The lookahead ends at absRead; the part of it before prefixEnd came from a prefix of
+    // our own (a second recreation), the rest from just behind the ring's read position.
+    const fromRing = Math.min(ahead, Math.max(0, this.absRead - this.prefixEnd));
+    const fromPrefix = ahead - fromRing;
+    let lost = 0;
+    let prefix: Float32Array;
+    if (fromRing > ring.availableWrite()) {
+      // New samples already overwrote them (the ring was full): skipped, and said so.
+      lost = ahead;
+      prefix = this.prefix.slice(this.prefixAt, this.prefixAt + this.prefixLeft);
+    } else {
+      prefix = new Float32Array(ahead + this.prefixLeft);
+      const prefixStart = this.prefixEnd - this.prefix.length;
+      const at = this.absRead - ahead - prefixStart;
+      prefix.set(this.prefix.subarray(at, at + fromPrefix), 0);
+      const cap = ring.data.length; // slots, one more than the capacity
+      const from = (ring.readIndex() - fromRing + cap) % cap;
+      for (let k = 0; k < fromRing; k++) prefix[fromPrefix + k] = ring.data[(from + k) % cap];
+      prefix.set(this.prefix.subarray(this.prefixAt, this.prefixAt + this.prefixLeft), ahead);
+    }
+    let unread: Float32Array | null = null;
+    if (copyUnread) {
+      unread = new Float32Array(ring.availableRead());
+      ring.read(unread, 0, unread.length);
+    }
+    const segments = [];
+    for (let k = 0; k < this.size; k++) {
+      const seg = this.queue[(this.head + k) % MAX_SEGMENTS];
+      const rewind = k === 0 && lost === 0 ? ahead : 0;
+      segments.push({
+        serial: seg.serial,
+        rate: seg.rate,
+        start: seg.start,
+        end: seg.end,
+        prebuffer: seg.prebuffer,
+        prebufferStep: seg.prebufferStep,
+        prebufferMax: seg.prebufferMax,
+        phase: seg.phase,
+        consumed: seg.consumed - rewind,
+        produced: seg.produced,
+        starvedFrames: seg.starvedFrames,
+      });
+    }
+    const marks: number[] = [];
+    for (let k = 0; k < this.markCount; k++) {
+      const h = (this.markHead + k) % MAX_MARKS;
+      marks.push(this.markSerial[h], this.markOffset[h], this.markId[h]);
+    }
+    return {
+      absRead: this.absRead - (lost === 0 ? ahead : 0),
+      prefix,
+      unread,
+      lost,
+      segments,
+      marks,
+      paused: this.paused,
+      flushTo: this.flushTo,
+      dropMarksThrough: this.dropMarksThrough,
+      lastReleased: this.lastReleased,
+      gain: 1,
+    };
+  }
+
+  /**
+   * Continues from a predecessor's {@link EngineState} (call once, before the first render).
+   * The sounding utterance fades in over the fade length: the new context starts from
+   * silence, and the new resampler from an empty history.
+   */
+  takeOver(state: EngineState): void {
+    this.absRead = state.absRead;
+    this.prefix = state.prefix;
+    this.prefixAt = 0;
+    this.prefixLeft = state.prefix.length;
+    this.prefixEnd = state.absRead + state.prefix.length;
+    if (state.unread) this.ring.write(state.unread, 0, state.unread.length);
+    for (const s of state.segments) {
+      if (!this.begin(s.serial, s.rate, s.start, s.prebuffer, s.prebufferStep, s.prebufferMax)) break;
+      const seg = this.queue[(this.head + this.size - 1) % MAX_SEGMENTS];
+      seg.end = s.end;
+      seg.prebuffer = s.prebuffer;
+      // Mid-fade phases restart from their steady state; a pending interrupt (flushTo) redoes its fade.
+      seg.phase = s.phase === Phase.UnderrunFade || s.phase === Phase.InterruptFade ? Phase.Playing : (s.phase as Phase);
+      seg.consumed = s.consumed;
+      seg.produced = s.produced;
+      seg.starvedFrames = s.starvedFrames;
+    }
+    for (let k = 0; k + 2 < state.marks.length; k += 3) this.addMark(state.marks[k], state.marks[k + 1], state.marks[k + 2]);
+    this.paused = state.paused;
+    this.flushTo = state.flushTo;
+    this.dropMarksThrough = state.dropMarksThrough;
+    this.lastReleased = state.lastReleased;
+    this.fader.rampTo(0, 0);
+    this.fader.rampTo(1, this.fadeFrames);
   }
 
   /** Empties the event log (after the caller copied or posted it). */
@@ -373,12 +488,19 @@ export class PlaybackEngine {
     let produced = 0;
     while (produced < count) {
       const left = this.limitOf(seg) - this.absRead;
-      const contiguous = ring.contiguousRead();
+      // A predecessor's lookahead (after a context was recreated) comes before the ring.
+      const fromPrefix = this.prefixLeft > 0;
+      const contiguous = fromPrefix ? this.prefixLeft : ring.contiguousRead();
       const run = contiguous < left ? contiguous : left;
-      const made = resampler.process(ring.data, ring.readIndex(), run, out, i + produced, count - produced);
+      const made = fromPrefix
+        ? resampler.process(this.prefix, this.prefixAt, run, out, i + produced, count - produced)
+        : resampler.process(ring.data, ring.readIndex(), run, out, i + produced, count - produced);
       const used = resampler.consumed;
       if (used > 0) {
-        ring.advance(used);
+        if (fromPrefix) {
+          this.prefixAt += used;
+          this.prefixLeft -= used;
+        } else ring.advance(used);
         this.absRead += used;
         seg.consumed += used;
       }
@@ -476,14 +598,14 @@ export class PlaybackEngine {
 
   /** Samples of `seg` in the ring and not yet consumed. */
   private bufferedFor(seg: Segment): number {
-    const available = this.ring.availableRead();
+    const available = this.prefixLeft + this.ring.availableRead();
     const left = this.limitOf(seg) - this.absRead;
     return available < left ? available : left;
   }
 
   /** Every sample of `seg` has arrived (its end is known and lies inside the ring). */
   private isComplete(seg: Segment): boolean {
-    return seg.end !== Infinity && this.absRead + this.ring.availableRead() >= seg.end;
+    return seg.end !== Infinity && this.absRead + this.prefixLeft + this.ring.availableRead() >= seg.end;
   }
 
   private startInterrupt(frame: number): void {
@@ -517,6 +639,12 @@ export class PlaybackEngine {
       this.record(kind, seg.serial, frame, heard, arrived - heard, this.interruptFadeFrames);
       first = false;
       this.release();
+    }
+    if (flushTo > this.absRead && this.prefixLeft > 0) {
+      const skipped = Math.min(this.prefixLeft, flushTo - this.absRead);
+      this.prefixAt += skipped;
+      this.prefixLeft -= skipped;
+      this.absRead += skipped;
     }
     if (flushTo > this.absRead) {
       const skipped = this.ring.advance(flushTo - this.absRead);

@@ -12,7 +12,12 @@ export class PlaybackProcessor extends AudioWorkletProcessor {
   constructor(options: { processorOptions: EngineOptions }) {
     super();
     this.host = new EngineHost(options.processorOptions, sampleRate);
-    this.port.onmessage = (event: MessageEvent<ToEngine>) => this.host.receive(event.data);
+    this.port.onmessage = (event: MessageEvent<ToEngine>) => {
+      const reply = this.host.receive(event.data);
+      if (!reply) return;
+      const { prefix, unread } = reply.state;
+      this.port.postMessage(reply, unread ? [prefix.buffer, unread.buffer] : [prefix.buffer]);
+    };
   }
 
   override process(_inputs: Float32Array[][], outputs: Float32Array[][]): boolean {

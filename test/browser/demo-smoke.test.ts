@@ -144,4 +144,39 @@ describe(`demo page in ${ENGINE}`, () => {
       await opened.close();
     }
   });
+  it('the Output card: the voice meter reads getOutputLevel() while speaking; Pause holds and Resume plays on; the volume slider and Mute reach the player', async () => {
+    const opened = await openDemo();
+    try {
+      const meterPercent = () => opened.page.evaluate(() => parseFloat(document.getElementById('out-level')!.style.width || '0'));
+      expect(await meterPercent()).toBe(0);
+      await opened.page.click('#speak');
+      // The meter spans −60…0 dBFS: speech sits well above −40 dBFS (a third of the way up).
+      await opened.page.waitForFunction(() => parseFloat(document.getElementById('out-level')!.style.width || '0') > 33, undefined, { timeout: 15_000 });
+      await opened.page.click('#pause');
+      const paused = await opened.page.evaluate(() => ({
+        state: (globalThis as any).voxplayDemo.player.state as string,
+        label: document.getElementById('pause')!.textContent,
+      }));
+      expect(paused).toEqual({ state: 'paused', label: 'Resume' });
+      // Paused: the level falls to silence, and nothing is played meanwhile.
+      await opened.page.waitForFunction(() => !((globalThis as any).voxplayDemo.player.getOutputLevel().rms > 0), undefined, { timeout: 5_000 });
+      const heldAt = await opened.page.evaluate(() => (globalThis as any).voxplayDemo.player.getMetrics().samples.played as number);
+      await opened.page.waitForTimeout(300);
+      expect(await opened.page.evaluate(() => (globalThis as any).voxplayDemo.player.getMetrics().samples.played as number)).toBe(heldAt);
+      await opened.page.click('#pause');
+      await opened.page.waitForFunction(() => (globalThis as any).voxplayDemo.player.getOutputLevel().rms > 0.01, undefined, { timeout: 5_000 });
+      await opened.page.click('#mute');
+      const after = await opened.page.evaluate(() => {
+        const volume = document.getElementById('volume') as HTMLInputElement;
+        volume.value = '40';
+        volume.dispatchEvent(new Event('input'));
+        const player = (globalThis as any).voxplayDemo.player;
+        return { state: player.state as string, muted: player.muted as boolean, volume: player.volume as number };
+      });
+      expect(after).toEqual({ state: 'running', muted: true, volume: 0.4 });
+      expect(opened.errors).toEqual([]);
+    } finally {
+      await opened.close();
+    }
+  });
 });

@@ -325,6 +325,143 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
     expect(out.played).toBe(2400);
   });
 
+  for (const transport of ['message', 'shared'] as const)
+    it(`a stalled context the player made that suspend() + resume() cannot restart is replaced by a new one: the buffered audio plays on from the first unheard sample, marks and ended exact (${transport} transport)`, async () => {
+      const rate = 24000;
+      const rng = mulberry32(9);
+      const source = quantizePcm16(new Float32Array(2 * rate).map(() => (rng() * 2 - 1) * 0.4));
+      const markAt = Math.round(1.6 * rate);
+      const opened = await openPage(suite.browser, `${(transport === 'shared' ? suite.isolated : suite.plain).url}/test/browser/pages/blank.html`);
+      const out = await opened.page.evaluate(
+        async ({ pcm, rate, markAt }) => {
+          const { createRecorder } = await (globalThis as any).importModule('/test/browser/pages/capture.js');
+          const proto = BaseAudioContext.prototype;
+          const nativeDestination = Object.getOwnPropertyDescriptor(proto, 'destination')!.get!;
+          const nativeState = Object.getOwnPropertyDescriptor(proto, 'state')!.get!;
+          // Every context the player makes runs at the source rate and sends its output
+          // through a recorder: what each one played is captured, frame by frame.
+          const Native = AudioContext;
+          const made: any[] = [];
+          (globalThis as any).AudioContext = class extends Native {
+            tap: GainNode;
+            ready: Promise<void>;
+            recorder: any = null;
+            constructor(options?: AudioContextOptions) {
+              super({ ...options, sampleRate: rate });
+              this.tap = new GainNode(this);
+              made.push(this);
+              // One batch per quantum: a stopped context cannot be asked to flush.
+              this.ready = createRecorder(this, { connectToDestination: false, batchQuanta: 1 }).then((r: any) => {
+                this.tap.connect(r.node);
+                r.node.connect(nativeDestination.call(this));
+                this.recorder = r;
+              });
+              const add = this.audioWorklet.addModule.bind(this.audioWorklet);
+              this.audioWorklet.addModule = (url: string | URL) => Promise.all([add(url), this.ready]).then(() => undefined);
+            }
+            override get destination(): AudioDestinationNode {
+              return this.tap as unknown as AudioDestinationNode;
+            }
+          };
+          const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
+          const player = new StreamPlayer({ sampleRate: rate, prebufferMs: 100 });
+          const events: any[] = [];
+          for (const type of ['statechange', 'error', 'mark', 'ended'])
+            player.on(type, (e: any) => events.push({ type, ...(e instanceof Error ? { code: (e as any).code, message: e.message } : e) }));
+          const ended = new Promise<any>((r) => player.on('ended', r));
+          await player.start();
+          player.push(pcm, { utteranceId: 'u' });
+          player.mark('u', markAt, 'late');
+          player.endUtterance('u');
+          await new Promise((r) => setTimeout(r, 400));
+          // The first context stops for good while it says running: its clock stands still,
+          // and suspend() / resume() change nothing (what Safari shows after some device changes).
+          const first = made[0];
+          Object.defineProperty(first, 'state', { configurable: true, get: () => (nativeState.call(first) === 'closed' ? 'closed' : 'running') });
+          await Native.prototype.suspend.call(first);
+          first.suspend = () => Promise.resolve();
+          first.resume = () => Promise.resolve();
+          const done = await Promise.race([ended, new Promise((r) => setTimeout(() => r(null), 15_000))]);
+          await new Promise((r) => setTimeout(r, 300));
+          const captures = made.map((ctx) => ({
+            samples: Array.from(ctx.recorder.getCapture() as Float32Array),
+            startFrame: ctx.recorder.startFrame as number,
+            skips: ctx.recorder.skips,
+            overlapped: ctx.recorder.overlappedFrames,
+          }));
+          const result = {
+            transport: player.transport,
+            events,
+            played: (done as any)?.playedSamples ?? null,
+            contexts: made.length,
+            firstState: nativeState.call(first),
+            captures,
+            metrics: player.getMetrics().samples,
+            state: player.state,
+          };
+          await player.close();
+          return result;
+        },
+        { pcm: toPcm16(source), rate, markAt },
+      );
+      await opened.close();
+      expect(opened.errors).toEqual([]);
+      const states = out.events.filter((e: any) => e.type === 'statechange').map((e: any) => e.state);
+      expect(states.slice(0, 3)).toEqual(['starting', 'running', 'stalled']);
+      expect(out.state).toBe('running');
+      expect(out.transport).toBe(transport);
+      expect(out.contexts).toBe(2);
+      expect(out.firstState).toBe('closed');
+      expect(out.played).toBe(source.length);
+      expect(out.metrics).toMatchObject({ received: source.length, played: source.length, dropped: 0, buffered: 0 });
+      expect(out.events.filter((e: any) => e.type === 'ended')).toHaveLength(1);
+      // What the first context played, then what the second did: the input, sample for
+      // sample, but for the fade-in where the second one took over.
+      // Frames the fake output clock skipped (never rendered) are cut out, as elsewhere.
+      const [a, b] = out.captures.map((c) => withoutSkips(Float32Array.from(c.samples), c.startFrame, c.skips));
+      const startA = a.findIndex((x) => x !== 0);
+      let heard = 0;
+      while (startA + heard < a.length && a[startA + heard] === source[heard]) heard++;
+      expect(a.subarray(startA + heard).every((x) => x === 0)).toBe(true);
+      const fade = 0.005 * rate;
+      // Where the second context's output of sample `heard` sits, found by a 32-sample window
+      // of noise (which occurs once) well after the fade-in: the recorder of a brand-new
+      // context sometimes starts a few quanta late.
+      const probe = heard + 4096;
+      let startB = -Infinity;
+      for (let i = 0; i + 32 <= b.length && startB === -Infinity; i++) {
+        let j = 0;
+        while (j < 32 && b[i + j] === source[probe + j]) j++;
+        if (j === 32) startB = i - (probe - heard);
+      }
+      expect(startB).toBeGreaterThan(-4096);
+      let mismatches = 0;
+      let compared = 0;
+      for (let k = heard + fade; k < source.length; k++) {
+        const i = startB + k - heard;
+        if (i < 0) continue; // before the recorder started
+        compared++;
+        if (b[i] !== source[k]) mismatches++;
+      }
+      console.log(
+        `[recreate] first context played ${heard} samples, the second ${source.length - heard}; ${mismatches} of ${compared} differ after the fade-in`,
+      );
+      expect(heard).toBeGreaterThan(0.2 * rate);
+      expect(mismatches).toBe(0);
+      expect(compared).toBeGreaterThan(source.length - heard - 4096);
+      // The mark after the switch fires on the new context's clock, on its sample's frame.
+      const mark = out.events.find((e: any) => e.type === 'mark');
+      expect(mark?.name).toBe('late');
+      const rawB = Float32Array.from(out.captures[1].samples);
+      let markIndex = -1;
+      for (let i = 0; i + 32 <= rawB.length && markIndex < 0; i++) {
+        let j = 0;
+        while (j < 32 && rawB[i + j] === source[markAt + j]) j++;
+        if (j === 32) markIndex = i;
+      }
+      expect(Math.round(mark.contextTime * rate) - out.captures[1].startFrame).toBe(markIndex);
+    });
+
   it('plays raw binary PCM (f32) with utterances delimited by JSON start/end', async () => {
     const source = sine(330, 16000, 0.6, 0.5);
     const bytes = toF32le(source);
