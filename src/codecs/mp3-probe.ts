@@ -1,4 +1,5 @@
 import type { Mp3Header } from './mp3-frames.js';
+import { openAudioDecoder } from './webcodecs-stream.js';
 
 /**
  * Whether this browser's WebCodecs really decodes MP3 of a stream's shape. Asking
@@ -31,33 +32,31 @@ function silentFrame(firstFrame: Uint8Array, header: Mp3Header): Uint8Array {
 }
 
 async function probe(frame: Uint8Array, header: Mp3Header): Promise<boolean> {
-  if (typeof AudioDecoder === 'undefined') return false;
-  const config: AudioDecoderConfig = { codec: 'mp3', sampleRate: header.sampleRate, numberOfChannels: header.channels };
-  const support = await AudioDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
-  if (!support.supported) return false;
-  return new Promise<boolean>((resolve) => {
-    let samples = 0;
-    const decoder = new AudioDecoder({
+  let samples = 0;
+  let failed = false;
+  const opened = await openAudioDecoder(
+    { codec: 'mp3', sampleRate: header.sampleRate, numberOfChannels: header.channels },
+    {
       output: (data) => {
         samples += data.numberOfFrames;
         data.close();
       },
-      error: () => resolve(false),
-    });
-    const timer = setTimeout(() => resolve(false), PROBE_TIMEOUT_MS);
-    try {
-      decoder.configure(config);
-      for (let i = 0; i < 2; i++) decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: i * 26_000, data: frame }));
-      decoder.flush().then(
-        () => {
-          clearTimeout(timer);
-          resolve(samples > 0);
-          decoder.close();
-        },
-        () => resolve(false),
-      );
-    } catch {
-      resolve(false);
-    }
-  });
+      error: () => (failed = true),
+    },
+  ).catch(() => ({ refused: 'threw' }));
+  if ('refused' in opened) return false;
+  const { decoder } = opened;
+  const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), PROBE_TIMEOUT_MS));
+  try {
+    for (let i = 0; i < 2; i++) decoder.decode(new EncodedAudioChunk({ type: 'key', timestamp: i * 26_000, data: frame }));
+    const decoded = decoder.flush().then(
+      () => !failed && samples > 0,
+      () => false,
+    );
+    return await Promise.race([decoded, timeout]);
+  } catch {
+    return false;
+  } finally {
+    if (decoder.state !== 'closed') decoder.close();
+  }
 }

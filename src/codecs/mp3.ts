@@ -2,7 +2,7 @@ import type { DecodedChunk, DecodeError, Decoder } from './codec.js';
 import { decodeError } from './decode-error.js';
 import { Mp3FrameSplitter, type Mp3GaplessInfo, type Mp3Header } from './mp3-frames.js';
 import { webCodecsDecodesMp3 } from './mp3-probe.js';
-import type { PacketStream } from './packet-stream.js';
+import { noSamples, type PacketStream } from './packet-stream.js';
 import { WebCodecsStream } from './webcodecs-stream.js';
 
 /**
@@ -41,21 +41,20 @@ export class Mp3Decoder implements Decoder {
   }
 
   decode(bytes: Uint8Array): DecodedChunk | Promise<DecodedChunk> {
-    const empty = { samples: new Float32Array(0), nonFinite: 0 };
-    if (this.failed || this.closed) return empty;
+    if (this.failed || this.closed) return noSamples();
     let frames;
     try {
       frames = this.frames.push(bytes);
     } catch (error) {
       throw (this.failed = error as DecodeError); // reported once; the rest of the stream is dropped
     }
-    if (frames.length === 0) return empty;
+    if (frames.length === 0) return noSamples();
     this.stream ??= openStream(frames[0], this.frames.format!, this.frames.gapless);
     // Chained on one promise, so decodes keep their order while the backend is chosen.
     return this.stream.then(
       (s) => (this.closed ? s.empty() : s.decode(frames)),
       (error: unknown) => {
-        if (this.failed) return empty; // no decoder for this stream: said once
+        if (this.failed) return noSamples(); // no decoder for this stream: said once
         throw (this.failed = error as DecodeError);
       },
     );

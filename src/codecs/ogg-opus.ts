@@ -2,6 +2,7 @@ import type { DecodedChunk, DecodeError, Decoder } from './codec.js';
 import { decodeError } from './decode-error.js';
 import { OggDemuxer } from './ogg.js';
 import { opusConfig } from './opus-config.js';
+import { noSamples } from './packet-stream.js';
 import { WebCodecsStream } from './webcodecs-stream.js';
 
 /**
@@ -28,7 +29,7 @@ export class OggOpusDecoder implements Decoder {
   }
 
   decode(bytes: Uint8Array): DecodedChunk | Promise<DecodedChunk> {
-    if (this.failed || this.opus?.failed) return { samples: new Float32Array(0), nonFinite: 0 };
+    if (this.failed || this.opus?.failed) return noSamples();
     let packets;
     try {
       packets = this.demux.push(bytes);
@@ -42,7 +43,7 @@ export class OggOpusDecoder implements Decoder {
       else if (index > 1) audio.push(packet.data); // index 1 is OpusTags
       if (index > 1 && packet.last && packet.granule >= 0) this.opus!.trim.total = packet.granule - this.preSkip;
     }
-    return this.opus ? this.opus.decode(audio) : { samples: new Float32Array(0), nonFinite: 0 };
+    return this.opus ? this.opus.decode(audio) : noSamples();
   }
 
   private readHead(head: Uint8Array): WebCodecsStream {

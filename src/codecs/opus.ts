@@ -1,5 +1,6 @@
 import type { DecodedChunk, Decoder } from './codec.js';
 import { opusConfig } from './opus-config.js';
+import { noSamples } from './packet-stream.js';
 import { WebCodecsStream } from './webcodecs-stream.js';
 
 /**
@@ -19,7 +20,7 @@ export class RawOpusDecoder implements Decoder {
   }
 
   decode(packet: Uint8Array): DecodedChunk | Promise<DecodedChunk> {
-    if (packet.length === 0) return { samples: new Float32Array(0), nonFinite: 0 };
+    if (packet.length === 0) return noSamples();
     // TOC byte, bit 2: the packet is stereo.
     this.opus ??= new WebCodecsStream(opusConfig(packet[0] & 0x04 ? 2 : 1));
     // The decoder keeps its own copy: a pushed chunk may be a view the caller reuses.

@@ -39,7 +39,12 @@ export class Trim {
   }
 }
 
-/** Averages planar channels into one new mono array. */
+/** A chunk of no samples, for a decoder that has nothing (yet) to give. */
+export function noSamples(): DecodedChunk {
+  return { samples: new Float32Array(0), nonFinite: 0 };
+}
+
+/** Averages planar channels into one new mono array (a copy even for one channel: the planes may be a decoder's own buffers). */
 export function downmix(planes: readonly Float32Array[], frames: number): Float32Array {
   if (planes.length === 1) return planes[0].slice(0, frames);
   const mono = new Float32Array(frames);

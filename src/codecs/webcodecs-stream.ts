@@ -23,6 +23,19 @@ export interface StreamConfig {
   packetSamples: number;
 }
 
+/**
+ * An AudioDecoder configured for `config`, or why there is none: `refused` is null without
+ * WebCodecs, else what `isConfigSupported` answered. Shared by the streams and the MP3 probe.
+ */
+export async function openAudioDecoder(config: AudioDecoderConfig, init: AudioDecoderInit): Promise<{ decoder: AudioDecoder } | { refused: unknown }> {
+  if (typeof AudioDecoder === 'undefined') return { refused: null };
+  const support = await AudioDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
+  if (!support.supported) return { refused: support.supported };
+  const decoder = new AudioDecoder(init);
+  decoder.configure(config);
+  return { decoder };
+}
+
 interface Batch {
   remaining: number;
   parts: Float32Array[];
@@ -83,22 +96,23 @@ export class WebCodecsStream implements PacketStream {
   private start(): Promise<void> {
     this.ready ??= (async () => {
       const { codec, label, sampleRate, channels } = this.config;
-      const config: AudioDecoderConfig = { codec, sampleRate, numberOfChannels: channels };
+      // Said before the first await, so a second decode() in the same task already sees it.
       if (typeof AudioDecoder === 'undefined') {
         throw this.fail(decodeError('unsupported-codec', `this browser has no WebCodecs AudioDecoder, which voxplay uses to decode ${label}`));
       }
-      const support = await AudioDecoder.isConfigSupported(config).catch(() => ({ supported: false }));
-      if (!support.supported) {
+      const opened = await openAudioDecoder(
+        { codec, sampleRate, numberOfChannels: channels },
+        { output: (data) => this.onOutput(data), error: (e) => this.onError(e) },
+      );
+      if ('refused' in opened) {
         throw this.fail(
           decodeError(
             'unsupported-codec',
-            `this browser's AudioDecoder does not decode ${label} at ${sampleRate} Hz, ${channels} channel(s) (isConfigSupported answered ${JSON.stringify(support.supported)})`,
+            `this browser's AudioDecoder does not decode ${label} at ${sampleRate} Hz, ${channels} channel(s) (isConfigSupported answered ${JSON.stringify(opened.refused)})`,
           ),
         );
       }
-      const decoder = new AudioDecoder({ output: (data) => this.onOutput(data), error: (e) => this.onError(e) });
-      decoder.configure(config);
-      this.decoder = decoder;
+      this.decoder = opened.decoder;
     })();
     return this.ready;
   }
@@ -112,7 +126,9 @@ export class WebCodecsStream implements PacketStream {
       planes.push(plane);
     }
     data.close();
-    const kept = this.trim.keep(downmix(planes, frames));
+    // The planes are fresh copies: a mono one is used as it is.
+    const mono = planes.length === 1 ? planes[0] : downmix(planes, frames);
+    const kept = this.trim.keep(mono);
     const batch = this.batches[0];
     if (!batch) return;
     batch.parts.push(kept);

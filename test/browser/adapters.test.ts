@@ -9,15 +9,20 @@
 import { describe, expect, it } from 'vitest';
 import { float32ToMulaw } from '../../src/protocol/g711-encode';
 import { useSuite } from './fixture';
-import { ENGINE, openPage, sine, toPcm16, withoutSkips, type StreamStep } from './harness';
+import { ENGINE, mulberry32, openPage, toPcm16, withoutSkips, type StreamStep } from './harness';
 
 const suite = useSuite();
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 const json = (delayMs: number, message: unknown): StreamStep => ({ delayMs, data: JSON.stringify(message) });
 
-/** Quantised the way the player will play it (PCM16), so the capture can be compared exactly. */
-function tone(freq: number, rate: number, seconds: number, amp = 0.3): Float32Array {
-  const pcm = toPcm16(sine(freq, rate, seconds, amp));
+/**
+ * White noise from `seed`, quantised the way the player will play it (PCM16), so the
+ * capture can be compared exactly. Noise, not a tone: a periodic signal would let find()
+ * align a whole period off, and a loss of whole periods would compare equal.
+ */
+function noise(seed: number, rate: number, seconds: number, amp = 0.3): Float32Array {
+  const rng = mulberry32(seed);
+  const pcm = toPcm16(Float32Array.from({ length: Math.round(rate * seconds) }, () => (rng() * 2 - 1) * amp));
   return Float32Array.from(new Int16Array(pcm.buffer), (x) => x / 32768);
 }
 
@@ -95,8 +100,8 @@ function equalRun(got: Float32Array, at: number, expected: Float32Array): boolea
 describe(`service adapters in ${ENGINE}`, () => {
   it('OpenAI Realtime: items play gapless and exact; server VAD barges in; the truncate carries the ms heard (±1 quantum of the capture); a malformed event is bad-control', async () => {
     const rate = 24000;
-    const a = tone(300, rate, 1);
-    const b = tone(500, rate, 3);
+    const a = noise(300, rate, 1);
+    const b = noise(500, rate, 3);
     const delta = (item: string, s: Float32Array, type = 'response.output_audio.delta') =>
       json(0, { type, item_id: item, content_index: 0, delta: b64(toPcm16(s)) });
     const steps: StreamStep[] = [
@@ -131,7 +136,7 @@ describe(`service adapters in ${ENGINE}`, () => {
 
   it('ElevenLabs stream-input: base64 PCM with per-chunk alignment plays exact; words become marks at their offsets, fired in order as heard; isFinal ends it', async () => {
     const rate = 24000;
-    const speech = tone(400, rate, 1.2);
+    const speech = noise(400, rate, 1.2);
     // Two chunks of 0.6 s; words every 0.2 s, timed from each chunk's start.
     const words = ['one', 'two', 'three', 'four', 'five', 'six'];
     const steps: StreamStep[] = chunks(speech, 14400).map((s, k) => {
@@ -163,8 +168,8 @@ describe(`service adapters in ${ENGINE}`, () => {
 
   it('ElevenLabs agent: the format from the initiation metadata, one utterance per agent response, interruption interrupts', async () => {
     const rate = 16000;
-    const reply1 = tone(300, rate, 0.5);
-    const reply2 = tone(500, rate, 3);
+    const reply1 = noise(300, rate, 0.5);
+    const reply2 = noise(500, rate, 3);
     const audio = (s: Float32Array, id: number) => json(0, { type: 'audio', audio_event: { audio_base_64: b64(toPcm16(s)), event_id: id } });
     const steps: StreamStep[] = [
       json(0, {
@@ -191,8 +196,8 @@ describe(`service adapters in ${ENGINE}`, () => {
 
   it('Cartesia: chunks per context_id play exact, word_timestamps become marks, done ends; interrupt() cancels the cut context', async () => {
     const rate = 24000;
-    const first = tone(350, rate, 0.5);
-    const second = tone(450, rate, 3);
+    const first = noise(350, rate, 0.5);
+    const second = noise(450, rate, 3);
     const chunk = (ctx: string, s: Float32Array) => json(0, { type: 'chunk', context_id: ctx, data: b64(toPcm16(s)), done: false, status_code: 206 });
     const steps: StreamStep[] = [
       ...chunks(first, 2400).map((s) => chunk('ctx-1', s)),
@@ -224,8 +229,8 @@ describe(`service adapters in ${ENGINE}`, () => {
 
   it('Gemini Live: inlineData PCM per model turn plays exact, turnComplete ends it; interrupted: true interrupts; binary JSON frames work too', async () => {
     const rate = 24000;
-    const turn1 = tone(320, rate, 0.6);
-    const turn2 = tone(520, rate, 3);
+    const turn1 = noise(320, rate, 0.6);
+    const turn2 = noise(520, rate, 3);
     const part = (s: Float32Array) => ({
       serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: b64(toPcm16(s)) } }] } },
     });
@@ -248,8 +253,8 @@ describe(`service adapters in ${ENGINE}`, () => {
 
   it('Deepgram: binary audio frames between JSON messages play exact, Flushed ends the segment; interrupt() sends Clear', async () => {
     const rate = 24000;
-    const seg1 = tone(360, rate, 0.5);
-    const seg2 = tone(460, rate, 3);
+    const seg1 = noise(360, rate, 0.5);
+    const seg2 = noise(460, rate, 3);
     const steps: StreamStep[] = [
       json(0, { type: 'Metadata', request_id: 'r' }),
       ...chunks(seg1, 2400).map((s) => ({ delayMs: 0, data: toPcm16(s) })),
@@ -275,7 +280,7 @@ describe(`service adapters in ${ENGINE}`, () => {
 
   it('Twilio media stream: μ-law payloads play exact at 8 kHz; a mark comes back once the audio before it was heard; clear interrupts', async () => {
     const rate = 8000;
-    const speech = tone(300, rate, 1);
+    const speech = noise(300, rate, 1);
     const mulaw = float32ToMulaw(speech);
     const media = (bytes: Uint8Array) => json(0, { event: 'media', streamSid: 'MZ1', media: { payload: b64(bytes) } });
     const steps: StreamStep[] = [
@@ -286,7 +291,7 @@ describe(`service adapters in ${ENGINE}`, () => {
       media(mulaw.subarray(4000)),
       json(0, { event: 'mark', streamSid: 'MZ1', mark: { name: 'all' } }),
       json(0, { event: 'stop', streamSid: 'MZ1' }),
-      ...Array.from({ length: 20 }, () => media(float32ToMulaw(tone(600, rate, 0.1)))),
+      ...Array.from({ length: 20 }, () => media(float32ToMulaw(noise(600, rate, 0.1)))),
       json(1500, { event: 'clear', streamSid: 'MZ1' }),
     ];
     const { out, received, errors } = await run('connectTwilio', {}, rate, steps, "fx.events.some((e) => e.type === 'interrupted')");
