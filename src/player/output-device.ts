@@ -106,7 +106,10 @@ export class OutputDevice {
     await this.toElement(graph, context, deviceId);
   }
 
-  /** Stops the element route, if any (the player closes). */
+  /**
+   * Forgets the route, stopping the element if any: the player closes, or moves to a new
+   * context (where `apply` builds the route again).
+   */
   release(): void {
     if (this.element) {
       this.element.pause();
@@ -114,6 +117,8 @@ export class OutputDevice {
     }
     this.element = null;
     this.stream = null;
+    this.how = 'default';
+    this.current = '';
   }
 
   private async toElement(graph: OutputGraph, context: AudioContext, deviceId: string): Promise<void> {
