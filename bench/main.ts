@@ -5,7 +5,7 @@
  *
  *   npm run bench                       # builds dist/, then runs everything (~10 min)
  *   BENCH_RUNS=1 node bench/run.mjs     # quicker: one run per figure instead of three
- *   BENCH_ONLY=stream,cpu,offline,decode,memory,size node bench/run.mjs   # a subset of the sections
+ *   BENCH_ONLY=stream,cpu,offline,decode,memory,size node bench/run.mjs   # a subset of the sections, written to partial.*
  *   BENCH_REPORT_ONLY=1 node bench/run.mjs   # rewrite latest.md / latest.svg from latest.json
  */
 import { copyFile, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
@@ -79,17 +79,21 @@ async function inPage<T>(env: StreamEnv, server: StaticServer, fn: (arg: any) =>
   }
 }
 
-async function writeResults(results: BenchResults): Promise<void> {
+/**
+ * Writes the report as bench/results/<name>.md / .svg / .json. A BENCH_ONLY run covers only
+ * some sections, so it goes to `partial.*` (not committed) and leaves the full `latest.*` alone.
+ */
+async function writeResults(results: BenchResults, name = 'latest'): Promise<void> {
   const { markdown, table } = buildReport(results);
   const outDir = resolve(REPO_ROOT, 'bench', 'results');
   await mkdir(outDir, { recursive: true });
-  await writeFile(resolve(outDir, 'latest.md'), markdown);
-  await writeFile(resolve(outDir, 'latest.svg'), renderSvg(results));
-  await writeFile(resolve(outDir, 'latest.json'), JSON.stringify(results, null, 1) + '\n');
+  await writeFile(resolve(outDir, `${name}.md`), markdown);
+  await writeFile(resolve(outDir, `${name}.svg`), renderSvg(results));
+  await writeFile(resolve(outDir, `${name}.json`), JSON.stringify(results, null, 1) + '\n');
   console.log('');
   console.log(table);
   console.log('');
-  log(`wrote bench/results/latest.md, latest.svg, latest.json (the run took ${results.durationS.toFixed(0)} s)`);
+  log(`wrote bench/results/${name}.md, ${name}.svg, ${name}.json (the run took ${results.durationS.toFixed(0)} s)`);
 }
 
 async function main(): Promise<void> {
@@ -296,7 +300,7 @@ async function main(): Promise<void> {
   }
   results.env.loadAverageEnd = loadavg()[0];
   results.durationS = (performance.now() - t0) / 1000;
-  await writeResults(results);
+  await writeResults(results, process.env.BENCH_ONLY ? 'partial' : 'latest');
 }
 
 main().catch((error) => {

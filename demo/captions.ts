@@ -23,7 +23,8 @@ interface Caption {
   words: Word[];
   /** Index of the last word heard, -1 before the first. */
   heard: number;
-  state: 'speaking' | 'ended' | 'cut';
+  /** `pending`: words arrived before the utterance started (not shown yet). */
+  state: 'pending' | 'speaking' | 'ended' | 'cut';
 }
 
 export class Captions {
@@ -41,15 +42,22 @@ export class Captions {
 
   /** The server started utterance `id` with this text. */
   begin(engine: EngineKind, id: string, text: string): void {
-    const caption: Caption = { engine, id, text, words: [], heard: -1, state: 'speaking' };
+    // Words may come first (Cartesia sends its timestamps before the audio): keep them.
+    const early = this.captions.get(key(engine, id));
+    const words = early && early.state === 'pending' ? early.words : [];
+    const caption: Caption = { engine, id, text, words, heard: -1, state: 'speaking' };
     this.captions.set(key(engine, id), caption);
     if (this.captions.size > 20) this.captions.delete(this.captions.keys().next().value!);
   }
 
   /** A word of it, at `offsetMs` into its audio. */
   addMark(engine: EngineKind, id: string, name: string, offsetMs: number): void {
-    const c = this.captions.get(key(engine, id));
-    if (!c) return;
+    let c = this.captions.get(key(engine, id));
+    if (!c) {
+      // Before its utterance starts: held until begin().
+      c = { engine, id, text: '', words: [], heard: -1, state: 'pending' };
+      this.captions.set(key(engine, id), c);
+    }
     c.words.push({ name, offsetMs, span: null });
     if (this.shown === c) this.render();
   }
@@ -57,7 +65,7 @@ export class Captions {
   /** The utterance's first sample is heard: show it. */
   show(engine: EngineKind, id: string): void {
     const c = this.captions.get(key(engine, id));
-    if (!c) return;
+    if (!c || c.state === 'pending') return;
     this.shown = c;
     this.render();
   }
@@ -89,7 +97,7 @@ export class Captions {
    */
   cut(engine: EngineKind, id: string, lastHeardMs: number | null, how: string): void {
     const c = this.captions.get(key(engine, id));
-    if (!c || c.state === 'cut') return;
+    if (!c || c.state === 'cut' || c.state === 'pending') return;
     let heard = -1;
     if (lastHeardMs !== null) while (heard + 1 < c.words.length && c.words[heard + 1].offsetMs <= lastHeardMs + 0.5) heard++;
     c.heard = heard;

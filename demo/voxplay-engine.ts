@@ -92,7 +92,11 @@ export class VoxplayEngine implements Engine {
           onWord: (id, offset, word) => captions.addMark('voxplay', id, word, (offset * 1000) / 24000),
         });
       case 'cartesia':
-        return adapters.connectCartesia(this.player, socket, { encoding: 'pcm_s16le', sampleRate: 24000 });
+        return adapters.connectCartesia(this.player, socket, {
+          encoding: 'pcm_s16le',
+          sampleRate: 24000,
+          onWord: (id, offset, word) => captions.addMark('voxplay', id, word, (offset * 1000) / 24000),
+        });
       case 'gemini-live':
         return adapters.connectGeminiLive(this.player, socket);
       case 'deepgram':

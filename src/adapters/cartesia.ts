@@ -16,6 +16,8 @@ export interface CartesiaOptions {
   sampleRate?: number;
   /** On `interrupt()`, send `{ context_id, cancel: true }` for the cut contexts so the server stops generating. Default true. */
   cancelOnInterrupt?: boolean;
+  /** Called for each word of `word_timestamps` with its utterance (the `context_id`) and sample offset, e.g. for a caption's word list. */
+  onWord?(utteranceId: string, sampleOffset: number, word: string): void;
 }
 
 /**
@@ -40,7 +42,10 @@ export function connectCartesia(player: StreamPlayer, socket: ServiceSocket, opt
           if (!Array.isArray(words) || !Array.isArray(start) || words.length !== start.length)
             throw new ServiceMessageError('word_timestamps needs words and start arrays of one length');
           words.forEach((word, i) => {
-            if (typeof word === 'string' && typeof start[i] === 'number') sink.mark(id, Math.round((start[i] as number) * sampleRate), word);
+            if (typeof word !== 'string' || typeof start[i] !== 'number') return;
+            const offset = Math.round((start[i] as number) * sampleRate);
+            sink.mark(id, offset, word);
+            options.onWord?.(id, offset, word);
           });
           break;
         }

@@ -110,8 +110,11 @@ describe(`demo page in ${ENGINE}`, () => {
           (document.getElementById('speak') as HTMLButtonElement).click();
           while (d.records.items.at(-1)?.state !== 'ended' && performance.now() < deadline) await new Promise((r) => setTimeout(r, 20));
           off();
-          return { seen, played: d.player.getMetrics().samples.played - before, state: d.records.items.at(-1)?.state };
+          const words = document.querySelectorAll('#caption-text span[class^="word"]').length;
+          return { seen, played: d.player.getMetrics().samples.played - before, state: d.records.items.at(-1)?.state, words };
         }, service);
+        // The services that send word timings fill the captions' word list through the adapter.
+        if (service === 'elevenlabs' || service === 'cartesia') expect(result.words, service).toBeGreaterThanOrEqual(3);
         expect(result.state, service).toBe('ended');
         expect(result.seen, service).toHaveLength(1);
         expect(result.played, service).toBeGreaterThan(service === 'twilio' ? 4000 : 8000);
