@@ -4,7 +4,8 @@ import { OutputClock, RenderClock, type AudioClock } from './clock.js';
 import { ClockWatch, STALL_MS } from './clock-watch.js';
 import type { WorkletPort } from './engine-port.js';
 import { msToSamples } from './metrics.js';
-import type { OutputDevice, OutputRoute } from './output-device.js';
+import type { OutputRoute } from './output-device.js';
+import { SinkChoice } from './sink-choice.js';
 import { claimAudioSession } from './audio-session.js';
 import type { PlayerState } from './types.js';
 
@@ -117,13 +118,7 @@ export class Lifecycle {
   private own: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
   private tap: AnalyserNode | null = null;
-  /** Loaded on first use (its own chunk): an app that never picks a device ships none of it. */
-  private device: OutputDevice | null = null;
-  private deviceLoad: Promise<OutputDevice> | null = null;
-  /** The node was built: from then on the device in use is the device's, not the wish. */
-  private built = false;
-  /** The device asked for (applied once the node exists). */
-  private wantedSink: string;
+  private readonly sink: SinkChoice;
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
   /** A stalled context is being replaced (see recreate()). */
@@ -142,50 +137,27 @@ export class Lifecycle {
     this.options = options;
     this.port = port;
     this.hooks = hooks;
-    this.wantedSink = options.sinkId;
+    this.sink = new SinkChoice(options.sinkId, options.destination, (code, message) => hooks.error(code, message));
   }
 
-  /** The output device id asked for (`''`: the default); in use once started, unless an error said otherwise. */
+  /** The output device id in use (`''`: the default); before start(), the one asked for. */
   get sinkId(): string {
-    return this.built ? (this.device?.id ?? '') : this.wantedSink;
+    return this.sink.id;
   }
 
   /** How the output reaches its device. */
   get outputRoute(): OutputRoute {
-    return this.device?.route ?? 'default';
+    return this.sink.route;
   }
 
   /**
    * Sends the output to device `deviceId`. Before start() it is remembered and applied
    * when the node exists (a failure then is an `error` event, and the default device plays).
    *
-   * @throws VoxplayError `unsupported`, `output-device` (see {@link OutputDevice.apply}).
+   * @throws VoxplayError `unsupported`, `output-device`.
    */
-  async setSinkId(deviceId: string): Promise<void> {
-    const device = await this.loadDevice();
-    if (!this.node || !this.context) {
-      device.check();
-      this.wantedSink = deviceId;
-      return;
-    }
-    this.wantedSink = deviceId;
-    await device.apply(this.graph(this.node, this.context), deviceId);
-  }
-
-  private loadDevice(): Promise<OutputDevice> {
-    this.deviceLoad ??= import('./output-device.js').then(
-      (m) => (this.device = new m.OutputDevice((code, message, cause) => new VoxplayError(code, message, { cause }))),
-      (cause: unknown) => {
-        this.deviceLoad = null;
-        throw new VoxplayError('unsupported', 'could not load the output-device module (a chunk next to voxplay.js)', { cause });
-      },
-    );
-    return this.deviceLoad;
-  }
-
-  private graph(node: AudioNode, context: BaseAudioContext) {
-    const target = this.options.destination;
-    return { context, node, target: target ?? context.destination, appTarget: target !== undefined };
+  setSinkId(deviceId: string): Promise<void> {
+    return this.sink.set(deviceId, this.node, this.context);
   }
 
   /** The player's state. */
@@ -239,7 +211,7 @@ export class Lifecycle {
     this.releaseSession();
     this.port.close();
     this.tap = null;
-    this.device?.release();
+    this.sink.release();
     if (this.node) {
       this.node.disconnect();
       this.node = null;
@@ -273,8 +245,7 @@ export class Lifecycle {
     const offline = isOffline(context);
     const node = this.buildNode(context, undefined);
     this.node = node;
-    await this.applySink(node, context);
-    this.built = true;
+    await this.sink.applyTo(node, context);
     this.hooks.started(context, this.outputClock!, !offline);
     this.port.connect(node.port);
     if (offline) {
@@ -316,18 +287,6 @@ export class Lifecycle {
     return node;
   }
 
-  /** Sends a new node's output to the device asked for; a refusal is an `error` event. */
-  private async applySink(node: AudioNode, context: BaseAudioContext): Promise<void> {
-    if (this.wantedSink === '') return;
-    try {
-      await (await this.loadDevice()).apply(this.graph(node, context), this.wantedSink);
-    } catch (error) {
-      const code = error instanceof VoxplayError ? error.code : 'output-device';
-      const message = error instanceof Error ? error.message.replace(/^voxplay: /, '') : String(error);
-      this.hooks.error(code, `${message}; playing on the default device`);
-    }
-  }
-
   /**
    * A context the player made still stands still after a suspend() and resume(): move to a
    * new one. The old worklet hands its state over (what is buffered, where each utterance
@@ -355,7 +314,7 @@ export class Lifecycle {
       old.removeEventListener('statechange', this.onContextState);
       if (this.watchTimer) clearInterval(this.watchTimer);
       this.node?.disconnect();
-      this.device?.release();
+      this.sink.release();
       this.tap = null;
       void old.close().catch(() => undefined);
       const node = this.buildNode(context, state);
@@ -363,7 +322,7 @@ export class Lifecycle {
       this.context = context;
       this.node = node;
       this.outputClock = new OutputClock(context);
-      await this.applySink(node, context);
+      await this.sink.applyTo(node, context);
       this.hooks.replaced(context, this.outputClock);
       this.port.connect(node.port);
       this.watch.reset();
