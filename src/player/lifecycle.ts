@@ -206,7 +206,7 @@ export class Lifecycle {
     const previous = this.current;
     this.current = 'closed';
     await this.startPromise?.catch(() => undefined);
-    if (this.watchTimer) clearInterval(this.watchTimer);
+    if (this.context) this.unfollow(this.context);
     if (typeof document !== 'undefined') document.removeEventListener('visibilitychange', this.onVisible);
     this.releaseSession();
     this.port.close();
@@ -216,10 +216,7 @@ export class Lifecycle {
       this.node.disconnect();
       this.node = null;
     }
-    if (this.context) {
-      this.context.removeEventListener('statechange', this.onContextState);
-      if (this.own && this.own.state !== 'closed') await this.own.close().catch(() => undefined);
-    }
+    if (this.own && this.own.state !== 'closed') await this.own.close().catch(() => undefined);
     this.hooks.statechange('closed', previous);
   }
 
@@ -255,9 +252,8 @@ export class Lifecycle {
       this.set('running');
       return;
     }
-    context.addEventListener('statechange', this.onContextState);
+    this.follow(context);
     if (typeof document !== 'undefined') document.addEventListener('visibilitychange', this.onVisible);
-    this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
     if (await tryResume(context, AUTOPLAY_WAIT_MS)) this.hasRun = true;
     this.sync();
   }
@@ -311,8 +307,7 @@ export class Lifecycle {
         await context.close().catch(() => undefined);
         return;
       }
-      old.removeEventListener('statechange', this.onContextState);
-      if (this.watchTimer) clearInterval(this.watchTimer);
+      this.unfollow(old);
       this.node?.disconnect();
       this.sink.release();
       this.tap = null;
@@ -325,14 +320,32 @@ export class Lifecycle {
       await this.sink.applyTo(node, context);
       this.hooks.replaced(context, this.outputClock);
       this.port.connect(node.port);
+      if (state.lost > 0) {
+        this.hooks.error(
+          'context',
+          `${state.lost} samples the stalled context had taken ahead were already overwritten in the full buffer; the new context skips them`,
+        );
+      }
       this.watch.reset();
-      context.addEventListener('statechange', this.onContextState);
-      this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
+      this.follow(context);
       await tryResume(context, AUTOPLAY_WAIT_MS);
       this.sync();
     } finally {
       this.recreating = false;
     }
+  }
+
+  /** Follows a real-time context: its state changes, and its clock on a timer (see checkClock). */
+  private follow(context: AudioContext): void {
+    context.addEventListener('statechange', this.onContextState);
+    this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
+  }
+
+  /** Stops following `context` (a replaced one, or the player closes). */
+  private unfollow(context: BaseAudioContext): void {
+    context.removeEventListener('statechange', this.onContextState);
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
   }
 
   /** A timer reading of the clock: a running context whose clock stands still is stalled. */

@@ -93,9 +93,8 @@ export class StreamPlayer {
       port,
       {
         statechange: (state, previous) => {
-          // The app's pause shows a running context as `paused`.
-          const shown = (s: PlayerState): PlayerState => (s === 'running' && this.pausedByApp ? 'paused' : s);
-          if (shown(state) !== shown(previous)) this.emitter.emit('statechange', { state: shown(state), previous: shown(previous) });
+          const [now, before] = [this.shown(state), this.shown(previous)];
+          if (now !== before) this.emitter.emit('statechange', { state: now, previous: before });
         },
         error: (code, message) => this.session.error(code, message),
         started: (_context, clock, realTime) => this.onStarted(clock, realTime),
@@ -107,8 +106,7 @@ export class StreamPlayer {
 
   /** Lifecycle state; changes are announced by `statechange`. */
   get state(): PlayerState {
-    const state = this.lifecycle.state;
-    return state === 'running' && this.pausedByApp ? 'paused' : state;
+    return this.shown(this.lifecycle.state);
   }
 
   /** Which ring transport is in use. */
@@ -170,12 +168,7 @@ export class StreamPlayer {
    */
   async resume(): Promise<void> {
     this.assertOpen('resume');
-    if (this.pausedByApp) {
-      const previous = this.state;
-      this.pausedByApp = false;
-      this.port.post({ type: 'resume' });
-      if (this.state !== previous) this.emitter.emit('statechange', { state: this.state, previous });
-    }
+    if (this.pausedByApp) this.setPaused(false);
     return this.lifecycle.resume();
   }
 
@@ -208,10 +201,19 @@ export class StreamPlayer {
    */
   pause(): void {
     this.assertOpen('pause');
-    if (this.pausedByApp) return;
+    if (!this.pausedByApp) this.setPaused(true);
+  }
+
+  /** The lifecycle's state as the app sees it: the app's pause shows a running context as `paused`. */
+  private shown(state: PlayerState): PlayerState {
+    return state === 'running' && this.pausedByApp ? 'paused' : state;
+  }
+
+  /** Starts or ends the app's pause on the audio thread, announcing the state it changes. */
+  private setPaused(paused: boolean): void {
     const previous = this.state;
-    this.pausedByApp = true;
-    this.port.post({ type: 'pause' });
+    this.pausedByApp = paused;
+    this.port.post({ type: paused ? 'pause' : 'resume' });
     if (this.state !== previous) this.emitter.emit('statechange', { state: this.state, previous });
   }
 

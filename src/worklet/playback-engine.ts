@@ -182,7 +182,6 @@ export class PlaybackEngine {
     }
   }
 
-  /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
   /**
    * Pause: the sounding audio fades out over the fade length, then the output is silent and
    * nothing more is read: the position holds, and no underrun is counted. Nothing starts while
@@ -205,6 +204,7 @@ export class PlaybackEngine {
     if (this.size > 0 && this.queue[this.head].phase === Phase.Playing) this.fader.rampTo(1, this.fadeFrames);
   }
 
+  /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
   interrupt(flushTo: number, lastSerial = -1): void {
     if (flushTo > this.flushTo) this.flushTo = flushTo;
     if (lastSerial > this.dropMarksThrough) this.dropMarksThrough = lastSerial;
@@ -255,7 +255,7 @@ export class PlaybackEngine {
     let lost = 0;
     let prefix: Float32Array;
     if (fromRing > ring.availableWrite()) {
-      // New samples already overwrote them (the ring was full): skipped, and said so.
+      // New samples already overwrote them (the ring was full): skipped, and `lost` says how many.
       lost = ahead;
       prefix = this.prefix.slice(this.prefixAt, this.prefixAt + this.prefixLeft);
     } else {
@@ -327,7 +327,6 @@ export class PlaybackEngine {
       if (!this.begin(s.serial, s.rate, s.start, s.prebuffer, s.prebufferStep, s.prebufferMax)) break;
       const seg = this.queue[(this.head + this.size - 1) % MAX_SEGMENTS];
       seg.end = s.end;
-      seg.prebuffer = s.prebuffer;
       // Mid-fade phases restart from their steady state; a pending interrupt (flushTo) redoes its fade.
       seg.phase = s.phase === Phase.UnderrunFade || s.phase === Phase.InterruptFade ? Phase.Playing : (s.phase as Phase);
       seg.consumed = s.consumed;
