@@ -8,6 +8,9 @@ export type CartesiaEncoding = 'pcm_s16le' | 'pcm_f32le' | 'pcm_mulaw' | 'pcm_al
 
 const ENCODINGS: Record<CartesiaEncoding, AudioFormat> = { pcm_s16le: 'pcm16', pcm_f32le: 'f32', pcm_mulaw: 'mulaw', pcm_alaw: 'alaw' };
 
+/** Cut contexts remembered until their `done`, at most. */
+const MAX_CUT = 256;
+
 /** Options of {@link connectCartesia}: the `output_format` the requests ask for. */
 export interface CartesiaOptions {
   /** Default `'pcm_s16le'`. */
@@ -24,20 +27,49 @@ export interface CartesiaOptions {
  * Plays a Cartesia TTS WebSocket: `chunk` messages' base64 `data`, one utterance per
  * `context_id`, ended by `done`; `timestamps` messages' `word_timestamps` (seconds from the
  * context's start) become word marks. On `interrupt()` the cut contexts are cancelled.
+ *
+ * The interruption model, from Cartesia's docs (TTS WebSocket,
+ * https://docs.cartesia.ai/api-reference/tts/websocket, and "Contexts",
+ * https://docs.cartesia.ai/use-the-api/tts-websocket/contexts):
+ * - Audio carries its `context_id`; "each turn in a conversation should correspond to a
+ *   context", so a context is an utterance.
+ * - What ends a turn: `done` ("only after outputs for the entire context have been returned").
+ * - Cancelling "will only halt requests that have not begun generating a response yet. Any
+ *   currently generating request will continue sending responses until completion": so
+ *   `chunk` and `timestamps` of a cut context keep arriving, then its `done`. They are
+ *   discarded (chunks counted as stale, words neither marked nor passed to `onWord`), and
+ *   that `done` ends nothing. Cartesia's own SDK (cartesia-js `src/internal/lib/tts/ws.ts`)
+ *   likewise unregisters a cancelled context so its late messages reach no one.
+ * - A cut context is every one that was sounding or queued in the player, and every context
+ *   the socket has spoken of since without its `done` (e.g. one whose `timestamps` came
+ *   before its first chunk).
  */
 export function connectCartesia(player: StreamPlayer, socket: ServiceSocket, options: CartesiaOptions = {}): AdapterSession {
   const format = ENCODINGS[options.encoding ?? 'pcm_s16le'];
   if (!format) throw new TypeError(`voxplay: unknown Cartesia encoding ${JSON.stringify(options.encoding)}`);
   const sampleRate = options.sampleRate ?? 24000;
+  /** Contexts the server has spoken of without their `done`. */
+  const open = new Set<string>();
+  /** Cut contexts whose `done` has not come: their messages are stale. */
+  const cut = new Set<string>();
   const service = connectService(player, socket, {
     service: 'Cartesia',
     text(message, sink) {
       switch (message.type) {
-        case 'chunk':
-          sink.write(stringField(message, 'context_id'), decodeBase64(stringField(message, 'data')), { format, sampleRate });
+        case 'chunk': {
+          const id = stringField(message, 'context_id');
+          const bytes = decodeBase64(stringField(message, 'data'));
+          if (cut.has(id)) sink.stale(id, bytes, { format, sampleRate });
+          else {
+            open.add(id);
+            sink.write(id, bytes, { format, sampleRate });
+          }
           break;
+        }
         case 'timestamps': {
           const id = stringField(message, 'context_id');
+          if (cut.has(id)) break; // words never heard: no marks, no captions
+          open.add(id);
           const { words, start } = objectField(message, 'word_timestamps');
           if (!Array.isArray(words) || !Array.isArray(start) || words.length !== start.length)
             throw new ServiceMessageError('word_timestamps needs words and start arrays of one length');
@@ -49,17 +81,27 @@ export function connectCartesia(player: StreamPlayer, socket: ServiceSocket, opt
           });
           break;
         }
-        case 'done':
-          sink.endUtterance(stringField(message, 'context_id'));
+        case 'done': {
+          const id = stringField(message, 'context_id');
+          open.delete(id);
+          if (!cut.delete(id)) sink.endUtterance(id);
           break;
+        }
         case 'error':
           sink.error('bad-control', `Cartesia: the server reported an error: ${JSON.stringify(message.error ?? message.message ?? message)}`);
           break;
       }
     },
     interrupted(ids) {
-      if (options.cancelOnInterrupt === false) return;
-      for (const id of ids) if (id !== null) socket.send(JSON.stringify({ context_id: id, cancel: true }));
+      const contexts = new Set(open);
+      for (const id of ids) if (id !== null) contexts.add(id);
+      for (const id of contexts) {
+        cut.add(id);
+        open.delete(id);
+        // A context cancelled before it began may never send its done: bound the memory.
+        if (cut.size > MAX_CUT) cut.delete(cut.values().next().value as string);
+        if (options.cancelOnInterrupt !== false) socket.send(JSON.stringify({ context_id: id, cancel: true }));
+      }
     },
   });
   return { detach: service.detach };

@@ -18,25 +18,54 @@ const ENCODINGS: Record<DeepgramEncoding, AudioFormat> = { linear16: 'pcm16', mu
 /**
  * Plays a Deepgram Aura speak socket: binary audio frames between JSON messages, one
  * utterance per `Flush` (ended by the server's `Flushed`). On `interrupt()` the server gets
- * `{"type":"Clear"}`, which drops what it still has queued; audio it sent before its
- * `Cleared` is discarded as stale by the player.
+ * `{"type":"Clear"}`, and every audio frame until its `Cleared` is discarded as stale.
+ *
+ * The interruption model, from Deepgram's docs ("Text to Speech Streaming", the `Clear`
+ * control message, https://developers.deepgram.com/docs/tts-ws-clear, and the API
+ * reference https://developers.deepgram.com/reference/text-to-speech-api/speak-streaming):
+ * - Audio carries no id: a frame belongs to the text flushed before it. Deepgram has no
+ *   server-side barge-in; the interruption is always the client's (`Clear`).
+ * - What marks audio stale: anything between the client's `Clear` and the server's
+ *   `Cleared` (frames the server had already sent when it read the `Clear`). A `Flushed`
+ *   in that window ends text of the cut turn, so it ends nothing here.
+ * - What ends a turn: `Flushed`. A `Flushed` for a turn with no audio (an empty `Speak`),
+ *   or a second one, ends nothing and is no error.
+ * - After `Cleared`, frames belong to the next `Speak`/`Flush`.
  */
 export function connectDeepgram(player: StreamPlayer, socket: ServiceSocket, options: DeepgramOptions = {}): AdapterSession {
   const encoding = options.encoding ?? 'linear16';
   const format = ENCODINGS[encoding];
   if (!format) throw new TypeError(`voxplay: unknown Deepgram encoding ${JSON.stringify(encoding)}`);
-  const sampleRate = options.sampleRate ?? (format === 'pcm16' ? 24000 : 8000);
+  const audio = { format, sampleRate: options.sampleRate ?? (format === 'pcm16' ? 24000 : 8000) };
   socket.binaryType = 'arraybuffer';
   let segment = 1;
+  /** The current segment has audio (so `Flushed` ends an utterance the player knows). */
+  let sounding = false;
+  /** `Clear`s sent whose `Cleared` has not come back: until then every frame is stale. */
+  let clearing = 0;
+  /** The segment the last `Clear` cut: stale frames are counted against it. */
+  let cutId = '';
+  const id = (): string => `deepgram-${segment}`;
   const service = connectService(player, socket, {
     service: 'Deepgram',
     binary(bytes, sink) {
-      sink.write(`deepgram-${segment}`, bytes, { format, sampleRate });
+      if (clearing > 0) {
+        sink.stale(cutId, bytes, audio);
+        return;
+      }
+      sink.write(id(), bytes, audio);
+      sounding = true;
     },
     text(message, sink) {
       switch (message.type) {
         case 'Flushed':
-          sink.endUtterance(`deepgram-${segment++}`);
+          if (clearing > 0 || !sounding) break; // the cut turn's flush, or a flush of no audio
+          sink.endUtterance(id());
+          segment++;
+          sounding = false;
+          break;
+        case 'Cleared':
+          if (clearing > 0) clearing--;
           break;
         case 'Warning':
         case 'Error':
@@ -44,11 +73,13 @@ export function connectDeepgram(player: StreamPlayer, socket: ServiceSocket, opt
           break;
       }
     },
-    interrupted(ids) {
-      if (ids.some((id) => id !== null && id.startsWith('deepgram-'))) {
-        socket.send(JSON.stringify({ type: 'Clear' }));
-        segment++; // what is still in flight belongs to the cut segment
-      }
+    interrupted() {
+      // Whatever the server still has queued, or is sending, belongs to the cut turn.
+      socket.send(JSON.stringify({ type: 'Clear' }));
+      clearing++;
+      cutId = id();
+      segment++;
+      sounding = false;
     },
   });
   return { detach: service.detach };

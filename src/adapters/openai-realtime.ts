@@ -42,6 +42,21 @@ const FORMATS: Record<RealtimeAudioFormat, { format: 'pcm16' | 'mulaw' | 'alaw';
  * `conversation.item.truncate` with `audio_end_ms` counted from the samples that actually
  * reached the speakers (the player's exact figure, not wall-clock time), so the model's
  * transcript ends where the listener stopped hearing it.
+ *
+ * The interruption model, from OpenAI's Realtime API reference (server events
+ * `response.output_audio.delta`, `response.output_audio.done`: "also emitted when a Response
+ * is interrupted, incomplete, or cancelled", `response.done`: "always emitted, no matter the
+ * final state"; client events `response.cancel`, `conversation.item.truncate`;
+ * https://platform.openai.com/docs/api-reference/realtime-server-events) and the stale-audio
+ * rule of OpenAI's own Twilio transport (openai/openai-agents-js,
+ * `packages/agents-extensions/src/TwilioRealtimeTransport.ts`: `#discardedResponseIds`):
+ * - Audio carries `response_id` and `item_id`. A cut turn is the item that was sounding and
+ *   every response in progress when the player was interrupted (server VAD's
+ *   `input_audio_buffer.speech_started`, `bargeIn()`, or the app's own `interrupt()`),
+ *   including one whose first delta had not arrived yet.
+ * - Deltas of a cut item or response that are still in flight are discarded as stale; its
+ *   `response.output_audio.done` and `response.done` (status `cancelled`) end nothing.
+ * - What ends a turn: `response.output_audio.done` for its item.
  */
 export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocket, options: OpenAIRealtimeOptions = {}): OpenAIRealtimeSession {
   const audio = FORMATS[options.format ?? 'pcm16'];
@@ -49,6 +64,12 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
   /** The content part each item's audio is in (truncate names it). */
   const contentIndex = new Map<string, number>();
   const send = (message: object): void => socket.send(JSON.stringify(message));
+  /** Responses in progress (`response.created` … `response.done`). */
+  const live = new Set<string>();
+  /** Responses the player cut: their deltas still in flight are stale. Forgotten at `response.done`. */
+  const discarded = new Set<string>();
+  /** The response each item's audio came from. */
+  const responseOf = new Map<string, string>();
 
   const service = connectService(player, socket, {
     service: 'OpenAI Realtime',
@@ -58,12 +79,31 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
         case 'response.audio.delta': {
           const item = stringField(message, 'item_id');
           const delta = stringField(message, 'delta');
+          const response = typeof message.response_id === 'string' ? message.response_id : null;
+          if (response !== null) responseOf.set(item, response);
           if (typeof message.content_index === 'number') contentIndex.set(item, message.content_index);
-          sink.write(item, decodeBase64(delta), audio);
+          if (response !== null && discarded.has(response)) sink.stale(item, decodeBase64(delta), audio);
+          else sink.write(item, decodeBase64(delta), audio); // a cut item's own id makes it stale too
+          break;
+        }
+        case 'response.created': {
+          const response = (message.response as { id?: unknown } | undefined)?.id;
+          if (typeof response === 'string') live.add(response);
+          break;
+        }
+        case 'response.done': {
+          const response = (message.response as { id?: unknown } | undefined)?.id;
+          if (typeof response === 'string') {
+            live.delete(response);
+            discarded.delete(response); // nothing of it comes after its done
+            for (const [item, of] of responseOf) if (of === response) responseOf.delete(item);
+          }
           break;
         }
         case 'response.output_audio.done':
         case 'response.audio.done':
+          // A cut response's done ends nothing (its audio, if any, was stale).
+          if (typeof message.response_id === 'string' && discarded.has(message.response_id)) break;
           sink.endUtterance(stringField(message, 'item_id')); // the tail plays without waiting for more
           break;
         case 'input_audio_buffer.speech_started':
@@ -71,6 +111,13 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
           break;
         case undefined:
           throw new ServiceMessageError('a message has no type');
+      }
+    },
+    interrupted(ids) {
+      for (const response of live) discarded.add(response);
+      for (const id of ids) {
+        const response = id === null ? undefined : responseOf.get(id);
+        if (response !== undefined) discarded.add(response);
       }
     },
   });
@@ -89,7 +136,8 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
   return {
     bargeIn() {
       const { utteranceId } = player.interrupt();
-      if (utteranceId !== null) send({ type: 'response.cancel' });
+      // Also a response whose first delta has not arrived: the server is still generating it.
+      if (utteranceId !== null || live.size > 0) send({ type: 'response.cancel' });
     },
     detach() {
       off();

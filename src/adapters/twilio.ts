@@ -9,13 +9,34 @@ import { connectService, objectField, stringField, type AdapterSession, type Ser
  * player; a `mark` is placed after the audio received so far, and once that audio has been
  * heard the adapter sends the `mark` back (`{event: 'mark', streamSid, mark: {name}}`), as
  * Twilio does, so the server knows what the listener heard.
+ *
+ * The interruption model, from Twilio's "Media Streams - WebSocket Messages"
+ * (https://www.twilio.com/docs/voice/media-streams/websocket-messages), with this adapter in
+ * Twilio's place:
+ * - Audio has no id: "media messages are buffered and played in the order received".
+ * - `clear` "empties all buffered audio and causes any mark messages to be sent back": the
+ *   player is interrupted and the marks not yet heard go back at once. `media` after a
+ *   `clear` is the server's next audio and plays.
+ * - A `mark` with no audio buffered goes back at once.
+ * - Twilio never interrupts by itself, so the app's own `interrupt()` is outside the
+ *   protocol: the server does not know and keeps sending the cut response. Its marks go
+ *   back as for a `clear`, and every `media` after it is discarded as stale until the
+ *   server's `clear` (its answer to the barge-in; a server that never sends one is not
+ *   heard again, and each discarded chunk is a `dropped` event that says so).
  */
 export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): AdapterSession {
   let streamSid = '';
   let segment = 1;
   let received = 0; // samples of the current segment
+  /** Marks placed and not yet heard, in order. */
+  let pending: string[] = [];
+  /** After the app's own interrupt(): media is stale until the server's `clear`. */
+  let awaitingClear = false;
+  /** The interrupt in progress is the server's `clear`. */
+  let clearing = false;
   const id = (): string => `twilio-${segment}`;
   const markPrefix = 'twilio:';
+  const echo = (name: string): void => socket.send(JSON.stringify({ event: 'mark', streamSid, mark: { name } }));
   const service = connectService(player, socket, {
     service: 'Twilio',
     text(message, sink) {
@@ -27,15 +48,32 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
         case 'media': {
           if (typeof message.streamSid === 'string') streamSid = message.streamSid;
           const bytes = decodeBase64(stringField(objectField(message, 'media'), 'payload', 'a "media" message'));
-          sink.write(id(), bytes, { format: 'mulaw', sampleRate: 8000 });
+          if (awaitingClear) {
+            sink.stale(id(), bytes, MULAW);
+            break;
+          }
+          sink.write(id(), bytes, MULAW);
           received += bytes.length;
           break;
         }
-        case 'mark':
-          sink.mark(id(), received, markPrefix + stringField(objectField(message, 'mark'), 'name', 'a "mark" message'));
+        case 'mark': {
+          const name = stringField(objectField(message, 'mark'), 'name', 'a "mark" message');
+          if (awaitingClear || received === 0) {
+            echo(name); // no audio buffered before it (or it will never play): back at once
+            break;
+          }
+          pending.push(name);
+          sink.mark(id(), received, markPrefix + name);
           break;
+        }
         case 'clear':
-          player.interrupt();
+          clearing = true;
+          try {
+            player.interrupt();
+          } finally {
+            clearing = false;
+          }
+          awaitingClear = false;
           break;
         case 'stop':
           sink.endUtterance(id());
@@ -45,13 +83,21 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
       }
     },
     interrupted() {
+      const cleared = pending;
+      pending = [];
+      for (const name of cleared) echo(name);
       segment++;
       received = 0;
+      if (!clearing) awaitingClear = true;
     },
   });
   const onMark = (e: MarkEvent): void => {
     if (!e.name.startsWith(markPrefix)) return;
-    socket.send(JSON.stringify({ event: 'mark', streamSid, mark: { name: e.name.slice(markPrefix.length) } }));
+    const name = e.name.slice(markPrefix.length);
+    const at = pending.indexOf(name);
+    if (at < 0) return; // already sent back by a clear
+    pending.splice(at, 1);
+    echo(name);
   };
   const off = player.on('mark', onMark);
   return {
@@ -61,3 +107,5 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
     },
   };
 }
+
+const MULAW = { format: 'mulaw', sampleRate: 8000 } as const;

@@ -138,6 +138,14 @@ export class Ingest {
     return true;
   }
 
+  /**
+   * Audio a source knows belongs to a cut turn (see `AudioSink.stale`): counted as stale,
+   * through the same path as audio arriving for an interrupted utterance.
+   */
+  stale(id: string, bytes: Uint8Array, format: AudioFormat): void {
+    this.discard(this.d.registry.known(id), id, bytes.length, 'stale', 'after it was interrupted', format);
+  }
+
   /** No more audio for `id` (from the app or a source). */
   end(id: string, from: 'app' | 'source'): void {
     const utt = this.d.registry.get(id);
@@ -294,8 +302,8 @@ export class Ingest {
   }
 
   /** Bytes discarded on arrival (late, after the end, duplicated): counted as received and dropped. */
-  private discard(utt: Utterance | undefined, id: string, bytes: number, reason: DropReason, why: string): void {
-    const width = utt ? utt.codec.bytesPerSample : this.codecs[this.d.defaultFormat].bytesPerSample;
+  private discard(utt: Utterance | undefined, id: string, bytes: number, reason: DropReason, why: string, format = this.d.defaultFormat): void {
+    const width = utt ? utt.codec.bytesPerSample : this.codecs[format].bytesPerSample;
     // A compressed codec's byte count says nothing of its samples: such drops count 0.
     const samples = width === null ? 0 : Math.floor(bytes / width);
     this.countStale(utt, samples, reason, reason === 'duplicate' ? why : `${bytes} bytes arrived for utterance "${id}" ${why}; discarded`, id);

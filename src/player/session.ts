@@ -122,6 +122,11 @@ export class PlaybackSession {
     return this.ingest.write(id, bytes, description.sampleRate ?? this.options.sampleRate, description.format ?? this.options.format, policy);
   }
 
+  /** Audio of a cut turn a source discards (see `AudioSink.stale`), counted with the player's default format when unsaid. */
+  stale(id: string, bytes: Uint8Array, description: AudioDescription): void {
+    this.ingest.stale(id, bytes, description.format ?? this.options.format);
+  }
+
   /** Adds a mark (see `StreamPlayer.mark`). */
   addMark(utteranceId: string, sampleOffset: number, name: string): void {
     this.marks.add(this.registry.get(utteranceId), utteranceId, this.registry.finishedAs(utteranceId), sampleOffset, name);

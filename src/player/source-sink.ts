@@ -26,6 +26,10 @@ export class SourceSink implements AudioSink {
     return this.session.write(utteranceId, bytes, description, this.policy);
   }
 
+  stale(utteranceId: string, bytes: Uint8Array, description: AudioDescription = {}): void {
+    if (this.live) this.session.stale(utteranceId, bytes, description);
+  }
+
   endUtterance(utteranceId: string): void {
     if (this.live) this.session.ingest.end(utteranceId, 'source');
   }

@@ -43,6 +43,13 @@ export interface AudioSink {
   write(utteranceId: string, bytes: Uint8Array, description?: AudioDescription): boolean;
   /** No more audio for the utterance: its tail plays without waiting for the prebuffer. */
   endUtterance(utteranceId: string): void;
+  /**
+   * Audio the source knows belongs to a turn that was cut (a service's audio still in flight
+   * after an interruption): never played, counted as `stale` with a `dropped` event, exactly
+   * as audio that arrives for an interrupted utterance is. `utteranceId` names the cut turn;
+   * it need not have started playing.
+   */
+  stale(utteranceId: string, bytes: Uint8Array, description?: AudioDescription): void;
   /** Marks input sample `sampleOffset` of the utterance (see `StreamPlayer.mark`). */
   mark(utteranceId: string, sampleOffset: number, name: string): void;
   /**

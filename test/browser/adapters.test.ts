@@ -9,7 +9,7 @@
 import { describe, expect, it } from 'vitest';
 import { float32ToMulaw } from '../../src/protocol/g711-encode';
 import { useSuite } from './fixture';
-import { ENGINE, mulberry32, openPage, toPcm16, withoutSkips, type StreamStep } from './harness';
+import { ENGINE, mulberry32, openPage, toPcm16, withoutSkips, type StreamConnection, type StreamStep } from './harness';
 
 const suite = useSuite();
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
@@ -42,9 +42,18 @@ interface Run {
 /**
  * Opens a fixture player (context at `rate`), connects `adapter` (an export of
  * dist/adapters.js) to a WebSocket of the stream server with `options`, plays `steps`, then
- * runs `after` in the page (e.g. an interrupt) and waits until `until` holds there.
+ * runs `after` in the page (e.g. an interrupt) and waits until `until` holds there. With
+ * `server`, the server side goes on meanwhile (e.g. answers what the adapter sends).
  */
-async function run(adapter: string, options: object, rate: number, steps: StreamStep[], until: string, after = ''): Promise<Run> {
+async function run(
+  adapter: string,
+  options: object,
+  rate: number,
+  steps: StreamStep[],
+  until: string,
+  after = '',
+  server?: (conn: StreamConnection) => Promise<unknown>,
+): Promise<Run> {
   const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
   try {
     const connection = suite.stream.waitForConnection();
@@ -58,12 +67,14 @@ async function run(adapter: string, options: object, rate: number, steps: Stream
           ws.onopen = resolve;
           ws.onerror = reject;
         });
+        fx.ws = ws;
         fx.session = adapters[adapter](fx.player, ws, options);
       },
       { url: suite.stream.url, adapter, options, rate },
     );
     const conn = await connection;
     await conn.play(steps);
+    const serving = server?.(conn);
     const out = await opened.page.evaluate(
       async ({ until, after }) => {
         const fx = (globalThis as any).fx;
@@ -76,6 +87,7 @@ async function run(adapter: string, options: object, rate: number, steps: Stream
       },
       { until, after },
     );
+    await serving;
     return { out, received: conn.received.map((m) => m.json ?? m.data), errors: opened.errors };
   } finally {
     await opened.close();
@@ -177,11 +189,12 @@ describe(`service adapters in ${ENGINE}`, () => {
         conversation_initiation_metadata_event: { conversation_id: 'c', agent_output_audio_format: 'pcm_16000' },
       }),
       json(0, { type: 'agent_response', agent_response_event: { agent_response: 'Hello.' } }),
-      ...chunks(reply1, 1600).map((s, i) => audio(s, i + 1)),
+      // One event_id per agent response, shared by its chunks (see src/adapters/elevenlabs.ts).
+      ...chunks(reply1, 1600).map((s) => audio(s, 1)),
       json(0, { type: 'audio', audio_event: { event_id: 9 } }), // malformed
       json(0, { type: 'agent_response', agent_response_event: { agent_response: 'And a longer answer.' } }),
-      ...chunks(reply2, 1600).map((s, i) => audio(s, i + 20)),
-      json(1200, { type: 'interruption', interruption_event: { event_id: 40 } }),
+      ...chunks(reply2, 1600).map((s) => audio(s, 2)),
+      json(1200, { type: 'interruption', interruption_event: { event_id: 2 } }),
     ];
     const { out, errors } = await run('connectElevenLabsAgent', {}, rate, steps, "fx.events.some((e) => e.type === 'interrupted')");
     expect(errors).toEqual([]);
@@ -307,5 +320,130 @@ describe(`service adapters in ${ENGINE}`, () => {
       { event: 'mark', streamSid: 'MZ1', mark: { name: 'all' } },
     ]);
     expect(events(out, 'interrupted')[0].utteranceId).toBe('twilio-2');
+  });
+
+  // Audio already on the wire when a turn is cut, in each vendor's own order (the unit tests
+  // in test/unit/adapters/ play every order against the engine; these prove it over a real
+  // socket into a real worklet): nothing of it may reach the output.
+  const staleSamples = (out: any) =>
+    events(out, 'dropped')
+      .filter((d: any) => d.reason === 'stale')
+      .reduce((n: number, d: any) => n + d.samples, 0);
+
+  it("in flight after a cut, Deepgram: the frames between the app's Clear and the server's Cleared are stale; the next Speak plays whole", async () => {
+    const rate = 24000;
+    const seg1 = noise(610, rate, 0.5);
+    const seg2 = noise(620, rate, 3);
+    const seg3 = noise(630, rate, 0.6);
+    const frames = (s: Float32Array) => chunks(s, 2400).map((c) => ({ delayMs: 0, data: toPcm16(c) }));
+    const inFlight = seg2.subarray(rate);
+    const { out, received, errors } = await run(
+      'connectDeepgram',
+      {},
+      rate,
+      [...frames(seg1), json(0, { type: 'Flushed', sequence_id: 0 }), ...frames(seg2.subarray(0, rate))],
+      "fx.events.filter((e) => e.type === 'ended').length === 2",
+      // Cut seg2 once seg1 has played out (by the player's count, not a timer).
+      `while (!fx.events.some((e) => e.type === 'ended')) await new Promise((r) => setTimeout(r, 20));
+       await new Promise((r) => setTimeout(r, 200));
+       fx.player.interrupt();`,
+      async (conn) => {
+        await conn.waitForMessage((m) => m.json?.type === 'Clear', 30_000);
+        await conn.play([
+          ...frames(inFlight),
+          json(0, { type: 'Flushed', sequence_id: 1 }),
+          json(0, { type: 'Cleared', sequence_id: 1 }),
+          ...frames(seg3),
+          json(0, { type: 'Flushed', sequence_id: 2 }),
+        ]);
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(events(out, 'error')).toEqual([]);
+    expect(received).toContainEqual({ type: 'Clear' });
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([
+      ['deepgram-1', seg1.length],
+      ['deepgram-3', seg3.length],
+    ]);
+    expect(events(out, 'interrupted')[0].utteranceId).toBe('deepgram-2');
+    expect(staleSamples(out)).toBe(inFlight.length);
+    const got = captured(out);
+    expect(equalRun(got, find(got, seg1), seg1)).toBe(true);
+    expect(equalRun(got, find(got, seg3), seg3)).toBe(true);
+    expect(find(got, inFlight)).toBe(-1);
+  });
+
+  it('in flight after a cut, Gemini Live: audio between interrupted and turnComplete is stale, that turnComplete is no error; the next turn plays whole', async () => {
+    const rate = 24000;
+    const turn1 = noise(640, rate, 3);
+    const turn2 = noise(650, rate, 0.6);
+    const part = (s: Float32Array) =>
+      json(0, { serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: b64(toPcm16(s)) } }] } } });
+    const inFlight = turn1.subarray(rate);
+    const steps: StreamStep[] = [
+      ...chunks(turn1.subarray(0, rate), 4800).map(part),
+      json(600, { serverContent: { interrupted: true } }),
+      ...chunks(inFlight, 4800).map(part),
+      json(0, { serverContent: { turnComplete: true } }),
+      ...chunks(turn2, 4800).map(part),
+      json(0, { serverContent: { generationComplete: true } }),
+      json(0, { serverContent: { turnComplete: true } }),
+    ];
+    const { out, errors } = await run('connectGeminiLive', {}, rate, steps, "fx.events.some((e) => e.type === 'ended')");
+    expect(errors).toEqual([]);
+    expect(events(out, 'error')).toEqual([]);
+    expect(events(out, 'interrupted').map((e: any) => e.utteranceId)).toEqual(['gemini-1']);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([['gemini-2', turn2.length]]);
+    expect(staleSamples(out)).toBe(inFlight.length);
+    const got = captured(out);
+    expect(equalRun(got, find(got, turn2), turn2)).toBe(true);
+    expect(find(got, inFlight)).toBe(-1);
+  });
+
+  it("in flight after a cut, ElevenLabs agent: the cut response's chunks (its event_id) after interruption are stale; the next response plays whole", async () => {
+    const rate = 16000;
+    const reply1 = noise(660, rate, 0.5);
+    const reply2 = noise(670, rate, 3);
+    const reply3 = noise(680, rate, 0.6);
+    const audio = (id: number) => (s: Float32Array) => json(0, { type: 'audio', audio_event: { audio_base_64: b64(toPcm16(s)), event_id: id } });
+    const response = (id: number) => json(0, { type: 'agent_response', agent_response_event: { agent_response: `reply ${id}`, event_id: id } });
+    const inFlight = reply2.subarray(rate);
+    const steps: StreamStep[] = [response(1), ...chunks(reply1, 1600).map(audio(1)), response(2), ...chunks(reply2.subarray(0, rate), 1600).map(audio(2))];
+    const { out, errors } = await run(
+      'connectElevenLabsAgent',
+      {},
+      rate,
+      steps,
+      "fx.events.filter((e) => e.type === 'ended').length === 2",
+      // The user speaks once reply 1 has played out (the player's count): the page tells the server.
+      `while (!fx.events.some((e) => e.type === 'ended')) await new Promise((r) => setTimeout(r, 20));
+       await new Promise((r) => setTimeout(r, 200));
+       fx.ws.send(JSON.stringify({ type: 'user_activity' }));`,
+      async (conn) => {
+        await conn.waitForMessage((m) => m.json?.type === 'user_activity', 30_000);
+        await conn.play([
+          json(0, { type: 'interruption', interruption_event: { event_id: 2 } }),
+          ...chunks(inFlight, 1600).map(audio(2)),
+          json(0, {
+            type: 'agent_response_correction',
+            agent_response_correction_event: { original_agent_response: 'reply 2', corrected_agent_response: 'rep', event_id: 2 },
+          }),
+          response(3),
+          ...chunks(reply3, 1600).map(audio(3)),
+          response(4),
+        ]);
+      },
+    );
+    expect(errors).toEqual([]);
+    expect(events(out, 'error')).toEqual([]);
+    expect(events(out, 'ended').map((e: any) => [e.utteranceId, e.playedSamples])).toEqual([
+      ['agent-1', reply1.length],
+      ['agent-3', reply3.length],
+    ]);
+    expect(staleSamples(out)).toBe(inFlight.length);
+    const got = captured(out);
+    expect(equalRun(got, find(got, reply1), reply1)).toBe(true);
+    expect(equalRun(got, find(got, reply3), reply3)).toBe(true);
+    expect(find(got, inFlight)).toBe(-1);
   });
 });

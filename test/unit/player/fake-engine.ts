@@ -63,6 +63,8 @@ export interface Rig {
   renderUntil(predicate: () => boolean, maxQuanta?: number): Promise<void>;
   events<K extends keyof PlayerEvents>(type: K): PlayerEvents[K][];
   frame(): number;
+  /** Listens to the session's events as the player's `on()` does; returns the unsubscribe function. */
+  on<K extends keyof PlayerEvents>(type: K, handler: (event: PlayerEvents[K]) => void): () => void;
 }
 
 /**
@@ -78,7 +80,11 @@ export function makeRig(options: StreamPlayerOptions & { outRate?: number; repor
   const writer: RingWriter = kind === 'shared' ? new SharedRingWriter(resolved.capacity) : new MessageRingWriter(resolved.capacity, (msg) => port.post(msg));
   const log: Logged[] = [];
   let frame = 0;
-  const emit: Emit = (type, event) => log.push({ type, event, frame } as Logged);
+  const listeners: { type: string; handler: (event: never) => void }[] = [];
+  const emit: Emit = (type, event) => {
+    log.push({ type, event, frame } as Logged);
+    for (const l of listeners.slice()) if (l.type === type) l.handler(event as never);
+  };
   const session = new PlaybackSession(resolved, writer, port, emit);
   const t0 = performance.now();
   const clock: AudioClock = { sampleRate: outRate, audibleAt: (f) => t0 + (f * 1000) / outRate, latencyMs: () => 0, source: 'timestamp' };
@@ -125,6 +131,11 @@ export function makeRig(options: StreamPlayerOptions & { outRate?: number; repor
       return log.filter((l) => l.type === type).map((l) => l.event) as never;
     },
     frame: () => frame,
+    on(type, handler) {
+      const entry = { type, handler: handler as (event: never) => void };
+      listeners.push(entry);
+      return () => void listeners.splice(listeners.indexOf(entry), 1);
+    },
   };
   return rig;
 }

@@ -50,6 +50,7 @@ function recordingSink(calls: Call[]): AudioSink {
     },
     startUtterance: (id, a) => calls.push({ kind: 'start', args: [id, a?.sampleRate, a?.format] }),
     endUtterance: rec('end'),
+    stale: rec('stale'),
     mark: rec('mark'),
     gap: (id, g) => calls.push({ kind: 'sequence', args: [id, g.message, g.discardedBytes] }),
     error: rec('error'),
