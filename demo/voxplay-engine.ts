@@ -157,6 +157,10 @@ export class VoxplayEngine implements Engine {
     this.lastInterruptAt = t0;
     const sounding = this.player.getMetrics().current?.state === 'playing';
     const result = this.player.interrupt();
+    // Twilio's protocol has no message for a barge-in the client detects: the app tells its
+    // own server, which answers with `clear` (until then the adapter holds the cut reply's
+    // media as stale). The demo's mock takes voxplay's `interrupt` for that.
+    if (this.service === 'twilio') this.connection.send(JSON.stringify({ type: 'interrupt', utteranceId: null }));
     const { records, chart, bus } = this.hooks;
     chart.mark('interrupt', 'barge-in', t0);
     const target = (result.utteranceId !== null ? records.find('voxplay', result.utteranceId) : undefined) ?? records.open('voxplay')[0];

@@ -421,8 +421,10 @@ export async function startMockServer(opts: MockServerOptions = {}): Promise<Moc
       u.interrupts.push(record);
       finish(conn, u);
       stats.utterancesInterrupted++;
-      if (conn.ws.readyState === conn.ws.OPEN) conn.ws.send(encodeControl({ type: 'end', utteranceId: u.key }));
+      if (conn.ws.readyState === conn.ws.OPEN && !conn.service) conn.ws.send(encodeControl({ type: 'end', utteranceId: u.key }));
     }
+    // A Twilio bot answers a barge-in with `clear`: after it, its media is the next reply's.
+    if (conn.service === 'twilio' && conn.ws.readyState === conn.ws.OPEN) conn.ws.send(JSON.stringify({ event: 'clear', streamSid: 'MZmock' }));
     log(`interrupt ${requested ?? '(all)'}: cancelled [${record.cancelled.join(', ')}]`);
   }
 

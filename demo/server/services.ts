@@ -49,11 +49,18 @@ export function serviceFrame(u: ServiceUtterance, index: number, count: number, 
   const pcm = () => float32ToPcm16(part);
   const out: ServiceMessage[] = [];
   switch (u.service) {
-    case 'openai-realtime':
-      out.push(json({ type: 'response.output_audio.delta', response_id: 'resp_mock', item_id: u.id, output_index: 0, content_index: 0, delta: b64(pcm()) }));
+    case 'openai-realtime': {
+      // One response per utterance, as the API opens and closes each (the adapter discards a cut response's deltas by its id).
+      const response = `resp_${u.id}`;
+      if (index === 0) out.push(json({ type: 'response.created', response: { id: response, object: 'realtime.response', status: 'in_progress' } }));
+      out.push(json({ type: 'response.output_audio.delta', response_id: response, item_id: u.id, output_index: 0, content_index: 0, delta: b64(pcm()) }));
       if (index === count - 1)
-        out.push(json({ type: 'response.output_audio.done', response_id: 'resp_mock', item_id: u.id, output_index: 0, content_index: 0 }));
+        out.push(
+          json({ type: 'response.output_audio.done', response_id: response, item_id: u.id, output_index: 0, content_index: 0 }),
+          json({ type: 'response.done', response: { id: response, object: 'realtime.response', status: 'completed' } }),
+        );
       break;
+    }
     case 'elevenlabs': {
       // Characters of the words that start in this chunk, timed from the chunk's start.
       const chars: string[] = [];

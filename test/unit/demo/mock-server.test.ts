@@ -545,4 +545,25 @@ describe('mock server: voice services’ message shapes (?service=…)', () => {
     const chars = e.messages.flatMap((m) => (m.kind === 'text' && m.json.alignment ? (m.json.alignment as { chars: string[] }).chars : []));
     expect(chars.join('')).toBe('one two three ');
   });
+
+  it("twilio: the app's barge-in (voxplay's interrupt) stops the reply and is answered with clear, after the reply's last media; openai-realtime: one response id per reply, created and done", async () => {
+    const c = await serviceClient('twilio');
+    c.speak('a much longer reply that keeps going for a while so it can be cut', { speed: 1, firstChunkDelayMs: 0 });
+    await c.until(() => c.messages.filter((m) => m.kind === 'text' && m.json.event === 'media').length >= 2);
+    c.send({ type: 'interrupt', utteranceId: null });
+    await c.until(() => c.messages.some((m) => m.kind === 'text' && m.json.event === 'clear'));
+    const events = c.messages.flatMap((m) => (m.kind === 'text' ? [m.json.event] : []));
+    await new Promise((r) => setTimeout(r, 150));
+    expect(c.messages.flatMap((m) => (m.kind === 'text' ? [m.json.event] : []))).toEqual(events); // nothing after the clear
+    expect(events.at(-1)).toBe('clear');
+
+    const o = await serviceClient('openai-realtime');
+    o.speak('one', FAST);
+    o.speak('two', FAST);
+    await o.until(() => o.texts('response.done').length === 2);
+    const created = o.texts('response.created').map((m) => (m.response as { id: string }).id);
+    expect(new Set(created).size).toBe(2);
+    expect(o.texts('response.done').map((m) => (m.response as { id: string }).id)).toEqual(created);
+    for (const d of o.texts('response.output_audio.delta')) expect(created).toContain(d.response_id);
+  });
 });
