@@ -96,7 +96,10 @@ export class ReportHandler {
           if (!heard) break;
           const audibleAt = clock.audibleAt(event.frame);
           const contextTime = event.frame / clock.sampleRate;
-          scheduler.at(audibleAt, () => emit('mark', { utteranceId: heard.utt.id, ...heard.mark, audibleAt, contextTime }));
+          // A mark that reached the worklet late carries the frame its sample played at, which may
+          // be past (it fires at once); a passed one (that frame unknown) says so.
+          const passed = event.passed ? ({ passed: true } as const) : null;
+          scheduler.at(audibleAt, () => emit('mark', { utteranceId: heard.utt.id, ...heard.mark, audibleAt, contextTime, ...passed }));
           break;
         }
         case 'interrupted':

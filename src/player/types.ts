@@ -132,6 +132,14 @@ export interface MarkEvent extends HeardMark {
   audibleAt: number;
   /** The sample's position on the context's clock, seconds (`AudioContext.currentTime` units). */
   contextTime: number;
+  /**
+   * Present (`true`) when the mark reached the audio thread after its sample had played and
+   * the thread no longer knew when (rare: long after, or before the player replaced its
+   * context). `audibleAt` and `contextTime` then name the frame at which the thread reported
+   * it: an upper bound, not when it was heard. A mark that arrives late within that memory has
+   * its exact times instead (and fires at once if they are past).
+   */
+  passed?: true;
 }
 
 /** Per-utterance figures. Times are ms; audio amounts are ms at the utterance's rate. */

@@ -176,7 +176,11 @@ export const EngineEvent = {
   Interrupted: 5,
   /** A queued utterance was dropped by an interrupt before it sounded. payload: played (0), dropped, fade frames. */
   Flushed: 6,
-  /** A mark's sample was output (frame = its output frame). payload: mark id, sample offset. */
+  /**
+   * A mark's sample was output (frame = its output frame, also for a mark that arrived after
+   * its sample played). payload: mark id, sample offset, passed (1: the sample played before
+   * the mark arrived and the engine no longer knows when; frame is then an upper bound).
+   */
   Mark: 7,
 } as const;
 
@@ -219,7 +223,7 @@ export type EngineEventRecord =
   | { kind: 'underrun-start'; serial: number; frame: number }
   | { kind: 'underrun-end'; serial: number; frame: number; silentFrames: number }
   | { kind: 'interrupted' | 'flushed'; serial: number; frame: number; played: number; dropped: number; fadeFrames: number }
-  | { kind: 'mark'; serial: number; frame: number; markId: number; offset: number };
+  | { kind: 'mark'; serial: number; frame: number; markId: number; offset: number; passed: boolean };
 
 /** Reads a report's event log into named records, in the order the engine logged them. */
 export function decodeEvents(report: EngineReport): EngineEventRecord[] {
@@ -251,7 +255,7 @@ export function decodeEvents(report: EngineReport): EngineEventRecord[] {
         out.push({ kind: log[o] === EngineEvent.Interrupted ? 'interrupted' : 'flushed', serial, frame, played: a, dropped: b, fadeFrames: c });
         break;
       case EngineEvent.Mark:
-        out.push({ kind: 'mark', serial, frame, markId: a, offset: b });
+        out.push({ kind: 'mark', serial, frame, markId: a, offset: b, passed: c === 1 });
         break;
     }
   }

@@ -2,6 +2,8 @@ import { StreamingResampler } from '../dsp/resampler.js';
 import { Fader } from '../dsp/fade.js';
 import { SampleRing } from '../ring/sample-ring.js';
 import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD, MAX_MARKS, MAX_UTTERANCES as MAX_SEGMENTS, type EngineState } from './messages.js';
+import { outputIndex, OutputRuns, UNKNOWN } from './output-runs.js';
+
 /**
  * Marks stop filling the event log here, so the lifecycle events of every queued utterance
  * (Ended, Interrupted, Flushed…) always fit in the same quantum's log.
@@ -87,6 +89,8 @@ export class PlaybackEngine {
   private readonly markId = new Float64Array(MAX_MARKS);
   private markHead = 0;
   private markCount = 0;
+  /** Where the output played, for marks that arrive after their sample did. */
+  private readonly runs = new OutputRuns();
   /**
    * Samples a predecessor engine had taken from its ring but not yet played (see
    * {@link PlaybackEngine.takeOver}): read before the ring, from `prefixAt`.
@@ -214,7 +218,10 @@ export class PlaybackEngine {
 
   /**
    * Reports mark `id` when input sample `offset` of utterance `serial` is output. Marks may
-   * come in any order; they are kept sorted. Returns false when MAX_MARKS are pending.
+   * come in any order; they are kept sorted. A mark whose sample already played (it arrived
+   * late) is reported at the next render with the frame where that sample played, found in
+   * the history of output runs; one the history no longer covers is reported as passed
+   * (frame: that render's first frame, an upper bound). Returns false when MAX_MARKS are pending.
    */
   addMark(serial: number, offset: number, id: number): boolean {
     if (this.markCount >= MAX_MARKS) return false;
@@ -362,10 +369,8 @@ export class PlaybackEngine {
     const frame = contextFrame < this.nextFrame ? this.nextFrame : contextFrame;
     this.renderFrame = frame;
     this.nextFrame = frame + n;
-    // Marks of utterances that played out before the mark arrived: report them now.
-    if (this.markCount > 0 && this.markSerial[this.markHead] <= this.lastReleased && this.markSerial[this.markHead] > this.dropMarksThrough) {
-      this.flushMarksThrough(this.lastReleased, frame);
-    }
+    // Marks whose sample played before the mark arrived: stamped with the frame it played at.
+    if (this.markCount > 0) this.fireLateMarks();
     if (this.flushTo >= 0) this.startInterrupt(frame);
     if (this.paused && this.flushTo < 0) {
       // The pause's fade-out plays the next samples; after it, silence and no reading.
@@ -464,8 +469,9 @@ export class PlaybackEngine {
       if (seg.endFrame < 0) seg.endFrame = frame + i + done - 1;
       // Marks past the last sample (e.g. an "end" mark) sound with it. If the log cannot take
       // them all this quantum, Ended waits for the next one: it must come after its marks.
-      if (this.markCount > 0 && !this.flushMarksThrough(seg.serial, seg.endFrame)) return i + done;
+      if (this.markCount > 0 && !this.flushMarksThrough(seg, seg.endFrame)) return i + done;
       this.record(EngineEvent.Ended, seg.serial, seg.endFrame, seg.consumed, 0, 0);
+      this.runs.ended(seg.serial);
       this.release();
     }
     return i + done;
@@ -509,7 +515,10 @@ export class PlaybackEngine {
     if (produced < count && this.isComplete(seg) && this.absRead >= this.limitOf(seg)) {
       produced += resampler.drain(out, i + produced, count - produced);
     }
-    if (produced > 0 && this.markCount > 0) this.fireMarks(seg, seg.produced, seg.produced + produced, i);
+    if (produced > 0) {
+      this.runs.note(seg.serial, seg.rate, seg.produced, this.renderFrame + i, produced);
+      if (this.markCount > 0) this.fireMarks(seg, seg.produced, seg.produced + produced, i);
+    }
     seg.produced += produced;
     return produced;
   }
@@ -517,50 +526,83 @@ export class PlaybackEngine {
   /**
    * Logs the marks of `seg` whose output index falls in [from, to): the segment's output
    * frames just written at out[i..]. `renderFrame` is set by render() for this quantum.
+   * A mark at the head for an earlier sample or utterance (late) goes to {@link reportLate}.
    */
   private fireMarks(seg: Segment, from: number, to: number, i: number): void {
-    const resampler = seg.resampler!;
     while (this.markCount > 0) {
       const h = this.markHead;
       const serial = this.markSerial[h];
       if (serial > seg.serial) return;
-      let frame = this.renderFrame + i;
-      if (serial === seg.serial) {
-        // Output index of the mark's input sample (ceil: the first output at or after it).
-        const index = resampler.inRate === resampler.outRate ? this.markOffset[h] : Math.ceil((this.markOffset[h] * resampler.outRate) / resampler.inRate);
-        if (index >= to) return;
-        if (index > from) frame += index - from;
-      }
-      // serial < seg.serial: an utterance that already played out; the mark came late.
       // Marks leave room in the log for lifecycle events; the rest fire next quantum.
       if (this.logCount >= MARK_LOG_LIMIT) return;
-      this.record(EngineEvent.Mark, serial, frame, this.markId[h], this.markOffset[h], 0);
-      this.markHead = (h + 1) % MAX_MARKS;
-      this.markCount--;
+      if (serial === seg.serial) {
+        const index = outputIndex(this.markOffset[h], seg.rate, this.outRate);
+        if (index >= to) return;
+        if (index >= from) this.record(EngineEvent.Mark, serial, this.renderFrame + i + (index - from), this.markId[h], this.markOffset[h], 0);
+        else this.reportLate(h);
+      } else this.reportLate(h);
+      this.shiftMark();
     }
   }
 
   /**
-   * Logs, at `frame`, the marks of utterances up to `serial` (their audio has all played).
-   * Returns false when the log had no room for all of them (the rest wait a quantum).
+   * Reports the marks at the head whose sample already played when they arrived: of an
+   * utterance that left the queue, of one that never reached it, or of the head utterance
+   * behind its output position. Render start only; stops when the log is full.
    */
-  private flushMarksThrough(serial: number, frame: number): boolean {
-    while (this.markCount > 0 && this.markSerial[this.markHead] <= serial) {
+  private fireLateMarks(): void {
+    const head = this.size > 0 ? this.queue[this.head] : null;
+    while (this.markCount > 0 && this.logCount < MARK_LOG_LIMIT) {
+      const h = this.markHead;
+      const serial = this.markSerial[h];
+      if (head === null ? serial > this.lastReleased : serial > head.serial) return;
+      if (head !== null && serial === head.serial && outputIndex(this.markOffset[h], head.rate, this.outRate) >= head.produced) return;
+      this.reportLate(h);
+      this.shiftMark();
+    }
+  }
+
+  /**
+   * Logs the mark in slot `h`, whose sample already played: with the frame it played at,
+   * from the run history; a mark past the last sample of an utterance that ended, with that
+   * sample's frame. A mark past the last sample of an interrupted utterance was never heard:
+   * dropped. One the history no longer covers (too old, or played in a predecessor's
+   * context) is logged as passed at the current quantum's first frame. The caller checked
+   * the log has room; the caller removes the mark.
+   */
+  private reportLate(h: number): void {
+    const frame = this.runs.frameOf(this.markSerial[h], this.markOffset[h], this.outRate);
+    if (frame >= 0) this.record(EngineEvent.Mark, this.markSerial[h], frame, this.markId[h], this.markOffset[h], 0);
+    else if (frame === UNKNOWN) this.record(EngineEvent.Mark, this.markSerial[h], this.renderFrame, this.markId[h], this.markOffset[h], 1);
+  }
+
+  /**
+   * Logs, at `frame` (the output frame of its last sample), the marks of `seg` that are past
+   * its end, and any late mark before them. Returns false when the log had no room for all
+   * of them (the rest wait a quantum).
+   */
+  private flushMarksThrough(seg: Segment, frame: number): boolean {
+    while (this.markCount > 0 && this.markSerial[this.markHead] <= seg.serial) {
       if (this.logCount >= MARK_LOG_LIMIT) return false;
       const h = this.markHead;
-      this.record(EngineEvent.Mark, this.markSerial[h], frame, this.markId[h], this.markOffset[h], 0);
-      this.markHead = (h + 1) % MAX_MARKS;
-      this.markCount--;
+      const serial = this.markSerial[h];
+      if (serial === seg.serial && outputIndex(this.markOffset[h], seg.rate, this.outRate) >= seg.produced)
+        this.record(EngineEvent.Mark, serial, frame, this.markId[h], this.markOffset[h], 0);
+      else this.reportLate(h);
+      this.shiftMark();
     }
     return true;
   }
 
+  /** Removes the mark at the head. */
+  private shiftMark(): void {
+    this.markHead = (this.markHead + 1) % MAX_MARKS;
+    this.markCount--;
+  }
+
   /** Forgets, unreported, the marks of interrupted utterances: their audio was never heard. */
   private dropMarks(): void {
-    while (this.markCount > 0 && this.markSerial[this.markHead] <= this.dropMarksThrough) {
-      this.markHead = (this.markHead + 1) % MAX_MARKS;
-      this.markCount--;
-    }
+    while (this.markCount > 0 && this.markSerial[this.markHead] <= this.dropMarksThrough) this.shiftMark();
   }
 
   /** Largest k ≤ max such that k output frames can be made from `buffered` input samples. */

@@ -50,6 +50,19 @@ function steps(signal: Float32Array, marks: number[], delayMs: number): StreamSt
   return out;
 }
 
+/**
+ * Cartesia's order: the first audio chunk, then its word timestamps (word0's mark), then the
+ * rest; the marks of later bursts go with the first chunk too (their audio is still to come).
+ */
+function stepsMarksAfterFirstChunk(signal: Float32Array, delayMs: number, later: number[]): StreamStep[] {
+  const all = steps(signal, [], delayMs);
+  const marks = [0, ...later].map((b) => ({
+    delayMs: 0,
+    data: encodeControl({ type: 'mark', utteranceId: '5', sampleOffset: b * 2 * BURST, name: `word${b}` }),
+  }));
+  return [all[0], all[1], ...marks, ...all.slice(2)];
+}
+
 async function setup() {
   const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
   const connection = suite.stream.waitForConnection();
@@ -82,7 +95,9 @@ describe(`playback marks in ${ENGINE}`, () => {
     const captured = Float32Array.from(out.samples);
     const edges = onsets(captured).map((i) => i + out.startFrame);
     expect(edges.length).toBe(6);
-    // Sample position: the mark's context frame is exactly the captured onset frame.
+    // Sample position: the mark's context frame is exactly the captured onset frame. word0's
+    // mark reaches the worklet just after the first chunk, which may already be playing (this
+    // case once failed with word0 256 frames late): a late mark gets its sample's frame too.
     const frameErrors = marks.map((m: any, k: number) => Math.round(m.detail.contextTime * RATE) - edges[k]);
     expect(frameErrors).toEqual([0, 0, 0, 0, 0, 0]);
     // Dispatch time: when the event fired, the context clock should be past the onset by the
@@ -96,6 +111,43 @@ describe(`playback marks in ${ENGINE}`, () => {
     // Reported, not asserted: when a timer fires is wall-clock time, which a loaded machine
     // stretches. The exactness claim is the frame check above.
     void bound;
+  });
+
+  it('a mark sent after its sample played fires with the frame where that sample played, not when it arrived', async () => {
+    // word1's mark is sent only once word2 was heard: its sample played ~400 ms before. word0's
+    // is sent right after the first chunk (Cartesia's order), which the worklet may already be
+    // playing: the race that made the case above fail once in a while, 256 frames late.
+    const signal = bursts(6);
+    const { opened, conn } = await setup();
+    const playing = conn.play(stepsMarksAfterFirstChunk(signal, 90, [2, 3, 4, 5]));
+    await opened.page.evaluate(async () => {
+      await (globalThis as any).fx.waitFor((e: any) => e.type === 'mark' && e.detail.name === 'word2');
+    });
+    conn.send(encodeControl({ type: 'mark', utteranceId: '5', sampleOffset: 2 * BURST, name: 'word1' }));
+    await playing;
+    const out = await opened.page.evaluate(async () => {
+      const fx = (globalThis as any).fx;
+      await fx.waitFor((e: any) => e.type === 'ended');
+      await new Promise((r) => setTimeout(r, 200));
+      return { ...(await fx.result()), latency: fx.latency };
+    });
+    await opened.close();
+    expect(opened.errors).toEqual([]);
+    expect(out.events.filter((e: any) => e.type === 'error')).toEqual([]);
+    const marks = out.events.filter((e: any) => e.type === 'mark');
+    const byName = (k: number) => marks.find((m: any) => m.detail.name === `word${k}`);
+    expect(marks.map((m: any) => m.detail.name).sort()).toEqual(['word0', 'word1', 'word2', 'word3', 'word4', 'word5']);
+    const edges = onsets(Float32Array.from(out.samples)).map((i) => i + out.startFrame);
+    expect(edges.length).toBe(6);
+    const frameErrors = edges.map((edge, k) => Math.round(byName(k).detail.contextTime * RATE) - edge);
+    // How long after its sample was heard word1 fired: the mark was that late (the old code
+    // stamped it about that much late, with the frame at which it reached the worklet).
+    const lateMs = (byName(1).frame - edges[1]) / (RATE / 1000) - out.latency * 1000;
+    console.log(`[marks] late mark: frame errors ${frameErrors.join(',')}; word1 arrived ${lateMs.toFixed(0)} ms after its sample was heard`);
+    expect(frameErrors).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(lateMs).toBeGreaterThan(100);
+    // Late, but within the worklet's memory: exact, so not flagged as passed.
+    expect(marks.filter((m: any) => m.detail.passed)).toEqual([]);
   });
 
   it('interrupt names the last mark heard; marks after the cut never fire', async () => {

@@ -71,8 +71,8 @@ describe('engine handover to a new context (a context whose clock stopped is rec
     expect(after.events.filter((e) => e.kind === 'playing')).toEqual([]);
     const marks = [...before.events, ...after.events].filter((e) => e.kind === 'mark');
     expect(marks).toEqual([
-      { kind: 'mark', serial: 1, frame: 1000, markId: 7, offset: 1000 },
-      { kind: 'mark', serial: 1, frame: 5000 * QUANTUM + 20000 - heard, markId: 8, offset: 20000 },
+      { kind: 'mark', serial: 1, frame: 1000, markId: 7, offset: 1000, passed: false },
+      { kind: 'mark', serial: 1, frame: 5000 * QUANTUM + 20000 - heard, markId: 8, offset: 20000, passed: false },
     ]);
   });
 

@@ -292,7 +292,7 @@ describe('PlaybackEngine', () => {
       expectNoPendingMarks(t.engine);
     });
 
-    it('added after their utterance played out are reported at once (late), not lost', () => {
+    it('added after their utterance played out are reported at once with the frame their sample played at, not lost', () => {
       const t = makeEngine(48000, 24000, 64);
       t.engine.begin(1, 24000, 0, 0);
       t.write(ramp(500, 1));
@@ -302,7 +302,8 @@ describe('PlaybackEngine', () => {
       t.render(1);
       const mark = t.events.find((e) => e.kind === EngineEvent.Mark)!;
       expect(mark.a).toBe(9);
-      expect(mark.frame).toBe(6 * QUANTUM);
+      expect(mark.frame).toBe(200); // played from frame 0; it arrived at 6 * QUANTUM
+      expect(mark.c).toBe(0); // not "passed": the engine knows the frame
     });
   });
 });
