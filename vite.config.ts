@@ -21,8 +21,11 @@ const browserProject = {
   hookTimeout: 120_000,
   fileParallelism: false,
   // Real-time audio on a shared 2-core machine: one retry absorbs a host stall. A test
-  // that fails twice fails the run; flaky cases are listed in the session notes.
+  // that fails twice fails the run. Every retry says why: scripts/retry-reporter.ts prints
+  // the first failure, and `npm test` ends with the number of retries used.
   retry: 1,
+  // Closes pages a failed attempt left open, so the retry starts from a fresh page.
+  setupFiles: 'test/browser/retry-setup.ts',
 } as const;
 
 /** Browser test files that run in Firefox and WebKit as well as Chromium. */
@@ -60,6 +63,7 @@ export default defineConfig({
     emptyOutDir: true,
   },
   test: {
+    reporters: ['default', './scripts/retry-reporter.ts'],
     projects: [
       {
         test: {
