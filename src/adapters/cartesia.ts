@@ -40,9 +40,8 @@ export interface CartesiaOptions {
  *   discarded (chunks counted as stale, words neither marked nor passed to `onWord`), and
  *   that `done` ends nothing. Cartesia's own SDK (cartesia-js `src/internal/lib/tts/ws.ts`)
  *   likewise unregisters a cancelled context so its late messages reach no one.
- * - A cut context is every one that was sounding or queued in the player, and every context
- *   the socket has spoken of since without its `done` (e.g. one whose `timestamps` came
- *   before its first chunk).
+ * - A cut context is every one the socket has spoken of without its `done` (sounding,
+ *   queued, or one whose `timestamps` came before its first chunk); those get the cancel.
  */
 export function connectCartesia(player: StreamPlayer, socket: ServiceSocket, options: CartesiaOptions = {}): AdapterSession {
   const format = ENCODINGS[options.encoding ?? 'pcm_s16le'];
@@ -92,9 +91,10 @@ export function connectCartesia(player: StreamPlayer, socket: ServiceSocket, opt
           break;
       }
     },
-    interrupted(ids) {
-      const contexts = new Set(open);
-      for (const id of ids) if (id !== null) contexts.add(id);
+    interrupted() {
+      // The contexts still generating (the player cut every one it had queued, whatever its
+      // source; one whose done came has nothing more to send, so nothing to cancel).
+      const contexts = [...open];
       for (const id of contexts) {
         cut.add(id);
         open.delete(id);

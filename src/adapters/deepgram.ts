@@ -75,11 +75,11 @@ export function connectDeepgram(player: StreamPlayer, socket: ServiceSocket, opt
     },
     interrupted() {
       // Whatever the server still has queued, or is sending, belongs to the cut turn.
-      socket.send(JSON.stringify({ type: 'Clear' }));
       clearing++;
       cutId = id();
       segment++;
       sounding = false;
+      socket.send(JSON.stringify({ type: 'Clear' }));
     },
   });
   return { detach: service.detach };

@@ -42,7 +42,9 @@ export interface ElevenLabsOptions {
  * The protocol has no cancel message (the app closes the socket to stop the server). When
  * the app's `interrupt()` cuts the generation that sounds, every chunk that still comes for
  * it, up to its `isFinal`, is discarded as stale, and its alignment neither marks words
- * nor reaches `onWord`; the next audio starts the next generation.
+ * nor reaches `onWord`; the next audio starts the next generation. The server sends
+ * `isFinal` only when the input ends, so to speak again after a cut, open a new socket and
+ * connect a new adapter (as ElevenLabs' stream-input socket is used: one per generation).
  */
 export function connectElevenLabs(player: StreamPlayer, socket: ServiceSocket, options: ElevenLabsOptions = {}): AdapterSession {
   const audio = elevenLabsAudio(options.outputFormat ?? 'mp3_44100_128');
@@ -120,10 +122,11 @@ export interface ElevenLabsAgentOptions {
  *   `src/elevenlabs/conversational_ai/conversation.py`), JS plays it
  *   (`if (this.lastInterruptTimestamp <= event.audio_event.event_id)`), and
  *   elevenlabs-python#829 reports the reply to a typed message carrying the interruption's id.
- * - So audio is stale when its `event_id` is below the interruption's, or not above the
- *   highest `event_id` received when the player was cut (by `interruption` or by the app's
- *   own `interrupt()`): the cut response's chunks are dropped under both readings, and a
- *   reply carrying the interruption's id plays when no audio of the cut response had it.
+ * - So audio is stale when its `event_id` is below the interruption's, or, until the next
+ *   `agent_response`, not above the highest `event_id` received when the player was cut (by
+ *   `interruption` or by the app's own `interrupt()`): the cut response's chunks are dropped
+ *   under both readings, and a reply that carries the interruption's id, or even the cut
+ *   response's, plays once its `agent_response` has come.
  * - The app's own `interrupt()` has no message in the protocol (the server hears the user
  *   and sends `interruption`); until then the cut response's audio is stale by the rule above.
  */
@@ -148,6 +151,9 @@ export function connectElevenLabsAgent(player: StreamPlayer, socket: ServiceSock
           break;
         }
         case 'agent_response':
+          // A new response: the cut one's audio is all in (the socket is ordered), so an id equal
+          // to the cut's is this response's own (elevenlabs-python#829); below the interruption's stays stale.
+          cutThrough = -Infinity;
           if (sink.openUtteranceId() === `agent-${turn}`) sink.endUtterance(`agent-${turn++}`);
           break;
         case 'audio': {

@@ -26,6 +26,8 @@ export interface OpenAIRealtimeSession extends AdapterSession {
 }
 
 const PCM = { format: 'pcm16', sampleRate: 24000 } as const;
+/** Items whose content index is remembered (for their truncate), at most. */
+const MAX_ITEMS = 256;
 const FORMATS: Record<RealtimeAudioFormat, { format: 'pcm16' | 'mulaw' | 'alaw'; sampleRate: number }> = {
   pcm16: PCM,
   'audio/pcm': PCM,
@@ -55,7 +57,10 @@ const FORMATS: Record<RealtimeAudioFormat, { format: 'pcm16' | 'mulaw' | 'alaw';
  *   `input_audio_buffer.speech_started`, `bargeIn()`, or the app's own `interrupt()`),
  *   including one whose first delta had not arrived yet.
  * - Deltas of a cut item or response that are still in flight are discarded as stale; its
- *   `response.output_audio.done` and `response.done` (status `cancelled`) end nothing.
+ *   `response.output_audio.done` and `response.done` (status `cancelled`) end nothing. An
+ *   item cut before any of it was heard is truncated at `audio_end_ms: 0`, so the model's
+ *   transcript keeps none of it. Only `bargeIn()` (and the server's own VAD) cancel the
+ *   response on the server; after a plain `interrupt()` the server goes on generating it.
  * - What ends a turn: `response.output_audio.done` for its item.
  */
 export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocket, options: OpenAIRealtimeOptions = {}): OpenAIRealtimeSession {
@@ -70,6 +75,9 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
   const discarded = new Set<string>();
   /** The response each item's audio came from. */
   const responseOf = new Map<string, string>();
+  /** Items of live responses whose audio reached the player, and cut items already truncated at 0. */
+  const played = new Set<string>();
+  const truncatedAtZero = new Set<string>();
 
   const service = connectService(player, socket, {
     service: 'OpenAI Realtime',
@@ -81,9 +89,22 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
           const delta = stringField(message, 'delta');
           const response = typeof message.response_id === 'string' ? message.response_id : null;
           if (response !== null) responseOf.set(item, response);
-          if (typeof message.content_index === 'number') contentIndex.set(item, message.content_index);
-          if (response !== null && discarded.has(response)) sink.stale(item, decodeBase64(delta), audio);
-          else sink.write(item, decodeBase64(delta), audio); // a cut item's own id makes it stale too
+          if (typeof message.content_index === 'number') {
+            contentIndex.set(item, message.content_index);
+            // Bounded: an entry is only needed until the item's truncate.
+            if (contentIndex.size > MAX_ITEMS) contentIndex.delete(contentIndex.keys().next().value as string);
+          }
+          if (response !== null && discarded.has(response)) {
+            sink.stale(item, decodeBase64(delta), audio);
+            // Cut before a sample of it was heard: the model's transcript must not keep it either.
+            if (!played.has(item) && !truncatedAtZero.has(item)) {
+              truncatedAtZero.add(item);
+              send({ type: 'conversation.item.truncate', item_id: item, content_index: contentIndex.get(item) ?? 0, audio_end_ms: 0 });
+            }
+          } else {
+            sink.write(item, decodeBase64(delta), audio); // a cut item's own id makes it stale too
+            if (response !== null) played.add(item);
+          }
           break;
         }
         case 'response.created': {
@@ -96,7 +117,12 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
           if (typeof response === 'string') {
             live.delete(response);
             discarded.delete(response); // nothing of it comes after its done
-            for (const [item, of] of responseOf) if (of === response) responseOf.delete(item);
+            for (const [item, of] of responseOf)
+              if (of === response) {
+                responseOf.delete(item);
+                played.delete(item);
+                truncatedAtZero.delete(item);
+              }
           }
           break;
         }
@@ -135,9 +161,10 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
   const off = player.on('interrupted', onInterrupted);
   return {
     bargeIn() {
-      const { utteranceId } = player.interrupt();
       // Also a response whose first delta has not arrived: the server is still generating it.
-      if (utteranceId !== null || live.size > 0) send({ type: 'response.cancel' });
+      const generating = [...live].some((response) => !discarded.has(response));
+      const { utteranceId } = player.interrupt();
+      if (utteranceId !== null || generating) send({ type: 'response.cancel' });
     },
     detach() {
       off();

@@ -51,7 +51,18 @@ export function connectService(player: StreamPlayer, socket: ServiceSocket, hand
       sink = s;
       return () => (sink = null);
     },
-    interrupted: (ids) => handlers.interrupted?.(ids),
+    interrupted: (ids) => {
+      // What the adapter tells its service (a Clear, a cancel) must not break interrupt():
+      // a socket that is not open throws on send.
+      try {
+        handlers.interrupted?.(ids);
+      } catch (error) {
+        sink?.error(
+          'disconnected',
+          `${handlers.service}: could not tell the service of the interrupt: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      }
+    },
   });
   const onMessage = (event: { data: unknown }): void => {
     const s = sink;

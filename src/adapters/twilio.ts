@@ -19,10 +19,11 @@ import { connectService, objectField, stringField, type AdapterSession, type Ser
  *   `clear` is the server's next audio and plays.
  * - A `mark` with no audio buffered goes back at once.
  * - Twilio never interrupts by itself, so the app's own `interrupt()` is outside the
- *   protocol: the server does not know and keeps sending the cut response. Its marks go
- *   back as for a `clear`, and every `media` after it is discarded as stale until the
- *   server's `clear` (its answer to the barge-in; a server that never sends one is not
- *   heard again, and each discarded chunk is a `dropped` event that says so).
+ *   protocol: the server does not know and keeps sending the cut response. When it cut this
+ *   stream's audio, its marks go back as for a `clear`, and every `media` after it is
+ *   discarded as stale until the server's `clear` (its answer to the barge-in; each
+ *   discarded chunk is a `dropped` event that says so). An `interrupt()` while the stream
+ *   is silent cuts nothing here.
  */
 export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): AdapterSession {
   let streamSid = '';
@@ -30,8 +31,10 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
   let received = 0; // samples of the current segment
   /** Marks placed and not yet heard, in order. */
   let pending: string[] = [];
-  /** After the app's own interrupt(): media is stale until the server's `clear`. */
+  /** After the app's own interrupt() cut this stream's audio: media is stale until the server's `clear`. */
   let awaitingClear = false;
+  /** The segment that interrupt cut: stale media is counted against it. */
+  let cutId = '';
   /** The interrupt in progress is the server's `clear`. */
   let clearing = false;
   const id = (): string => `twilio-${segment}`;
@@ -49,7 +52,7 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
           if (typeof message.streamSid === 'string') streamSid = message.streamSid;
           const bytes = decodeBase64(stringField(objectField(message, 'media'), 'payload', 'a "media" message'));
           if (awaitingClear) {
-            sink.stale(id(), bytes, MULAW);
+            sink.stale(cutId, bytes, MULAW);
             break;
           }
           sink.write(id(), bytes, MULAW);
@@ -82,13 +85,17 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
           break;
       }
     },
-    interrupted() {
+    interrupted(ids) {
+      // Only a cut of this stream's own audio: an interrupt while it is silent (or of another
+      // source) must not hold back the server's next reply, which no `clear` would release.
+      if (received === 0 || !ids.includes(id())) return;
       const cleared = pending;
       pending = [];
-      for (const name of cleared) echo(name);
+      cutId = id();
       segment++;
       received = 0;
       if (!clearing) awaitingClear = true;
+      for (const name of cleared) echo(name);
     },
   });
   const onMark = (e: MarkEvent): void => {

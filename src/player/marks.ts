@@ -121,9 +121,13 @@ export class MarkBook {
     return { utt: sent.utt, mark };
   }
 
-  /** `utt` left the queue: its marks not reported by now were cut, or are reported in the same batch. */
-  forget(utt: Utterance): void {
-    for (const [id, m] of this.sent) if (m.utt === utt) this.sent.delete(id);
+  /**
+   * `utt` left the queue. Cut: its marks not reported by now were never heard. Ended: the
+   * worklet still reports a mark that reaches it afterwards (with the frame its sample
+   * played at), so those it was sent stay until then.
+   */
+  forget(utt: Utterance, how: 'ended' | 'interrupted' = 'interrupted'): void {
+    if (how === 'interrupted') for (const [id, m] of this.sent) if (m.utt === utt) this.sent.delete(id);
     const list = this.held.get(utt.serial);
     if (list) {
       this.heldCount -= list.length;

@@ -57,6 +57,11 @@ export class ReportHandler {
     let interrupted: InterruptedEvent | null = null;
     const flushed: string[] = [];
     for (const event of decodeEvents(report)) {
+      if (event.kind === 'mark') {
+        // By its mark id, not its utterance: a mark can arrive late for one that already ended.
+        this.mark(event.markId, event.frame, event.passed, clock);
+        continue;
+      }
       const utt = registry.bySerial(event.serial);
       if (!utt) continue;
       const stats = utt.stats;
@@ -89,17 +94,6 @@ export class ReportHandler {
           stats.underrunFrames += event.silentFrames;
           const silentMs = samplesToMs(event.silentFrames, clock.sampleRate);
           scheduler.at(clock.audibleAt(event.frame), () => emit('underrun', { utteranceId: utt.id, phase: 'end', silentMs, count: stats.underruns }));
-          break;
-        }
-        case 'mark': {
-          const heard = this.d.marks.heard(event.markId);
-          if (!heard) break;
-          const audibleAt = clock.audibleAt(event.frame);
-          const contextTime = event.frame / clock.sampleRate;
-          // A mark that reached the worklet late carries the frame its sample played at, which may
-          // be past (it fires at once); a passed one (that frame unknown) says so.
-          const passed = event.passed ? ({ passed: true } as const) : null;
-          scheduler.at(audibleAt, () => emit('mark', { utteranceId: heard.utt.id, ...heard.mark, audibleAt, contextTime, ...passed }));
           break;
         }
         case 'interrupted':
@@ -139,5 +133,19 @@ export class ReportHandler {
       const bufferedMs = samplesToMs(this.d.written() - report.absRead, head.rate);
       if (this.lowWaterMs === null || bufferedMs < this.lowWaterMs) this.lowWaterMs = bufferedMs;
     }
+  }
+
+  /**
+   * The worklet output mark `markId` at `frame`. A mark that reached it late carries the frame
+   * its sample played at, which may be past (it fires at once); a passed one (that frame
+   * unknown) says so.
+   */
+  private mark(markId: number, frame: number, passed: boolean, clock: AudioClock): void {
+    const heard = this.d.marks.heard(markId);
+    if (!heard) return;
+    const audibleAt = clock.audibleAt(frame);
+    const contextTime = frame / clock.sampleRate;
+    const flag = passed ? ({ passed: true } as const) : null;
+    this.d.scheduler.at(audibleAt, () => this.d.emit('mark', { utteranceId: heard.utt.id, ...heard.mark, audibleAt, contextTime, ...flag }));
   }
 }

@@ -258,7 +258,7 @@ export class PlaybackSession {
 
   /** The utterance leaves the queue for good: its marks go, its played samples join the totals. */
   private retire(utt: Utterance, how: Finish): void {
-    this.marks.forget(utt);
+    this.marks.forget(utt, how);
     this.totals.played += utt.stats.played;
     this.registry.retire(utt, how);
     for (const listener of this.onRetire) listener(utt, how);

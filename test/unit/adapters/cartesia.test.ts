@@ -6,13 +6,9 @@
  * Whether `done` follows a cancel is not stated in the prose (the AsyncAPI example shows
  * it); both are played here: a cut context's done ends nothing, and none is needed.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectCartesia } from '../../../src/adapters/cartesia';
 import { accounting, cutThenWhole, expectPlayedOut, b64, pieces, ScriptedSocket, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 120;
 const chunk = (ctx: string, bytes: Uint8Array) => ({ type: 'chunk', context_id: ctx, data: b64(bytes), done: false, status_code: 206 });

@@ -4,13 +4,9 @@
  * binary audio frames, `Flushed` after the audio of each `Flush`, and after the client's
  * `Clear` the frames the server had already sent, then `Cleared`.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectDeepgram } from '../../../src/adapters/deepgram';
 import { accounting, expectPlayedOut, pieces, ScriptedSocket, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 120; // 5 ms at 24 kHz
 

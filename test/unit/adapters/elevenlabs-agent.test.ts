@@ -7,13 +7,9 @@
  * whether the next response can carry the interruption's own `event_id` (the Python SDK
  * drops it, the JS SDK plays it, elevenlabs-python#829 saw it): both readings are played.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectElevenLabsAgent } from '../../../src/adapters/elevenlabs';
 import { accounting, cutThenWhole, expectPlayedOut, b64, pieces, ScriptedSocket, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 80; // 5 ms at 16 kHz
 const audio = (id: number, bytes: Uint8Array) => ({ type: 'audio', audio_event: { audio_base_64: b64(bytes), event_id: id } });
@@ -80,4 +76,21 @@ describe('connectElevenLabsAgent: audio after an interruption', () => {
     expect(accounting(rig)).toMatchObject({ stale: 4000 });
   });
   it("the app's own interrupt() before the server's interruption: the same chunks are stale, nothing is cut twice", () => conversation('app', (i) => i + 1));
+  it("a reply that reuses the cut response's own event_id after its agent_response plays whole; the cut chunks before it are stale", async () => {
+    const { rig, player } = servicePlayer({ sampleRate: 16000 });
+    const socket = new ScriptedSocket();
+    connectElevenLabsAgent(player, socket);
+    const cut = speech(66, 8000);
+    const next = speech(67, 3200);
+    socket.json(response(3, 'A longer answer.'));
+    for (const p of pieces(cut.bytes.subarray(0, 8000), 1600)) socket.json(audio(3, p));
+    await rig.renderUntil(() => rig.output.length > 2000);
+    socket.json({ type: 'interruption', interruption_event: { event_id: 3 } });
+    for (const p of pieces(cut.bytes.subarray(8000), 1600)) socket.json(audio(3, p));
+    socket.json(response(3, 'Yes?'));
+    for (const p of pieces(next.bytes, 1600)) socket.json(audio(3, p));
+    socket.json(response(4, ''));
+    await expectPlayedOut(rig, 1, cutThenWhole(cut, next), FADE);
+    expect(accounting(rig)).toMatchObject({ stale: 4000 });
+  });
 });

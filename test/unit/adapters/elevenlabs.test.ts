@@ -4,13 +4,9 @@
  * `{audio, alignment}` chunks of one generation, then `{isFinal: true}`. The protocol has
  * no cancel: after the app's interrupt() the generation's remaining chunks still arrive.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectElevenLabs } from '../../../src/adapters/elevenlabs';
 import { accounting, cutThenWhole, expectPlayedOut, b64, pieces, ScriptedSocket, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 120;
 const alignment = (word: string, ms: number) => ({

@@ -7,13 +7,9 @@
  * while it plays (Firebase's LiveServerContent docs: a message sent between
  * generation_complete and turn_complete "may cause an interrupted message to be sent").
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectGeminiLive } from '../../../src/adapters/gemini-live';
 import { accounting, cutThenWhole, expectPlayedOut, b64, pieces, ScriptedSocket, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 120;
 const audio = (bytes: Uint8Array) => ({ serverContent: { modelTurn: { parts: [{ inlineData: { mimeType: 'audio/pcm;rate=24000', data: b64(bytes) } }] } } });

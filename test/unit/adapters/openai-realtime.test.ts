@@ -7,13 +7,9 @@
  * after `speech_started` or `response.cancel` is not documented; OpenAI's own Twilio
  * transport assumes they can (and drops them by response id), so these tests send them.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectOpenAIRealtime } from '../../../src/adapters/openai-realtime';
 import { accounting, cutThenWhole, expectPlayedOut, b64, pieces, ScriptedSocket, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 120;
 const delta = (response: string, item: string, bytes: Uint8Array) => ({
@@ -76,5 +72,9 @@ describe('connectOpenAIRealtime: what arrives after a barge-in', () => {
     socket.json({ type: 'response.output_audio.done', response_id: 'resp_2', item_id: 'item_B' });
     await expectPlayedOut(rig, 1, [{ signal: b.floats, whole: true }], FADE);
     expect(accounting(rig)).toMatchObject({ received: 9600, played: 4800, stale: 4800 });
+    // Nothing of item_A was heard: the model's transcript is cut at 0 (once), item_B's is not touched.
+    expect(socket.sent.filter((m) => m.type === 'conversation.item.truncate')).toEqual([
+      { type: 'conversation.item.truncate', item_id: 'item_A', content_index: 0, audio_end_ms: 0 },
+    ]);
   });
 });

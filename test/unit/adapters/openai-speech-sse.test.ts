@@ -2,15 +2,11 @@
  * playOpenAISpeechEvents against OpenAI's `audio/speech` server-sent events
  * (https://platform.openai.com/docs/api-reference/audio/createSpeech, `stream_format: 'sse'`:
  * `speech.audio.delta` events with base64 `audio`, then `speech.audio.done`). One request is
- * one utterance; interrupt() cancels its body, and whatever the body still yields is stale.
+ * one utterance; interrupt() cancels its body, so nothing the server still sends is read.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { playOpenAISpeechEvents } from '../../../src/adapters/openai-speech-sse';
 import { accounting, b64, expectHeard, pieces, servicePlayer, speech } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const event = (data: object) => new TextEncoder().encode(`data: ${JSON.stringify(data)}\n\n`);
 

@@ -4,7 +4,7 @@
  * fake-engine rig), so what the adapter does is checked in the rendered output, sample for
  * sample.
  */
-import { expect } from 'vitest';
+import { afterEach, expect, vi } from 'vitest';
 import type { ServiceSocket } from '../../../src/adapters/service';
 import { VoxplayError } from '../../../src/errors';
 import { FORMATS } from '../../../src/codecs/formats';
@@ -12,6 +12,11 @@ import { resolveOptions } from '../../../src/player/options';
 import { playStream, type StreamHost } from '../../../src/player/play-stream';
 import type { StreamPlayer } from '../../../src/player/stream-player';
 import { makeRig, noise, pcm16, QUANTUM, type Rig } from '../player/fake-engine';
+
+// The rig runs on fake timers (makeRig): every test file that imports this module gets them back.
+afterEach(() => {
+  vi.useRealTimers();
+});
 
 /** A socket whose server is the test: `json()` and `binary()` deliver, `sent` keeps what the adapter sent. */
 export class ScriptedSocket implements ServiceSocket {

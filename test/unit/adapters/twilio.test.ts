@@ -4,16 +4,12 @@
  * `mark` after the audio it follows, `clear` ("empties all buffered audio and causes any
  * mark messages to be sent back"), then the server's next `media`.
  */
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connectTwilio } from '../../../src/adapters/twilio';
 import { g711Table } from '../../../src/codecs/g711';
 import { float32ToMulaw } from '../../../src/protocol/g711-encode';
 import { noise } from '../player/fake-engine';
 import { accounting, b64, expectHeard, pieces, ScriptedSocket, servicePlayer } from './service-rig';
-
-afterEach(() => {
-  vi.useRealTimers();
-});
 
 const FADE = 40; // 5 ms at 8 kHz
 const MULAW = g711Table('mulaw');
@@ -88,5 +84,20 @@ describe('connectTwilio: clear and marks', () => {
     );
     expect(accounting(rig)).toMatchObject({ received: 5600, stale: 2000 });
     expect(rig.events('error')).toEqual([]);
+  });
+
+  it("an interrupt() while the stream is silent (the app's VAD, nothing sounding) holds nothing back: the next media plays without a clear", async () => {
+    const { rig, player } = servicePlayer({ sampleRate: 8000 });
+    const socket = new ScriptedSocket();
+    connectTwilio(player, socket);
+    const b = speech(55, 1600);
+    player.interrupt();
+    socket.json(media(b.bytes));
+    socket.json(mark('b1'));
+    socket.json({ event: 'stop', streamSid: 'MZ1' });
+    await rig.renderUntil(() => echoes(socket).length === 1);
+    await rig.render(10);
+    expectHeard(rig.output, [{ signal: b.floats, whole: true }], FADE);
+    expect(accounting(rig)).toMatchObject({ received: 1600, played: 1600, stale: 0 });
   });
 });

@@ -134,7 +134,10 @@ export function makeRig(options: StreamPlayerOptions & { outRate?: number; repor
     on(type, handler) {
       const entry = { type, handler: handler as (event: never) => void };
       listeners.push(entry);
-      return () => void listeners.splice(listeners.indexOf(entry), 1);
+      return () => {
+        const at = listeners.indexOf(entry);
+        if (at >= 0) listeners.splice(at, 1);
+      };
     },
   };
   return rig;
