@@ -59,9 +59,12 @@ export async function createRecorder(ctx, options = {}) {
   let flushSeq = 0;
   const flushWaiters = new Map();
 
+  let onReady = () => undefined;
+  const ready = new Promise((resolve) => (onReady = resolve));
   node.port.onmessage = (event) => {
     const msg = event.data;
-    if (msg.type === 'batch') {
+    if (msg.type === 'ready') onReady();
+    else if (msg.type === 'batch') {
       const copy = msg.samples.slice();
       batches.push({ frame: msg.frame, samples: copy });
       if (startFrame === null) {
@@ -95,7 +98,12 @@ export async function createRecorder(ctx, options = {}) {
 
   // An OfflineAudioContext renders whole quanta, so the last one can run past ctx.length
   // (e.g. 4864 frames rendered for length 4800); clip to what the rendered buffer holds.
-  const frameLimit = typeof OfflineAudioContext === 'function' && ctx instanceof OfflineAudioContext ? ctx.length : Infinity;
+  const offline = typeof OfflineAudioContext === 'function' && ctx instanceof OfflineAudioContext;
+  const frameLimit = offline ? ctx.length : Infinity;
+  // A processor is built on the audio worklet's thread after its node: WebKitGTK can start an
+  // offline render before it exists, and the recorder then misses the first quantum (its
+  // capture starts at frame 128). Offline, wait until it says it is there (at most 5 s).
+  if (offline) await Promise.race([ready, new Promise((resolve) => setTimeout(resolve, 5000))]);
 
   function getCapture() {
     if (startFrame === null) return new Float32Array(0);

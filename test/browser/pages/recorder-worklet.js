@@ -44,6 +44,8 @@ class VoxplayTestRecorder extends AudioWorkletProcessor {
     /** Quanta whose currentFrame was behind the expected frame (Chromium's frozen clock). */
     this.frozenQuanta = 0;
     this.port.onmessage = (event) => this.onMessage(event.data);
+    // The page waits for this before an offline render: see createRecorder().
+    this.port.postMessage({ type: 'ready' });
   }
 
   onMessage(msg) {
