@@ -75,9 +75,11 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
   const discarded = new Set<string>();
   /** The response each item's audio came from. */
   const responseOf = new Map<string, string>();
-  /** Items of live responses whose audio reached the player, and cut items already truncated at 0. */
-  const played = new Set<string>();
-  const truncatedAtZero = new Set<string>();
+  /**
+   * Items of live responses whose truncate is settled: heard (the `interrupted` event
+   * truncates them at what was heard) or already truncated at 0.
+   */
+  const settled = new Set<string>();
 
   const service = connectService(player, socket, {
     service: 'OpenAI Realtime',
@@ -97,13 +99,13 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
           if (response !== null && discarded.has(response)) {
             sink.stale(item, decodeBase64(delta), audio);
             // Cut before a sample of it was heard: the model's transcript must not keep it either.
-            if (!played.has(item) && !truncatedAtZero.has(item)) {
-              truncatedAtZero.add(item);
+            if (!settled.has(item)) {
+              settled.add(item);
               send({ type: 'conversation.item.truncate', item_id: item, content_index: contentIndex.get(item) ?? 0, audio_end_ms: 0 });
             }
           } else {
             sink.write(item, decodeBase64(delta), audio); // a cut item's own id makes it stale too
-            if (response !== null) played.add(item);
+            if (response !== null) settled.add(item);
           }
           break;
         }
@@ -120,8 +122,7 @@ export function connectOpenAIRealtime(player: StreamPlayer, socket: ServiceSocke
             for (const [item, of] of responseOf)
               if (of === response) {
                 responseOf.delete(item);
-                played.delete(item);
-                truncatedAtZero.delete(item);
+                settled.delete(item);
               }
           }
           break;

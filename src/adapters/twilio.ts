@@ -35,8 +35,6 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
   let awaitingClear = false;
   /** The segment that interrupt cut: stale media is counted against it. */
   let cutId = '';
-  /** The interrupt in progress is the server's `clear`. */
-  let clearing = false;
   const id = (): string => `twilio-${segment}`;
   const markPrefix = 'twilio:';
   const echo = (name: string): void => socket.send(JSON.stringify({ event: 'mark', streamSid, mark: { name } }));
@@ -70,13 +68,8 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
           break;
         }
         case 'clear':
-          clearing = true;
-          try {
-            player.interrupt();
-          } finally {
-            clearing = false;
-          }
-          awaitingClear = false;
+          player.interrupt();
+          awaitingClear = false; // the server's own clear: what follows is its next audio
           break;
         case 'stop':
           sink.endUtterance(id());
@@ -94,7 +87,7 @@ export function connectTwilio(player: StreamPlayer, socket: ServiceSocket): Adap
       cutId = id();
       segment++;
       received = 0;
-      if (!clearing) awaitingClear = true;
+      awaitingClear = true; // until the server's clear (a clear in progress lifts it at once)
       for (const name of cleared) echo(name);
     },
   });

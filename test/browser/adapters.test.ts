@@ -325,6 +325,9 @@ describe(`service adapters in ${ENGINE}`, () => {
   // Audio already on the wire when a turn is cut, in each vendor's own order (the unit tests
   // in test/unit/adapters/ play every order against the engine; these prove it over a real
   // socket into a real worklet): nothing of it may reach the output.
+  /** Page script: waits until the first utterance has played out (the player's count, not a timer), and 200 ms more. */
+  const AFTER_FIRST_ENDED = `while (!fx.events.some((e) => e.type === 'ended')) await new Promise((r) => setTimeout(r, 20));
+    await new Promise((r) => setTimeout(r, 200));`;
   const staleSamples = (out: any) =>
     events(out, 'dropped')
       .filter((d: any) => d.reason === 'stale')
@@ -344,9 +347,7 @@ describe(`service adapters in ${ENGINE}`, () => {
       [...frames(seg1), json(0, { type: 'Flushed', sequence_id: 0 }), ...frames(seg2.subarray(0, rate))],
       "fx.events.filter((e) => e.type === 'ended').length === 2",
       // Cut seg2 once seg1 has played out (by the player's count, not a timer).
-      `while (!fx.events.some((e) => e.type === 'ended')) await new Promise((r) => setTimeout(r, 20));
-       await new Promise((r) => setTimeout(r, 200));
-       fx.player.interrupt();`,
+      `${AFTER_FIRST_ENDED} fx.player.interrupt();`,
       async (conn) => {
         await conn.waitForMessage((m) => m.json?.type === 'Clear', 30_000);
         await conn.play([
@@ -416,9 +417,7 @@ describe(`service adapters in ${ENGINE}`, () => {
       steps,
       "fx.events.filter((e) => e.type === 'ended').length === 2",
       // The user speaks once reply 1 has played out (the player's count): the page tells the server.
-      `while (!fx.events.some((e) => e.type === 'ended')) await new Promise((r) => setTimeout(r, 20));
-       await new Promise((r) => setTimeout(r, 200));
-       fx.ws.send(JSON.stringify({ type: 'user_activity' }));`,
+      `${AFTER_FIRST_ENDED} fx.ws.send(JSON.stringify({ type: 'user_activity' }));`,
       async (conn) => {
         await conn.waitForMessage((m) => m.json?.type === 'user_activity', 30_000);
         await conn.play([

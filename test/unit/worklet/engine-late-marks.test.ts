@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { PlaybackEngine } from '../../../src/worklet/playback-engine';
 import { RUN_HISTORY } from '../../../src/worklet/output-runs';
-import { EngineEvent, EVENT_RECORD, decodeEvents, type EngineReport } from '../../../src/worklet/messages';
+import { decodeEvents, type EngineEventRecord, type EngineReport } from '../../../src/worklet/messages';
 import { EngineHost } from '../../../src/worklet/engine-host';
 import { SampleRing } from '../../../src/ring/sample-ring';
 import { mulberry32 } from '../prng';
@@ -14,20 +14,11 @@ import { mulberry32 } from '../prng';
 const QUANTUM = 128;
 const FADE = 64;
 
-interface Logged {
-  kind: number;
-  serial: number;
-  frame: number;
-  id: number;
-  offset: number;
-  passed: number;
-}
-
 /** Drives an engine quantum by quantum and keeps what it output, by context frame. */
 function rig(outRate: number) {
   const ring = new SampleRing(new ArrayBuffer(SampleRing.bytesFor(96000)), 96000);
   const engine = new PlaybackEngine(ring, outRate, FADE, [24000]);
-  const events: Logged[] = [];
+  const events: EngineEventRecord[] = [];
   const output = new Map<number, number>();
   const block = new Float32Array(QUANTUM);
   let frame = 50_000; // the context has been running a while
@@ -47,19 +38,16 @@ function rig(outRate: number) {
       for (let q = 0; q < quanta; q++) {
         engine.render(block, frame);
         for (let i = 0; i < QUANTUM; i++) output.set(frame + i, block[i]);
-        const log = engine.log;
-        for (let k = 0; k < engine.logCount; k++) {
-          const o = k * EVENT_RECORD;
-          events.push({ kind: log[o], serial: log[o + 1], frame: log[o + 2], id: log[o + 3], offset: log[o + 4], passed: log[o + 5] });
-        }
+        // The log as a report carries it, read by the player's own decoder.
+        events.push(...decodeEvents({ events: engine.log, eventCount: engine.logCount } as EngineReport));
         engine.takeEvents();
         frame += QUANTUM;
       }
     },
     marks() {
-      return events.filter((e) => e.kind === EngineEvent.Mark).map((e) => ({ id: e.id, frame: e.frame, passed: e.passed }));
+      return events.flatMap((e) => (e.kind === 'mark' ? [{ id: e.markId, frame: e.frame, passed: e.passed }] : []));
     },
-    at(kind: number, serial: number) {
+    at(kind: EngineEventRecord['kind'], serial: number) {
       return events.find((e) => e.kind === kind && e.serial === serial)!;
     },
   };
@@ -107,7 +95,7 @@ function endedScenario(outRate: number, late: boolean, offsets: number[]) {
   t.engine.begin(2, 24000, n1, 0);
   t.write(distinct(6000, 5));
   t.render(Math.ceil((n1 * outRate) / 24000 / QUANTUM) + 6);
-  expect(t.at(EngineEvent.Ended, 1)).toBeDefined();
+  expect(t.at('ended', 1)).toBeDefined();
   const arrivedAt = t.frame;
   if (late) addMarks();
   t.render(1);
@@ -126,9 +114,9 @@ describe('marks that arrive after their sample played', () => {
       const expected = ref.t.marks();
       expect(expected.map((m) => m.id)).toEqual([100, 101, 102]);
       expect(got.t.marks()).toEqual(expected);
-      expect(expected.every((m) => m.passed === 0)).toBe(true);
+      expect(expected.every((m) => m.passed === false)).toBe(true);
       // The three samples played in three different runs, all before the marks arrived.
-      const playing = got.t.at(EngineEvent.Playing, 1).frame;
+      const playing = got.t.at('playing', 1).frame;
       expect(expected[0].frame).toBe(playing + (outRate / 24000) * offsets[0]);
       // The third run is the second shifted by the clock's jump of 3000 frames.
       expect(expected[2].frame - expected[1].frame).toBe((outRate / 24000) * (offsets[2] - offsets[1]) + 3000);
@@ -146,8 +134,8 @@ describe('marks that arrive after their sample played', () => {
       const expected = ref.t.marks();
       expect(expected.map((m) => m.id)).toEqual([200, 201, 202]);
       expect(got.t.marks()).toEqual(expected);
-      const playing = got.t.at(EngineEvent.Playing, 1).frame;
-      const ended = got.t.at(EngineEvent.Ended, 1).frame;
+      const playing = got.t.at('playing', 1).frame;
+      const ended = got.t.at('ended', 1).frame;
       expect(expected[0].frame).toBe(playing + (outRate / 24000) * 700);
       expect(expected[2].frame).toBe(ended);
       expect(expected[2].frame).toBeLessThan(got.arrivedAt);
@@ -160,16 +148,16 @@ describe('marks that arrive after their sample played', () => {
     t.engine.begin(1, 24000, 0, 0);
     t.write(signal);
     t.render(12); // plays all 1000, then starves (utterance still open)
-    expect(t.at(EngineEvent.UnderrunStart, 1)).toBeDefined();
+    expect(t.at('underrun-start', 1)).toBeDefined();
     t.engine.addMark(1, 400, 1);
     t.render(1);
     t.engine.pause();
     t.engine.addMark(1, 500, 2);
     t.render(1);
-    const playing = t.at(EngineEvent.Playing, 1).frame;
+    const playing = t.at('playing', 1).frame;
     expect(t.marks()).toEqual([
-      { id: 1, frame: playing + 400, passed: 0 },
-      { id: 2, frame: playing + 500, passed: 0 },
+      { id: 1, frame: playing + 400, passed: false },
+      { id: 2, frame: playing + 500, passed: false },
     ]);
     expect(t.output.get(playing + 400)).toBe(signal[400]);
   });
@@ -181,11 +169,12 @@ describe('marks that arrive after their sample played', () => {
     t.render(8);
     t.engine.interrupt(10_000, 1);
     t.render(3);
-    const cut = t.at(EngineEvent.Interrupted, 1);
+    const cut = t.at('interrupted', 1);
+    if (cut.kind !== 'interrupted') throw new Error('no interrupted event');
     t.engine.addMark(1, 100, 1);
-    t.engine.addMark(1, cut.id + 10, 2); // `id` is payload a: samples played
+    t.engine.addMark(1, cut.played + 10, 2); // past the samples played
     t.render(1);
-    expect(t.marks()).toEqual([{ id: 1, frame: t.at(EngineEvent.Playing, 1).frame + 100, passed: 0 }]);
+    expect(t.marks()).toEqual([{ id: 1, frame: t.at('playing', 1).frame + 100, passed: false }]);
   });
 
   it(`beyond the history of ${RUN_HISTORY} output runs, they are reported as passed (flagged, at the current frame), not as heard now`, () => {
@@ -196,14 +185,14 @@ describe('marks that arrive after their sample played', () => {
       t.engine.end(s, s * 300);
       t.render(3);
     }
-    expect(t.events.filter((e) => e.kind === EngineEvent.Ended)).toHaveLength(RUN_HISTORY + 2);
+    expect(t.events.filter((e) => e.kind === 'ended')).toHaveLength(RUN_HISTORY + 2);
     const now = t.frame;
     t.engine.addMark(1, 10, 1); // utterance 1's run is gone from the history
     t.engine.addMark(RUN_HISTORY + 2, 10, 2); // the newest one's is not
     t.render(1);
     expect(t.marks()).toEqual([
-      { id: 1, frame: now, passed: 1 },
-      { id: 2, frame: t.at(EngineEvent.Playing, RUN_HISTORY + 2).frame + 10, passed: 0 },
+      { id: 1, frame: now, passed: true },
+      { id: 2, frame: t.at('playing', RUN_HISTORY + 2).frame + 10, passed: false },
     ]);
   });
 
