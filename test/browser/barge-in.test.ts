@@ -1,0 +1,160 @@
+/**
+ * The echo-aware barge-in detector (issue 23) in a simulated room inside the page: the
+ * player's output (its analyser tap) goes through a delay and a ConvolverNode with a
+ * reverberant room response into the "microphone", with noise, and later the user's voice.
+ * The agent's own voice must never be a barge-in; the user's must be, within 400 ms; the
+ * interrupt's accounting stays exact; and the cancelled stream's ERLE is read from its capture.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { useSuite } from './fixture';
+import { ENGINE, REPO_ROOT, openPage } from './harness';
+
+const suite = useSuite();
+
+/** The near-end utterance used ("Wait a second."), from the fixture's index. */
+const near = JSON.parse(readFileSync(`${REPO_ROOT}/test/fixtures/echo-near-b-16k.json`, 'utf8')).utterances[1] as { start: number; end: number };
+
+describe(`barge-in detector in ${ENGINE}`, () => {
+  it('20 s of agent speech through a reverberant room is never a barge-in; the user speaking is one within 400 ms, and the accounting stays exact', async () => {
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(
+        async ({ near }) => {
+          const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+          const { createRecorder } = await (globalThis as any).importModule('/test/browser/pages/capture.js');
+          const { createBargeInDetector } = await (globalThis as any).importModule('/dist/barge-in.js');
+          const fx = await setupPlayer({ contextRate: 48000, player: { sampleRate: 16000, prebufferMs: 100 } });
+          const context: AudioContext = fx.context;
+          const rate = context.sampleRate;
+          const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+          const load = async (url: string) => {
+            const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+            return bytes;
+          };
+          const far = await load('/test/fixtures/echo-far-a-16k.s16le');
+          const nearBytes = await load('/test/fixtures/echo-near-b-16k.s16le');
+          // The room: 60 ms bulk delay, exponentially decaying noise with RT60 0.3 s (seeded).
+          let seed = 12345;
+          const random = () => {
+            seed = (seed * 1664525 + 1013904223) >>> 0;
+            return seed / 4294967296 - 0.5;
+          };
+          const rt60 = 0.3;
+          const rir = context.createBuffer(1, Math.round(rt60 * rate), rate);
+          const h = rir.getChannelData(0);
+          let energy = 0;
+          for (let i = 0; i < h.length; i++) {
+            h[i] = random() * Math.exp((-6.9 * i) / (rt60 * rate));
+            energy += h[i] * h[i];
+          }
+          for (let i = 0; i < h.length; i++) h[i] *= 0.7 / Math.sqrt(energy);
+          const delay = context.createDelay(1);
+          delay.delayTime.value = 0.06;
+          const convolver = context.createConvolver();
+          convolver.normalize = false;
+          convolver.buffer = rir;
+          const mic = context.createGain();
+          fx.player.analyser.connect(delay);
+          delay.connect(convolver);
+          convolver.connect(mic);
+          // Noise about 45 dB under the speech.
+          const noise = context.createBuffer(1, rate * 2, rate);
+          const n = noise.getChannelData(0);
+          for (let i = 0; i < n.length; i++) n[i] = random() * 0.004;
+          const noiseSource = context.createBufferSource();
+          noiseSource.buffer = noise;
+          noiseSource.loop = true;
+          noiseSource.connect(mic);
+          noiseSource.start();
+          // The user's utterance, as an AudioBuffer at the fixture's 16 kHz.
+          const length = near.end - near.start;
+          const nearBuffer = context.createBuffer(1, length, 16000);
+          const view = new DataView(nearBytes.buffer);
+          const b = nearBuffer.getChannelData(0);
+          for (let i = 0; i < length; i++) b[i] = (view.getInt16(2 * (near.start + i), true) / 32768) * 0.5;
+          let lead = 0;
+          while (lead < length && Math.abs(b[lead]) < 0.01) lead++;
+          const nearSource = context.createBufferSource();
+          nearSource.buffer = nearBuffer;
+          nearSource.connect(mic);
+          const micRec = await createRecorder(context);
+          mic.connect(micRec.node);
+          const detector = await createBargeInDetector(fx.player, { mic, delayHintMs: 0 });
+          const outRec = await createRecorder(context);
+          detector.node.connect(outRec.node);
+          const events: { type: string; contextTime: number; interrupt?: unknown }[] = [];
+          for (const type of ['speechstart', 'bargein', 'rejected']) {
+            detector.on(type, (e: any) => events.push({ type, contextTime: e.contextTime, interrupt: e.interrupt ?? undefined }));
+          }
+          const reports: any[] = [];
+          detector.on('report', (r: any) => reports.push(r));
+          // 24 s of agent speech; the user starts 20 s after the agent.
+          const seconds = 24;
+          fx.player.push(far.subarray(0, seconds * 16000 * 2), { utteranceId: 'agent' });
+          fx.player.endUtterance('agent');
+          const playing = await fx.waitFor((e: any) => e.type === 'playing');
+          const agentStart = playing.frame / rate;
+          const nearAt = agentStart + 20;
+          nearSource.start(nearAt);
+          const nearOnset = nearAt + lead / 16000;
+          await fx.waitFor((e: any) => e.type === 'interrupted' || e.type === 'ended', 40000);
+          await wait(300);
+          const report = detector.report();
+          detector.close();
+          const micCapture = await micRec.capture();
+          const outCapture = await outRec.capture();
+          // ERLE over far-end-only time, from 2 s after the agent started until just before the user.
+          const from = Math.round((agentStart + 2) * rate);
+          const to = Math.round((nearAt - 0.1) * rate);
+          let micEnergy = 0;
+          let outEnergy = 0;
+          for (let f = from; f < to; f++) {
+            const m = micCapture.samples[f - micCapture.startFrame] ?? 0;
+            const o = outCapture.samples[f - outCapture.startFrame] ?? 0;
+            micEnergy += m * m;
+            outEnergy += o * o;
+          }
+          const result = await fx.result();
+          return {
+            events,
+            agentStart,
+            nearOnset,
+            erleDb: 10 * Math.log10(micEnergy / outEnergy),
+            report,
+            reports: reports.length,
+            metrics: result.metrics,
+            playerEvents: result.events.map((e: any) => ({ type: e.type, detail: e.detail })),
+          };
+        },
+        { near },
+      );
+      const summary = `events ${JSON.stringify(out.events.map((e) => [e.type, +(e.contextTime - out.nearOnset).toFixed(3)]))}, ERLE ${out.erleDb.toFixed(1)} dB, report ${JSON.stringify(out.report)}`;
+      const bargeins = out.events.filter((e) => e.type === 'bargein');
+      // No barge-in during the agent's 20 s alone.
+      expect(
+        bargeins.filter((e) => e.contextTime < out.nearOnset),
+        summary,
+      ).toEqual([]);
+      // The user's speech is one, within 400 ms of its onset.
+      expect(bargeins.length, summary).toBeGreaterThan(0);
+      const latency = bargeins[0].contextTime - out.nearOnset;
+      expect(latency, summary).toBeGreaterThanOrEqual(0);
+      expect(latency, summary).toBeLessThanOrEqual(0.4);
+      // It interrupted the player, and the accounting is exact.
+      const interrupted = out.playerEvents.find((e: { type: string }) => e.type === 'interrupted');
+      expect(interrupted, summary).toBeDefined();
+      expect(bargeins[0].interrupt, summary).toMatchObject({ utteranceId: 'agent' });
+      const s = out.metrics.samples;
+      expect(s.received).toBe(24 * 16000);
+      expect(s.played + s.buffered + s.dropped).toBe(s.received);
+      expect(s.buffered).toBe(0);
+      // The cancelled stream removed the echo (measured from its capture).
+      expect(out.erleDb, summary).toBeGreaterThan(15);
+      expect(out.reports).toBeGreaterThan(10);
+      console.log(`[barge-in ${ENGINE}] latency ${(latency * 1000).toFixed(0)} ms; ${summary}`);
+    } finally {
+      await opened.close();
+    }
+  }, 90_000);
+});

@@ -1,0 +1,53 @@
+import { describe, expect, it } from 'vitest';
+import { BargeInPolicy, type BargeInEvent } from '../../../src/echo/barge-in-policy';
+
+/** Feeds a pattern ('x' speech, '.' not) and returns the events with their block index. */
+function run(pattern: string, confirmMs = 250): [number, BargeInEvent][] {
+  const policy = new BargeInPolicy({ blockMs: 16, confirmMs });
+  const events: [number, BargeInEvent][] = [];
+  [...pattern].forEach((c, i) => {
+    const event = policy.step(c === 'x');
+    if (event) events.push([i, event]);
+  });
+  return events;
+}
+
+describe('BargeInPolicy', () => {
+  it('two speech blocks are an onset, and speech held for confirmMs after it is a barge-in', () => {
+    // 250 ms = 16 blocks from the first speech block (index 3).
+    expect(run('...' + 'x'.repeat(20))).toEqual([
+      [4, 'speechstart'],
+      [18, 'bargein'],
+    ]);
+  });
+
+  it('a single speech block is nothing', () => {
+    expect(run('..x..x..x..')).toEqual([]);
+  });
+
+  it('a pause before confirmation rejects it (the volume comes back)', () => {
+    expect(run('xxxxx' + '.'.repeat(12))).toEqual([
+      [1, 'speechstart'],
+      [12, 'rejected'], // 130 ms = 8 silent blocks
+    ]);
+  });
+
+  it('short gaps inside speech do not reject it', () => {
+    const events = run('xxxx..xxxx...xxxxxxxxxx');
+    expect(events.map((e) => e[1])).toEqual(['speechstart', 'bargein']);
+  });
+
+  it('a stretch too sparse to be speech is rejected by twice confirmMs', () => {
+    // One speech block in six: never 60 % voiced, never a pause long enough to reject early.
+    const events = run('xx' + 'x.....'.repeat(8));
+    expect(events).toEqual([
+      [1, 'speechstart'],
+      [31, 'rejected'],
+    ]);
+  });
+
+  it('after a barge-in, the turn ends with silence and the next onset starts over', () => {
+    const events = run('x'.repeat(20) + '.'.repeat(30) + 'x'.repeat(20));
+    expect(events.map((e) => e[1])).toEqual(['speechstart', 'bargein', 'speechstart', 'bargein']);
+  });
+});

@@ -1,0 +1,100 @@
+/**
+ * The detector's DSP in simulated rooms (test/support/echo-room.ts): far end voice A, near end
+ * voice B, both espeak-ng. Floors, not exact figures; `npm run bench:echo` reports the figures.
+ */
+import { describe, expect, it } from 'vitest';
+import { ECHO_BLOCK, EchoDetector, type EchoDetectorOptions } from '../../../src/echo/echo-detector';
+import type { BargeInEvent } from '../../../src/echo/barge-in-policy';
+import { FAR_FIXTURE, NEAR_FIXTURE, ROOMS, loadFixture, loadNearIndex, makeRir, simulateRoom, type RoomOptions } from '../../support/echo-room';
+
+const far = loadFixture(FAR_FIXTURE);
+const nearVoice = loadFixture(NEAR_FIXTURE);
+const utterances = loadNearIndex();
+
+function run(mic: Float32Array, ref: Float32Array, options?: EchoDetectorOptions) {
+  const detector = new EchoDetector(options);
+  const out = new Float32Array(mic.length);
+  const block = new Float32Array(ECHO_BLOCK);
+  const events: { at: number; event: BargeInEvent }[] = [];
+  for (let s = 0; s + ECHO_BLOCK <= mic.length; s += ECHO_BLOCK) {
+    const event = detector.process(mic.subarray(s, s + ECHO_BLOCK), ref.subarray(s, s + ECHO_BLOCK), block);
+    // The output is one block late: put it back in place.
+    if (s >= ECHO_BLOCK) out.set(block, s - ECHO_BLOCK);
+    if (event) events.push({ at: (s + ECHO_BLOCK) / 16000, event });
+  }
+  return { out, events, detector };
+}
+
+function erleDb(mic: Float32Array, out: Float32Array, from: number, to: number): number {
+  let m = 0;
+  let o = 0;
+  for (let i = from; i < to; i++) {
+    m += mic[i] * mic[i];
+    o += out[i] * out[i];
+  }
+  return 10 * Math.log10(m / o);
+}
+
+function room(name: string, extra: Partial<RoomOptions> = {}, seconds = 20) {
+  const config = ROOMS.find((r) => r.name === name)!;
+  return simulateRoom({
+    far: far.subarray(0, seconds * 16000),
+    rir: makeRir({ rt60: config.rt60, seed: config.seed }),
+    delayMs: config.delayMs,
+    clip: config.clip,
+    snrDb: 60,
+    ...extra,
+  });
+}
+
+describe('EchoDetector in simulated rooms', () => {
+  it('a linear room: the cancelled microphone is ≥ 30 dB under the echo from 2 s on', () => {
+    const r = room('office-80ms');
+    const { out, detector } = run(r.mic, r.ref);
+    expect(erleDb(r.mic, out, 2 * 16000, 20 * 16000)).toBeGreaterThan(30);
+    expect(Math.abs(detector.report.delayMs - 80)).toBeLessThan(2);
+  });
+
+  it('a soft-clipping loudspeaker: ≥ 20 dB from 2 s on', () => {
+    const r = room('lounge-250ms-clip');
+    const { out } = run(r.mic, r.ref);
+    expect(erleDb(r.mic, out, 2 * 16000, 20 * 16000)).toBeGreaterThan(20);
+  });
+
+  it('60 s of agent speech with the echo 10 dB over the near end is never a barge-in, in any room', () => {
+    for (const config of ROOMS) {
+      const r = room(config.name, { echoLevelDb: -16 }, 60);
+      const { events } = run(r.mic, r.ref);
+      expect(
+        events.filter((e) => e.event === 'bargein'),
+        config.name,
+      ).toEqual([]);
+    }
+  }, 60_000);
+
+  it('the user speaking over the agent (SER 0 dB) is a barge-in within 400 ms of the onset', () => {
+    const near = new Float32Array(20 * 16000);
+    const onsets: number[] = [];
+    // Six utterances of ≥ 300 ms, from 4 s on, 2.5 s apart.
+    utterances
+      .filter((u) => u.end - u.start >= 0.3 * 16000)
+      .slice(0, 6)
+      .forEach((u, i) => {
+        const at = (4 + 2.5 * i) * 16000;
+        near.set(nearVoice.subarray(u.start, u.end), at);
+        onsets.push(at / 16000);
+      });
+    const r = room('kitchen-150ms', { near, serDb: 0, snrDb: 40 });
+    const { events } = run(r.mic, r.ref);
+    const hits = onsets.filter((onset) => events.some((e) => e.event === 'bargein' && e.at >= onset && e.at <= onset + 0.4));
+    expect(hits.length, JSON.stringify(events)).toBeGreaterThanOrEqual(5);
+    // Nothing fires before the first utterance.
+    expect(events.filter((e) => e.event === 'bargein' && e.at < onsets[0])).toEqual([]);
+  });
+
+  it('refuses options out of range', () => {
+    expect(() => new EchoDetector({ sensitivity: 2 })).toThrow(RangeError);
+    expect(() => new EchoDetector({ confirmMs: -1 })).toThrow(RangeError);
+    expect(() => new EchoDetector({ mode: 'loud' as never })).toThrow(RangeError);
+  });
+});
