@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
+import { keepWorkletUrl } from './vite.keep-url';
 
 const ERRORS = fileURLToPath(new URL('./src/errors.ts', import.meta.url));
 
@@ -18,6 +19,7 @@ export default defineConfig(({ mode }) =>
         },
       }
     : {
+        plugins: [keepWorkletUrl('echo-processor.js')],
         build: {
           lib: { entry: 'src/barge-in/index.ts', formats: ['es'], fileName: () => 'barge-in.js' },
           target: 'es2022',

@@ -1,18 +1,7 @@
 import { defineConfig } from 'vitest/config';
+import { keepWorkletUrl } from './vite.keep-url';
 
-// Vite rewrites `new URL('./playback-processor.js', import.meta.url)` in our own library
-// build to `new URL(..., "" + import.meta.url)`, which consumers' bundlers no longer
-// recognise: their production builds would not copy the worklet. Put the literal back.
-const keepWorkletUrl = {
-  name: 'voxplay:keep-worklet-url',
-  renderChunk(code: string) {
-    const out = code.replace(
-      /new URL\((["'`])\.\/playback-processor\.js\1,\s*(["'`])\2\s*\+\s*import\.meta\.url\)/g,
-      'new URL("./playback-processor.js", import.meta.url)',
-    );
-    return out === code ? null : { code: out, map: null };
-  },
-};
+const keepWorkletUrlPlugin = keepWorkletUrl('playback-processor.js');
 
 /** Settings every browser project shares (one engine per project, see test/browser/engines/). */
 const browserProject = {
@@ -51,7 +40,7 @@ const OTHER_ENGINE_FILES = [
 // build (vite.worklet.config.ts) because an AudioWorklet module cannot share
 // chunks with the page's bundle.
 export default defineConfig({
-  plugins: [keepWorkletUrl],
+  plugins: [keepWorkletUrlPlugin],
   build: {
     lib: {
       entry: 'src/index.ts',
