@@ -11,6 +11,7 @@ import { ErrorLog } from './error-log';
 import { LegacyQueue } from './legacy-queue';
 import { loadVoxplay } from './lib';
 import { MicBargeIn } from './mic-barge-in';
+import { LoudspeakerRoom, type RoomFigures } from './loudspeaker-room';
 import { OutputBus } from './output-bus';
 import { wireOutputControls } from './output-controls';
 import { Records, type EngineKind } from './records';
@@ -300,6 +301,44 @@ async function main(): Promise<void> {
     }
   });
 
+  // ---- loudspeaker room: simulated echo, an energy VAD and voxplay/barge-in side by side
+  const roomToggle = byId<HTMLInputElement>('room-toggle');
+  const roomStatus = byId('room-status');
+  const talkButton = byId<HTMLButtonElement>('room-talk');
+  const showRoom = (f: RoomFigures) => {
+    byId('room-naive').textContent = String(f.naiveFalse);
+    byId('room-ours').textContent = String(f.oursFalse);
+    byId('room-true').textContent = String(f.oursTrue);
+    byId('room-erle').textContent = f.erleDb === null ? '—' : `${f.erleDb.toFixed(0)} dB`;
+    byId('room-delay').textContent = f.delayMs === null || f.delayMs < 0 ? '—' : `${f.delayMs.toFixed(0)} ms`;
+  };
+  const room = new LoudspeakerRoom({
+    player: vox.player,
+    chart,
+    speaking: () => vox.busy(),
+    interrupt: () => {
+      log.add({ engine: 'voxplay', code: 'echo-aware-barge-in', message: 'voxplay/barge-in confirmed the user over the echo: interrupt()', level: 'note' });
+      interrupt();
+    },
+    onFigures: showRoom,
+    onStatus: (text, kind) => {
+      roomStatus.textContent = text;
+      roomStatus.dataset.kind = kind;
+    },
+  });
+  roomToggle.addEventListener('change', async () => {
+    if (roomToggle.checked) {
+      const ok = await room.enable();
+      if (!ok) roomToggle.checked = false;
+    } else {
+      room.disable();
+      roomStatus.textContent = 'Off.';
+      roomStatus.dataset.kind = 'info';
+    }
+    talkButton.disabled = !room.enabled;
+  });
+  talkButton.addEventListener('click', () => void room.talkOverIt());
+
   // ---- live views
   setInterval(() => {
     const now = performance.now();
@@ -325,6 +364,7 @@ async function main(): Promise<void> {
       captions,
       scenario,
       mic,
+      room,
       speak,
       interrupt,
       get lastInterrupt() {

@@ -4,7 +4,7 @@
  * gaps, errors) across both. "Now" is the right edge. Redraws on animation frames.
  */
 
-export type MarkerKind = 'underrun' | 'interrupt' | 'start' | 'end' | 'gap' | 'error';
+export type MarkerKind = 'underrun' | 'interrupt' | 'start' | 'end' | 'gap' | 'error' | 'duck';
 
 export interface Marker {
   kind: MarkerKind;
@@ -38,6 +38,7 @@ const COLORS = {
   end: '#9ca3af',
   gap: '#dc2626',
   error: '#9333ea',
+  duck: 'rgba(234, 88, 12, 0.16)',
 };
 
 const GUTTER = 48;
@@ -92,7 +93,7 @@ export class StripChart {
       return previous; // a burst of the same error is one marker
     }
     const marker: Marker = { kind, t, label };
-    if (kind === 'underrun' || kind === 'gap') marker.until = null;
+    if (kind === 'underrun' || kind === 'gap' || kind === 'duck') marker.until = null;
     this.markers.push(marker);
     return marker;
   }
@@ -201,7 +202,7 @@ export class StripChart {
       const x0 = Math.max(GUTTER, x(m.t));
       const x1 = Math.min(GUTTER + plotW, x(m.until ?? now));
       if (x1 < GUTTER) continue;
-      ctx.fillStyle = COLORS.underrun;
+      ctx.fillStyle = m.kind === 'duck' ? COLORS.duck : COLORS.underrun;
       ctx.fillRect(x0, 6, Math.max(2, x1 - x0), levelTop + levelH - 6);
     }
 

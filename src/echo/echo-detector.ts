@@ -148,7 +148,7 @@ export class EchoDetector {
     // gate decides then.
     const talk = misfit ? 0 : converged ? suppressor.evidence : gate;
     filter.adapt(gating || this.policy.state === 'confirmed' || talk > FREEZE_EVIDENCE);
-    this.track(filter.energy.mic, farActive, converged, useGate);
+    this.track(filter.energy.mic, energyOf(out), farActive, converged, useGate);
     return this.policy.step(this.speech);
   }
 
@@ -163,7 +163,7 @@ export class EchoDetector {
     return micEnergy / (predicted + 1e-20) - 1;
   }
 
-  private track(micEnergy: number, farActive: boolean, converged: boolean, gating: boolean): void {
+  private track(micEnergy: number, outEnergy: number, farActive: boolean, converged: boolean, gating: boolean): void {
     const r = this.report;
     r.converged = converged;
     r.mode = gating ? 'gate' : 'cancel';
@@ -171,16 +171,11 @@ export class EchoDetector {
     // Loudest coupling seen, decaying by about 1 dB a second so a quieter room is learnt.
     const coupling = micEnergy / (this.farHeld + 1e-20);
     this.coupling = Math.max(coupling, this.coupling * 0.9963);
-    const outEnergy = energyOf(this.lastOut());
     this.micSum += 0.05 * (micEnergy - this.micSum);
     this.outSum += 0.05 * (outEnergy - this.outSum);
     this.refSum += 0.05 * (this.filter.energy.ref - this.refSum);
     r.erlDb = 10 * Math.log10(this.refSum / this.micSum);
     r.erleDb = 10 * Math.log10(this.micSum / this.outSum);
-  }
-
-  private lastOut(): Float64Array {
-    return this.filter.error;
   }
 
   private applyDelay(samples: number): void {
@@ -204,7 +199,7 @@ const FREEZE_EVIDENCE = 1;
 const GATE_MARGIN = 10;
 const ZERO = new Float64Array(ECHO_BLOCK);
 
-function energyOf(x: Float64Array): number {
+function energyOf(x: Float32Array): number {
   let s = 0;
   for (let i = 0; i < x.length; i++) s += x[i] * x[i];
   return s;

@@ -289,6 +289,37 @@ describe('demo page (npm run demo)', () => {
     }
   });
 
+  it('"loudspeaker room": the energy VAD fires on the echo, voxplay/barge-in does not, and confirms a voice talking over it', async () => {
+    // A page of its own: the tests before leave the shared page with a short text and another engine.
+    const fresh = await openPage(browser, `${demo.pageUrl}?test=1`);
+    try {
+      const { page } = fresh;
+      await page.waitForSelector('body[data-ready="1"]', { timeout: 15_000 });
+      await page.click('label:has(#room-toggle)');
+      await page.waitForFunction(() => document.getElementById('room-status')!.dataset.kind !== 'info', null, { timeout: 10_000 });
+      const status = await page.evaluate(() => document.getElementById('room-status')!.textContent);
+      expect(await page.evaluate(() => document.getElementById('room-status')!.dataset.kind), status).toBe('on');
+      const interruptsBefore = demo.mock.stats.interrupts.length;
+      await page.click('#speak'); // the long default text
+      await page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1)?.state === 'playing', null, { timeout: 15_000 });
+      await page.waitForTimeout(6000);
+      const figures = () => page.evaluate(() => ({ ...(globalThis as any).voxplayDemo.room.figures }));
+      const before = await figures();
+      expect(before.oursFalse, JSON.stringify(before)).toBe(0);
+      expect(before.naiveFalse, JSON.stringify(before)).toBeGreaterThan(0);
+      await page.click('#room-talk');
+      await page.waitForFunction(() => (globalThis as any).voxplayDemo.log.entries.some((e: any) => e.code === 'echo-aware-barge-in'), null, { timeout: 5000 });
+      await waitForServer(() => demo.mock.stats.interrupts.length > interruptsBefore, 'the echo-aware barge-in');
+      const after = await figures();
+      expect(after, JSON.stringify(after)).toMatchObject({ oursFalse: 0, oursTrue: 1 });
+      expect(await page.evaluate(() => (globalThis as any).voxplayDemo.records.items.at(-1).state)).toBe('interrupted');
+      await page.click('label:has(#room-toggle)');
+      expect(fresh.errors).toEqual([]);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it('"barge in when I talk": a denied microphone is explained; a granted one interrupts on sound', async () => {
     // Chromium's fake capture device beeps periodically: a stand-in for the user talking.
     const fakeMic = await launchBrowser({ args: ['--use-fake-device-for-media-stream'] });
