@@ -52,8 +52,12 @@ export type BargeInEvents = {
   bargein: { contextTime: number; interrupt: InterruptResult | null };
   /** It was not speech: the volume is back and nothing was cut. */
   rejected: { contextTime: number };
-  /** Routing advice: `output-moved` (the player's output device changed while listening). */
-  warning: { code: 'output-moved'; message: string };
+  /**
+   * Routing advice: `output-moved` (the player's output device changed while listening), or
+   * `context-replaced` (the player moved to a new AudioContext: this detector hears nothing
+   * more; make a new one).
+   */
+  warning: { code: 'output-moved' | 'context-replaced'; message: string };
   /** New figures, about four times a second. */
   report: BargeInReport;
 };
@@ -66,6 +70,8 @@ export class BargeInDetector {
   private ducked: { restore: number; set: number } | null = null;
   private closed = false;
   private sinkId: string;
+  private readonly offState: () => void;
+  private orphaned = false;
 
   /** @internal Use {@link createBargeInDetector}. */
   constructor(
@@ -79,6 +85,16 @@ export class BargeInDetector {
     this.figures = { delayMs: -1, erlDb: 0, erleDb: 0, mode: 'cancel', converged: false, micEchoCancellation: options.echoCancellation };
     this.sinkId = player.sinkId;
     node.port.onmessage = (event: MessageEvent<FromEcho>) => this.receive(event.data);
+    this.offState = player.on('statechange', ({ state }) => {
+      if (state === 'closed') this.close();
+      else if (player.audioContext !== node.context && !this.orphaned) {
+        this.orphaned = true;
+        this.emitter.emit('warning', {
+          code: 'context-replaced',
+          message: 'the player moved to a new AudioContext, which this detector is not in: close it and make a new one with createBargeInDetector()',
+        });
+      }
+    });
   }
 
   /** Subscribes to an event; returns the unsubscribe function. */
@@ -96,6 +112,7 @@ export class BargeInDetector {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.offState();
     this.unduck();
     this.node.port.postMessage({ type: 'close' });
     this.node.port.onmessage = null;

@@ -13,3 +13,5 @@ export type { PlayerStream } from './streams.js';
 export type { MicInput } from './mic-input.js';
 export type { EchoMode } from '../echo/echo-detector.js';
 export { RECOMMENDED_MIC_CONSTRAINTS } from './routing.js';
+export { createMediaElementOutput } from './media-element-output.js';
+export type { MediaElementOutput } from './media-element-output.js';

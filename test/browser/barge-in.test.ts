@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useSuite } from './fixture';
-import { ENGINE, REPO_ROOT, openPage } from './harness';
+import { ENGINE, REPO_ROOT, bestAlignment, diffAgainst, fromPcm16, mulberry32, openPage, toPcm16 } from './harness';
 
 const suite = useSuite();
 
@@ -157,4 +157,57 @@ describe(`barge-in detector in ${ENGINE}`, () => {
       await opened.close();
     }
   }, 90_000);
+
+  it("the <audio> output route (createMediaElementOutput, for Safari's canceller) carries the player's output sample for sample", async () => {
+    const rate = 48000;
+    const random = mulberry32(23);
+    const noise = new Float32Array(rate).map(() => (random() * 2 - 1) * 0.4);
+    const pcm = toPcm16(noise);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(
+        async ({ pcm, rate }) => {
+          const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
+          const { createMediaElementOutput } = await (globalThis as any).importModule('/dist/barge-in.js');
+          const { createRecorder } = await (globalThis as any).importModule('/test/browser/pages/capture.js');
+          const context = new AudioContext({ sampleRate: rate });
+          const route = createMediaElementOutput(context);
+          const player = new StreamPlayer({ context, destination: route.destination, sampleRate: rate, prebufferMs: 100 });
+          await player.start();
+          await route.play();
+          // What the element plays, heard back through the stream it plays.
+          const recorder = await createRecorder(context);
+          context.createMediaStreamSource(route.destination.stream).connect(recorder.node);
+          let ended = false;
+          player.on('ended', () => (ended = true));
+          player.push(pcm, { utteranceId: 'noise' });
+          player.endUtterance('noise');
+          const started = performance.now();
+          while (!ended && performance.now() - started < 10000) await new Promise((r) => setTimeout(r, 20));
+          await new Promise((r) => setTimeout(r, 400));
+          const capture = await recorder.capture();
+          const elementTime = route.element.currentTime;
+          const samples = player.getMetrics().samples;
+          route.close();
+          await player.close();
+          await context.close();
+          return { captured: Array.from(capture.samples as Float32Array), ended, elementTime, samples };
+        },
+        { pcm, rate },
+      );
+      expect(out.ended).toBe(true);
+      expect(out.samples).toMatchObject({ received: rate, played: rate, dropped: 0, buffered: 0 });
+      // The element is playing the stream.
+      expect(out.elementTime).toBeGreaterThan(0.5);
+      const reference = fromPcm16(pcm);
+      const captured = Float32Array.from(out.captured);
+      const alignment = bestAlignment(reference, captured);
+      expect(alignment).not.toBeNull();
+      const diff = diffAgainst(reference, captured, alignment!.offset);
+      console.log(`[media-element route ${ENGINE}] exact ${alignment!.exact}, mismatches ${diff.mismatches}/${diff.compared}, max |diff| ${diff.maxAbsDiff}`);
+      expect(diff.maxAbsDiff, JSON.stringify(diff)).toBeLessThan(1e-4);
+    } finally {
+      await opened.close();
+    }
+  }, 60_000);
 });
