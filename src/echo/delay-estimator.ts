@@ -116,7 +116,7 @@ export class DelayEstimator {
         // mic · conj(ref), whitened.
         cr = br[k] * ar[k] + bi[k] * ai[k];
         ci = bi[k] * ar[k] - br[k] * ai[k];
-        const mag = Math.hypot(cr, ci) + 1e-20;
+        const mag = Math.sqrt(cr * cr + ci * ci) + 1e-20; // not Math.hypot: it allocates in V8
         cr /= mag;
         ci /= mag;
       }

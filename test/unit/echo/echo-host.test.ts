@@ -69,4 +69,41 @@ describe('EchoHost', () => {
       for (const x of quantum) expect(x).toBe(0);
     }
   });
+
+  it('allocation sanity check (soft): 11,000 quanta of double talk after warm-up leave the heap essentially unchanged', () => {
+    // As for the playback processor (test/unit/worklet/playback-processor.test.ts): judge the
+    // median window, since a collection or the test runner can land in any one of them; one
+    // 128-sample Float32Array per quantum would add ~600 KB per window.
+    const far = loadFixture(FAR_FIXTURE).subarray(0, 20 * 16000);
+    const near = loadFixture(FAR_FIXTURE).subarray(30 * 16000, 50 * 16000);
+    const room = simulateRoom({ far, near, serDb: 0, rir: makeRir({ rt60: 0.3, seed: 5 }), delayMs: 40 });
+    const mic = up3(room.mic);
+    const ref = up3(room.ref);
+    const host = new EchoHost(48000, {});
+    const quantum = new Float32Array(128);
+    // Copied into fixed arrays, not subarray()s: a view per quantum is an allocation of the test's.
+    const micQ = new Float32Array(128);
+    const refQ = new Float32Array(128);
+    let at = 0;
+    const step = (n: number) => {
+      for (let q = 0; q < n; q++) {
+        if (at + 128 > mic.length) at = 0;
+        for (let i = 0; i < 128; i++) {
+          micQ[i] = mic[at + i];
+          refQ[i] = ref[at + i];
+        }
+        host.render(micQ, refQ, quantum, at);
+        at += 128;
+      }
+    };
+    step(5000);
+    const deltas: number[] = [];
+    for (let w = 0; w < 11; w++) {
+      const before = process.memoryUsage().heapUsed;
+      step(1000);
+      deltas.push(process.memoryUsage().heapUsed - before);
+    }
+    const median = [...deltas].sort((a, b) => a - b)[5];
+    expect(median, `heap growth per 1000 quanta: ${deltas.join(', ')}`).toBeLessThan(200_000);
+  });
 });
