@@ -84,6 +84,7 @@ export class EchoDetector {
   private outSum = 1e-12;
   private refSum = 1e-12;
   private coupling = 0;
+  private couplingBlocks = 0;
   private misfitError = 0;
   private misfitMic = 0;
 
@@ -142,7 +143,9 @@ export class EchoDetector {
     this.misfitMic += 0.5 * (e.mic - this.misfitMic);
     const misfit = converged && e.echo > 0.25 * e.mic && this.misfitError > MISFIT * this.misfitMic;
     this.evidence = misfit ? 0 : useGate ? gate : suppressor.evidence;
-    this.speech = this.evidence > this.threshold;
+    // The gate's evidence is a level ratio, not the suppressor's: it has its own bar, scaled
+    // by the sensitivity the same way.
+    this.speech = this.evidence > (useGate && farActive ? this.threshold * GATE_BAR : this.threshold);
     // Double talk: the filter must not learn the talker, so it freezes at a lower bar than
     // speech. Until it has converged its own error cannot tell talker from echo: the level
     // gate decides then.
@@ -159,7 +162,10 @@ export class EchoDetector {
    */
   private gateEvidence(micEnergy: number, farActive: boolean): number {
     if (!farActive) return this.suppressor.evidence;
-    const predicted = this.coupling * this.farHeld * GATE_MARGIN + this.suppressor.noisePower * ECHO_BLOCK;
+    // Until the echo's delay is known and its coupling has been seen for a while (measured at
+    // that delay), all far-end time counts as echo.
+    if (this.report.delayMs < 0 || this.couplingBlocks < COUPLING_LEARNT) return 0;
+    const predicted = this.coupling * Math.max(this.farHeld, this.refSum) * GATE_MARGIN + this.suppressor.noisePower * ECHO_BLOCK;
     return micEnergy / (predicted + 1e-20) - 1;
   }
 
@@ -167,13 +173,16 @@ export class EchoDetector {
     const r = this.report;
     r.converged = converged;
     r.mode = gating ? 'gate' : 'cancel';
-    if (!farActive || this.policy.state !== 'idle') return;
-    // Loudest coupling seen, decaying by about 1 dB a second so a quieter room is learnt.
-    const coupling = micEnergy / (this.farHeld + 1e-20);
-    this.coupling = Math.max(coupling, this.coupling * 0.9963);
+    // Far-end-only time: the far end plays, and nothing hints at the near end.
+    if (!farActive || this.policy.state !== 'idle' || this.evidence > FREEZE_EVIDENCE) return;
     this.micSum += 0.05 * (micEnergy - this.micSum);
     this.outSum += 0.05 * (outEnergy - this.outSum);
     this.refSum += 0.05 * (this.filter.energy.ref - this.refSum);
+    // Loudest coupling seen (microphone over reference, each smoothed over ~300 ms: block
+    // ratios swing ±10 dB with the room's delay and decay), decaying by about 1 dB a second
+    // so a quieter room is learnt.
+    this.coupling = Math.max(this.micSum / this.refSum, this.coupling * 0.9963);
+    this.couplingBlocks++;
     r.erlDb = 10 * Math.log10(this.refSum / this.micSum);
     r.erleDb = 10 * Math.log10(this.micSum / this.outSum);
   }
@@ -182,6 +191,9 @@ export class EchoDetector {
     // The echo moved: what the filter learnt is a start, not an answer; until it has adapted
     // again the level gate judges (in 'auto'), as at the start.
     if (this.report.delayMs >= 0) this.filter.relearn();
+    // The coupling was measured against the reference at the old delay.
+    this.coupling = 0;
+    this.couplingBlocks = 0;
     this.filter.setBulk(Math.floor(Math.max(0, samples - DELAY_MARGIN) / ECHO_BLOCK));
     this.report.delayMs = (samples / ECHO_RATE) * 1000;
   }
@@ -196,7 +208,15 @@ const MISFIT = 0.9;
 /** Near-end evidence over which the filter stops learning (speech itself needs ~4). */
 const FREEZE_EVIDENCE = 1;
 /** Gate mode asks the microphone to be this many times (≈ 10 dB) over the echo the far end predicts. */
-const GATE_MARGIN = 10;
+/** The gate's prediction is the loudest coupling seen times the far end's level, times this. */
+const GATE_MARGIN = 1;
+/**
+ * The gate's bar, as a share of the suppressor's (0.25 of 4 at the default sensitivity: the
+ * microphone 7 dB over the predicted echo). Higher found none of the bench's +10 dB talkers.
+ */
+const GATE_BAR = 0.25;
+/** Far-end-only blocks (about 0.5 s) before the gate trusts its coupling. */
+const COUPLING_LEARNT = 30;
 const ZERO = new Float64Array(ECHO_BLOCK);
 
 function energyOf(x: Float32Array): number {

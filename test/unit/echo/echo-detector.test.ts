@@ -92,6 +92,31 @@ describe('EchoDetector in simulated rooms', () => {
     expect(events.filter((e) => e.event === 'bargein' && e.at < onsets[0])).toEqual([]);
   });
 
+  it("'gate' mode (no canceller): never a barge-in on the echo alone; a talker 10 dB over the echo is heard", () => {
+    for (const name of ['office-80ms', 'hall-400ms']) {
+      const r = room(name, { echoLevelDb: -16 }, 40);
+      expect(
+        run(r.mic, r.ref, { mode: 'gate' }).events.filter((e) => e.event === 'bargein'),
+        name,
+      ).toEqual([]);
+    }
+    const near = new Float32Array(30 * 16000);
+    const onsets: number[] = [];
+    utterances
+      .filter((u) => u.end - u.start >= 0.5 * 16000)
+      .slice(0, 6)
+      .forEach((u, i) => {
+        const at = (4 + 4 * i) * 16000;
+        near.set(nearVoice.subarray(u.start, u.end), at);
+        onsets.push(at / 16000);
+      });
+    const r = room('kitchen-150ms', { near, serDb: 10, snrDb: 40 }, 30);
+    const { events } = run(r.mic, r.ref, { mode: 'gate' });
+    const hits = onsets.filter((onset) => events.some((e) => e.event === 'bargein' && e.at >= onset && e.at <= onset + 1));
+    expect(hits.length, JSON.stringify(events)).toBeGreaterThanOrEqual(2);
+    expect(events.filter((e) => e.event === 'bargein' && !onsets.some((o) => e.at >= o && e.at <= o + 2))).toEqual([]);
+  }, 60_000);
+
   it('refuses options out of range', () => {
     expect(() => new EchoDetector({ sensitivity: 2 })).toThrow(RangeError);
     expect(() => new EchoDetector({ confirmMs: -1 })).toThrow(RangeError);
