@@ -232,4 +232,78 @@ describe(`barge-in detector in ${ENGINE}`, () => {
       await opened.close();
     }
   }, 60_000);
+
+  it("createEchoCancelledStream is the microphone without the echo, createReferenceStream the player's output, both as MediaStreams", async () => {
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(async () => {
+        const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+        const { createRecorder } = await (globalThis as any).importModule('/test/browser/pages/capture.js');
+        const { createEchoCancelledStream, createReferenceStream } = await (globalThis as any).importModule('/dist/barge-in.js');
+        const fx = await setupPlayer({ contextRate: 48000, player: { sampleRate: 16000, prebufferMs: 100 } });
+        const context: AudioContext = fx.context;
+        const far = new Uint8Array(await (await fetch('/test/fixtures/echo-far-a-16k.s16le')).arrayBuffer());
+        // A room: 40 ms, then a short reverberant tail.
+        const rir = context.createBuffer(1, Math.round(0.2 * context.sampleRate), context.sampleRate);
+        const h = rir.getChannelData(0);
+        let seed = 99;
+        for (let i = 0; i < h.length; i++) {
+          seed = (seed * 1664525 + 1013904223) >>> 0;
+          h[i] = (seed / 4294967296 - 0.5) * Math.exp((-6.9 * i) / (0.2 * context.sampleRate)) * 0.05;
+        }
+        const delay = context.createDelay(1);
+        delay.delayTime.value = 0.04;
+        const room = context.createConvolver();
+        room.normalize = false;
+        room.buffer = rir;
+        const mic = context.createGain();
+        fx.player.analyser.connect(delay);
+        delay.connect(room);
+        room.connect(mic);
+        const cancelled = await createEchoCancelledStream(fx.player, mic);
+        const reference = createReferenceStream(fx.player);
+        const recorders = await Promise.all([createRecorder(context), createRecorder(context), createRecorder(context)]);
+        mic.connect(recorders[0].node);
+        context.createMediaStreamSource(cancelled.stream).connect(recorders[1].node);
+        context.createMediaStreamSource(reference.stream).connect(recorders[2].node);
+        fx.player.push(far.subarray(0, 10 * 16000 * 2), { utteranceId: 'agent' });
+        fx.player.endUtterance('agent');
+        const playing = await fx.waitFor((e: any) => e.type === 'playing');
+        await fx.waitFor((e: any) => e.type === 'ended', 30000);
+        const live = [cancelled.stream.getAudioTracks()[0].readyState, reference.stream.getAudioTracks()[0].readyState];
+        cancelled.close();
+        reference.close();
+        const ended = [cancelled.stream.getAudioTracks()[0].readyState, reference.stream.getAudioTracks()[0].readyState];
+        const [m, c, r] = await Promise.all(recorders.map((rec: any) => rec.capture()));
+        const player = await fx.result();
+        const energy = (cap: { samples: Float32Array; startFrame: number }, from: number, to: number) => {
+          let sum = 0;
+          for (let f = from; f < to; f++) {
+            const x = cap.samples[f - cap.startFrame] ?? 0;
+            sum += x * x;
+          }
+          return sum;
+        };
+        // From 3 s after the agent started until it ended.
+        const from = playing.frame + 3 * context.sampleRate;
+        const to = playing.frame + 9.5 * context.sampleRate;
+        const played = { samples: Float32Array.from(player.samples), startFrame: player.startFrame };
+        return {
+          live,
+          ended,
+          erleDb: 10 * Math.log10(energy(m, from, to) / energy(c, from, to)),
+          referenceDb: 10 * Math.log10(energy(r, from, to) / energy(played, from, to)),
+        };
+      });
+      console.log(
+        `[echo streams ${ENGINE}] cancelled stream ERLE ${out.erleDb.toFixed(1)} dB, reference stream level ${out.referenceDb.toFixed(2)} dB against the output`,
+      );
+      expect(out.live).toEqual(['live', 'live']);
+      expect(out.ended).toEqual(['ended', 'ended']);
+      expect(out.erleDb).toBeGreaterThan(15);
+      expect(Math.abs(out.referenceDb)).toBeLessThan(ENGINE === 'webkit' ? 6 : 0.5);
+    } finally {
+      await opened.close();
+    }
+  }, 60_000);
 });
