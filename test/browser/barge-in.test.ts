@@ -8,7 +8,19 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { useSuite } from './fixture';
-import { ENGINE, REPO_ROOT, bestAlignment, diffAgainst, findActiveRegion, fromPcm16, mulberry32, openPage, toPcm16 } from './harness';
+import {
+  ENGINE,
+  REPO_ROOT,
+  bestAlignment,
+  diffAgainst,
+  findActiveRegion,
+  fromPcm16,
+  launchBrowser,
+  mulberry32,
+  openChromiumPage,
+  openPage,
+  toPcm16,
+} from './harness';
 
 const suite = useSuite();
 
@@ -306,4 +318,42 @@ describe(`barge-in detector in ${ENGINE}`, () => {
       await opened.close();
     }
   }, 60_000);
+
+  it.runIf(ENGINE === 'chromium')(
+    "a real microphone (Chromium's fake capture device): the README's three lines run, and report() has its echoCancellation",
+    async () => {
+      // The fake device beeps: near-end sound no echo explains.
+      const browser = await launchBrowser({ args: ['--use-fake-device-for-media-stream'] });
+      try {
+        const opened = await openChromiumPage(browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+        await opened.context.grantPermissions(['microphone'], { origin: new URL(suite.plain.url).origin });
+        const out = await opened.page.evaluate(async () => {
+          const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
+          const { createBargeInDetector, RECOMMENDED_MIC_CONSTRAINTS } = await (globalThis as any).importModule('/dist/barge-in.js');
+          const player = new StreamPlayer({ sampleRate: 24000 });
+          await player.start();
+          const mic = await navigator.mediaDevices.getUserMedia({ audio: RECOMMENDED_MIC_CONSTRAINTS });
+          const detector = await createBargeInDetector(player, { mic });
+          let reports = 0;
+          const events: string[] = [];
+          detector.on('report', () => reports++);
+          for (const type of ['speechstart', 'bargein', 'rejected']) detector.on(type, () => events.push(type));
+          await new Promise((r) => setTimeout(r, 3000));
+          const report = detector.report();
+          detector.close();
+          for (const track of mic.getTracks()) track.stop();
+          await player.close();
+          return { reports, report, events };
+        });
+        expect(out.report.micEchoCancellation).toBe(true);
+        expect(out.reports).toBeGreaterThan(6);
+        expect(out.events, JSON.stringify(out)).toContain('speechstart');
+        expect(opened.errors).toEqual([]);
+        await opened.close();
+      } finally {
+        await browser.close();
+      }
+    },
+    60_000,
+  );
 });
