@@ -1,6 +1,7 @@
 /**
  * The linear echo canceller: a partitioned-block frequency-domain adaptive filter (PBFDAF /
- * MDF) whose step size follows the estimated residual echo, so it stops learning in double talk.
+ * MDF) with a Kalman step (per bin and partition) and a foreground/background pair, so
+ * double talk cannot spoil the echo estimate and an echo-path change is learnt quickly.
  *
  * @packageDocumentation
  */
@@ -20,51 +21,73 @@ export interface AdaptiveFilterOptions {
 const MIN_LEAK = 0.0005;
 /** Partitions whose weights are re-constrained to their half-length each block (round robin). */
 const CONSTRAIN_PER_BLOCK = 3;
-/** Each partition's share of the step is at least this fraction of the largest partition's. */
-const PROP_FLOOR = 1;
 /**
- * The per-bin step is normalised by this share of Σ_p |X_p(k)|²: below 1 it learns faster than
- * plain NLMS; 0.25 diverged on speech, 0.5 was the fastest that stayed stable in the bench's rooms.
+ * Prior variance of the weights, |W_0(k)|², and its decay per partition (≈ 2.2 dB per 16 ms, a
+ * room of RT60 0.43 s). A prior above the room's real coupling costs nothing (the step is
+ * normalised); one far under it slows learning, so it is generous (+12 dB of coupling).
  */
-const STEP_NORM = 0.5;
+const PRIOR = 16;
+const PRIOR_DECAY = 0.6;
+/** |E|² of the zero-padded error block is half the misalignment power Σ P|X|² (R/M = 1/2). */
+const ERROR_SCALE = 2;
+/** The near-end-and-noise power Φ is never taken under this share of the error power. */
+const PHI_FLOOR = 0.01;
+/** The Kalman gain is applied at this share: 1 learns faster but rings on speech onsets. */
+const KALMAN_STEP = 0.7;
+/**
+ * How much of what a block taught the uncertainty believes: the diagonal model ignores that
+ * neighbouring partitions see half the same samples, and at the full 1 it grew overconfident
+ * and stalled (20 dB after 2.5 s of speech, 0.1: 1 s).
+ */
+const SHRINK = 0.1;
+/** State transition A²: the process noise (1 − A²)|W|² lets the filter keep tracking. */
+const TRANSITION = 0.999;
+/** The filter counts as adapted once its first partitions hold under this share of the prior. */
+const ADAPTED_PARTITIONS = 4;
+const ADAPTED_SHARE = 0.1;
 
 /**
- * Overlap-save multi-delay filter (Soo & Pang 1990) with the step-size control of Valin's MDF
- * ("On adjusting the learning rate in frequency domain echo cancellation with double-talk",
- * 2007, the algorithm of SpeexDSP's `mdf.c`, BSD, read for the method only): each bin adapts
- * in proportion to the share of residual echo in the error, `μ(k) ≈ leak·|Ŷ(k)|² / |E(k)|²`,
- * where `leak` is the regression of the error's power fluctuations on the echo estimate's.
- * Near-end speech raises `|E|²` without raising `leak`, so the filter all but freezes while
- * both talk, without a separate double-talk detector; an echo-path change raises `leak`, so
- * it re-learns. Until the filter has adapted at all a fixed-share step gets it started.
+ * Overlap-save multi-delay filter (Soo & Pang 1990). Two sets of weights share the reference:
+ * the background learns; the foreground makes {@link echo} and {@link error}, and is a copy of
+ * the background taken when the background's error has been reliably smaller (the rule of
+ * SpeexDSP's `mdf.c`, BSD, read for the method only). Learning from near-end speech makes the
+ * background worse, never the foreground; when the background falls well behind, it goes back
+ * to the foreground.
+ *
+ * The background learns with the diagonal frequency-domain Kalman filter of Enzner & Vary
+ * (2006) in its partitioned form (Kuech et al. 2014): per bin and partition a state
+ * uncertainty P_p(k), the gain `P_p / (Σ_q P_q|X_q|² + Φ)` where Φ is the error power the
+ * uncertainty does not explain (the near end and the noise). A decaying prior on P makes the
+ * room's early part learn first; P shrinks as the filter learns, so the step anneals itself.
+ *
+ * `leak`, the regression of the foreground's error power on its echo estimate's (Valin 2007),
+ * tells the residual suppressor how much echo the foreground leaves.
  *
  * The reference spectra of the last `maxBulkBlocks + partitions` blocks are kept, so the
  * filter can start `bulk` blocks back ({@link setBulk}) and cover a delay longer than its
- * tail. Everything is allocated in the constructor; {@link process} allocates nothing.
+ * tail. Everything is allocated in the constructor; the per-block methods allocate nothing.
  */
 export class AdaptiveFilter {
   /** Samples per block. */
   readonly block: number;
   /** Number of partitions. */
   readonly partitions: number;
-  /** The echo estimate of the latest block (time domain, `block` samples). */
+  /** The foreground's echo estimate of the latest block (time domain, `block` samples). */
   readonly echo: Float64Array;
-  /** Microphone minus echo estimate, latest block. */
+  /** Microphone minus the foreground's echo estimate, latest block. */
   readonly error: Float64Array;
-  /** |Ŷ(k)|² of the latest block (bins 0..block), the echo estimate's power spectrum. */
+  /** |Ŷ(k)|² of the latest block (bins 0..block), the foreground echo estimate's power spectrum. */
   readonly echoPower: Float64Array;
-  /** |E(k)|² of the latest block, the error's power spectrum. */
+  /** |E(k)|² of the latest block, the foreground error's power spectrum. */
   readonly errorPower: Float64Array;
-  /** Σ_p |X_p(k)|²: the reference's power across the filter's partitions (the NLMS norm per bin). */
-  readonly refPower: Float64Array;
-  /** Regression of error power on echo-estimate power: the share of echo the filter leaves. */
+  /** Regression of error power on echo-estimate power: the share of echo the foreground leaves. */
   leak = 1;
-  /** True once the filter has adapted enough to trust its step-size rule. */
+  /** True once the filter has adapted enough to trust. */
   adapted = false;
   /** Blocks the filter's window starts behind the newest reference block. */
   bulk = 0;
-  /** Energy of the latest block: reference (at the filter), microphone, error, echo estimate. */
-  readonly energy = { ref: 0, mic: 0, error: 0, echo: 0 };
+  /** Energy of the latest block: reference (at the filter), microphone, foreground error and echo, background error. */
+  readonly energy = { ref: 0, mic: 0, error: 0, echo: 0, background: 0 };
 
   private readonly fft: Fft;
   private readonly bins: number;
@@ -73,48 +96,69 @@ export class AdaptiveFilter {
   private readonly xi: Float64Array;
   private readonly wr: Float64Array;
   private readonly wi: Float64Array;
+  private readonly fr: Float64Array;
+  private readonly fi: Float64Array;
+  private readonly unc: Float64Array;
+  private readonly prior: Float64Array;
   private readonly xTime: Float64Array;
   private readonly re: Float64Array;
   private readonly im: Float64Array;
   private readonly er: Float64Array;
   private readonly ei: Float64Array;
+  private readonly bgEcho: Float64Array;
+  private readonly bgError: Float64Array;
   private readonly step: Float64Array;
-  private readonly prop: Float64Array;
+  private readonly mis: Float64Array;
   private readonly eSmooth: Float64Array;
   private readonly ySmooth: Float64Array;
+  private readonly bandLow: number;
+  private readonly bandHigh: number;
   private newest = 0;
   private filled = 0;
   private pey = 0;
   private pyy = 1;
-  private sumAdapt = 0;
   private constrainNext = 0;
-  private sey = 0;
+  private sdd = 0;
+  private davg1 = 0;
+  private davg2 = 0;
+  private dvar1 = 0;
+  private dvar2 = 0;
 
   constructor(options: AdaptiveFilterOptions) {
     const { block, partitions, maxBulkBlocks } = options;
     this.block = block;
     this.partitions = partitions;
     this.fft = new Fft(2 * block);
-    this.bins = block + 1;
+    const bins = (this.bins = block + 1);
     this.history = partitions + maxBulkBlocks + 1;
-    this.xr = new Float64Array(this.history * this.bins);
-    this.xi = new Float64Array(this.history * this.bins);
-    this.wr = new Float64Array(partitions * this.bins);
-    this.wi = new Float64Array(partitions * this.bins);
+    this.xr = new Float64Array(this.history * bins);
+    this.xi = new Float64Array(this.history * bins);
+    this.wr = new Float64Array(partitions * bins);
+    this.wi = new Float64Array(partitions * bins);
+    this.fr = new Float64Array(partitions * bins);
+    this.fi = new Float64Array(partitions * bins);
+    this.unc = new Float64Array(partitions * bins);
+    this.prior = new Float64Array(partitions);
+    for (let p = 0; p < partitions; p++) this.prior[p] = PRIOR * Math.pow(PRIOR_DECAY, p);
+    this.resetUncertainty();
     this.xTime = new Float64Array(2 * block);
     this.re = new Float64Array(2 * block);
     this.im = new Float64Array(2 * block);
-    this.er = new Float64Array(this.bins);
-    this.ei = new Float64Array(this.bins);
-    this.step = new Float64Array(this.bins);
-    this.prop = new Float64Array(partitions);
-    this.eSmooth = new Float64Array(this.bins);
-    this.ySmooth = new Float64Array(this.bins);
+    this.er = new Float64Array(bins);
+    this.ei = new Float64Array(bins);
+    this.bgEcho = new Float64Array(block);
+    this.bgError = new Float64Array(block);
+    this.step = new Float64Array(bins);
+    this.mis = new Float64Array(bins);
+    this.eSmooth = new Float64Array(bins);
+    this.ySmooth = new Float64Array(bins);
     this.echo = new Float64Array(block);
     this.error = new Float64Array(block);
-    this.echoPower = new Float64Array(this.bins);
-    this.errorPower = new Float64Array(this.bins);
-    this.refPower = new Float64Array(this.bins);
+    this.echoPower = new Float64Array(bins);
+    this.errorPower = new Float64Array(bins);
+    // The band whose uncertainty says "adapted": speech has little energy outside it.
+    this.bandLow = Math.round((300 / 16000) * 2 * block);
+    this.bandHigh = Math.round((3400 / 16000) * 2 * block);
   }
 
   /**
@@ -125,32 +169,47 @@ export class AdaptiveFilter {
     const next = Math.max(0, Math.min(this.history - this.partitions - 1, Math.round(bulk)));
     const shift = next - this.bulk;
     if (shift === 0) return;
-    const { wr, wi, bins, partitions } = this;
-    // Partition p of the new window is partition p + shift of the old one.
-    if (shift > 0) {
-      for (let p = 0; p < partitions; p++) copyPartition(wr, wi, bins, p + shift < partitions ? p + shift : -1, p);
-    } else {
-      for (let p = partitions - 1; p >= 0; p--) copyPartition(wr, wi, bins, p + shift >= 0 ? p + shift : -1, p);
+    for (const [r, i] of [
+      [this.wr, this.wi],
+      [this.fr, this.fi],
+    ]) {
+      // Partition p of the new window is partition p + shift of the old one.
+      if (shift > 0) {
+        for (let p = 0; p < this.partitions; p++) copyPartition(r, i, this.bins, p + shift < this.partitions ? p + shift : -1, p);
+      } else {
+        for (let p = this.partitions - 1; p >= 0; p--) copyPartition(r, i, this.bins, p + shift >= 0 ? p + shift : -1, p);
+      }
     }
     this.bulk = next;
   }
 
   /**
    * The echo path changed: keeps the weights (a start as good as any) but goes back to the
-   * start-up step size until the filter has adapted again, and says so through {@link adapted}.
+   * prior uncertainty, so the background learns at its start-up pace, and says so through
+   * {@link adapted} until it has adapted again.
    */
   relearn(): void {
     this.adapted = false;
-    this.sumAdapt = 0;
+    this.resetUncertainty();
+  }
+
+  /**
+   * The foreground's estimate misses (the echo path changed under an adapted filter): the
+   * background goes back to the prior uncertainty and re-learns at its start-up pace.
+   */
+  reopen(): void {
+    this.resetUncertainty();
   }
 
   /** Forgets everything learnt (weights and statistics), keeping the reference history. */
   reset(): void {
     this.wr.fill(0);
     this.wi.fill(0);
+    this.fr.fill(0);
+    this.fi.fill(0);
     this.leak = 1;
     this.adapted = false;
-    this.sumAdapt = 0;
+    this.resetUncertainty();
     this.pey = 0;
     this.pyy = 1;
   }
@@ -161,34 +220,12 @@ export class AdaptiveFilter {
    * weights. Call {@link adapt} next, once the caller knows whether the near end talks.
    */
   estimate(mic: ArrayLike<number>, ref: ArrayLike<number>): void {
-    const { block: n, bins, re, im, er, ei, refPower } = this;
+    const { block: n, re } = this;
     this.pushReference(ref);
-    // Echo estimate: Ŷ = Σ_p W_p · X_{bulk+p}, back to time, last half.
-    re.fill(0);
-    im.fill(0);
-    refPower.fill(0);
-    let sxx = 0;
-    for (let p = 0; p < this.partitions; p++) {
-      const x = this.slot(this.bulk + p);
-      if (x < 0) break;
-      const w = p * bins;
-      for (let k = 0; k < bins; k++) {
-        const a = this.xr[x + k];
-        const b = this.xi[x + k];
-        const c = this.wr[w + k];
-        const d = this.wi[w + k];
-        re[k] += a * c - b * d;
-        im[k] += a * d + b * c;
-        const pw = a * a + b * b;
-        if (p === 0) sxx += pw;
-        refPower[k] += pw;
-      }
-    }
-    this.inverseHalfSpectrum();
+    this.energy.ref = this.filterWith(this.fr, this.fi) / (2 * n); // Parseval, half the bins of 2N
     let smm = 0;
     let see = 0;
     let syy = 0;
-    let sey = 0;
     for (let i = 0; i < n; i++) {
       const y = re[n + i];
       const e = mic[i] - y;
@@ -197,33 +234,72 @@ export class AdaptiveFilter {
       smm += mic[i] * mic[i];
       see += e * e;
       syy += y * y;
-      sey += e * y;
+    }
+    this.filterWith(this.wr, this.wi);
+    let sbb = 0;
+    let sdd = 0;
+    for (let i = 0; i < n; i++) {
+      const y = re[n + i];
+      const e = mic[i] - y;
+      this.bgEcho[i] = y;
+      this.bgError[i] = e;
+      sbb += e * e;
+      sdd += (y - this.echo[i]) * (y - this.echo[i]);
     }
     this.energy.mic = smm;
     this.energy.error = see;
     this.energy.echo = syy;
-    this.energy.ref = sxx / (2 * n); // Parseval over half the bins of a 2N-sample window
-    // Power spectra of the error and of the echo estimate (each zero-padded to 2N).
-    this.spectrumOf(this.echo, this.echoPower, null, null);
-    this.spectrumOf(this.error, this.errorPower, er, ei);
-    this.sey = sey;
+    this.energy.background = sbb;
+    this.sdd = sdd;
+    // Power spectra (each block zero-padded to 2N): the foreground's for the leak and the
+    // suppressor, the background's error spectrum (kept in er/ei) for learning.
+    this.spectrumOf(this.echo, this.echoPower, false);
+    this.spectrumOf(this.error, this.errorPower, false);
+    this.spectrumOf(this.bgError, this.step, true);
   }
 
   /**
    * Learns from the block {@link estimate} just filtered, unless `freeze` (near-end speech is
-   * likely: learning from it would turn the filter towards the talker, and its chance
-   * correlation with the echo estimate would inflate the leak estimate).
+   * likely: learning from it would turn the background towards the talker, and its chance
+   * correlation with the echo estimate would inflate the leak estimate). Then the foreground
+   * takes the background's weights if they have done reliably better, or gives them back.
    */
-  adapt(freeze: boolean): void {
-    if (freeze) return;
-    const { error: see, echo: syy, ref: sxx } = this.energy;
-    this.updateLeak(see, syy);
-    this.learn(see, syy, this.sey, sxx);
+  adapt(freeze: boolean, freezeBackground = freeze): void {
+    if (this.energy.ref < 1e-9) return; // nothing playing: nothing to learn or compare
+    if (!freeze) this.updateLeak();
+    if (!freezeBackground) this.learn();
+    this.compare();
   }
 
-  private updateLeak(see: number, syy: number): void {
+  /**
+   * SpeexDSP's foreground/background decision: the difference of the two errors' energies,
+   * smoothed over two spans, against its expected spread (from how far apart the two echo
+   * estimates are).
+   */
+  private compare(): void {
+    const sff = this.energy.error;
+    const d = sff - this.energy.background;
+    const dbf = this.sdd + 1e-6 * this.block;
+    this.davg1 = 0.6 * this.davg1 + 0.4 * d;
+    this.davg2 = 0.85 * this.davg2 + 0.15 * d;
+    this.dvar1 = 0.36 * this.dvar1 + 0.16 * sff * dbf;
+    this.dvar2 = 0.7225 * this.dvar2 + 0.0225 * sff * dbf;
+    const { davg1, davg2, dvar1, dvar2 } = this;
+    if (d * Math.abs(d) > sff * dbf || davg1 * Math.abs(davg1) > 0.5 * dvar1 || davg2 * Math.abs(davg2) > 0.25 * dvar2) {
+      this.fr.set(this.wr);
+      this.fi.set(this.wi);
+      this.davg1 = this.davg2 = this.dvar1 = this.dvar2 = 0;
+    } else if (-d * Math.abs(d) > 4 * sff * dbf || -davg1 * Math.abs(davg1) > 4 * dvar1 || -davg2 * Math.abs(davg2) > 4 * dvar2) {
+      this.wr.set(this.fr);
+      this.wi.set(this.fi);
+      this.davg1 = this.davg2 = this.dvar1 = this.dvar2 = 0;
+    }
+  }
+
+  private updateLeak(): void {
     // Regression of the error's power fluctuations on the echo estimate's (Valin 2007, §4).
     const { bins, eSmooth, ySmooth, echoPower, errorPower } = this;
+    const { error: see, echo: syy } = this.energy;
     const average = this.block / 16000;
     let pey = 0;
     let pyy = 0;
@@ -249,74 +325,60 @@ export class AdaptiveFilter {
     this.leak = this.pey / this.pyy;
   }
 
-  private learn(see: number, syy: number, sey: number, sxx: number): void {
-    const { bins, partitions, step, refPower, errorPower, echoPower, er, ei } = this;
-    const n = this.block;
-    if (sxx < 1e-9 * n) return; // nothing playing: nothing to learn from
-    if (this.adapted) {
-      // Residual-to-error ratio, bounded below by the echo estimate's share of the error.
-      let rer = (0.0001 * sxx + 3 * this.leak * syy) / (see + 1e-30);
-      const floor = (sey * sey) / (1e-30 + see * syy);
-      if (rer < floor) rer = floor;
-      if (rer > 0.5) rer = 0.5;
-      for (let k = 0; k < bins; k++) {
-        const e = errorPower[k] + 1e-20;
-        let r = this.leak * echoPower[k];
-        if (r > 0.5 * e) r = 0.5 * e;
-        r = 0.7 * r + 0.3 * rer * e;
-        step[k] = r / (e * (STEP_NORM * refPower[k] + 1e-10));
-      }
-    } else {
-      let rate = 0.25 * sxx > 0.25 * see ? 0.25 : (0.25 * sxx) / (see + 1e-30);
-      if (rate > 0.25) rate = 0.25;
-      for (let k = 0; k < bins; k++) step[k] = rate / (STEP_NORM * refPower[k] + 1e-10);
-      this.sumAdapt += rate;
-      if (this.sumAdapt > partitions && this.leak * syy > 0.03 * syy) this.adapted = true;
+  /** One Kalman step of the background, on its error spectrum (er, ei; |E|² in `step`). */
+  private learn(): void {
+    const { bins, partitions, step, er, ei, unc, xr, xi, wr, wi } = this;
+    // D(k) = Σ_p P_p|X_p|² + Φ: the error power the uncertainty explains, plus what it does not
+    // (the near end and the noise, floored), which slows the step in unnoticed double talk.
+    const m = this.mis;
+    m.fill(0);
+    for (let p = 0; p < partitions; p++) {
+      const x = this.slot(this.bulk + p);
+      if (x < 0) break;
+      for (let k = 0, w = p * bins; k < bins; k++) m[k] += unc[w + k] * (xr[x + k] * xr[x + k] + xi[x + k] * xi[x + k]);
     }
-    this.proportions();
-    // W_p += μ · g_p · conj(X_{bulk+p}) · E
+    for (let k = 0; k < bins; k++) {
+      const e = ERROR_SCALE * step[k];
+      const phi = e - m[k] > PHI_FLOOR * e ? e - m[k] : PHI_FLOOR * e;
+      step[k] = 1 / (m[k] + phi + 1e-20);
+    }
+    // W_p += μ·P_p·conj(X_p)·E/D; P_p shrinks by what the block taught and grows by the
+    // process noise (1 − A²)|W_p|², so the filter keeps tracking.
     for (let p = 0; p < partitions; p++) {
       const x = this.slot(this.bulk + p);
       if (x < 0) break;
       const w = p * bins;
-      const g = this.prop[p];
       for (let k = 0; k < bins; k++) {
-        const a = this.xr[x + k];
-        const b = this.xi[x + k];
-        const s = step[k] * g;
-        this.wr[w + k] += s * (a * er[k] + b * ei[k]);
-        this.wi[w + k] += s * (a * ei[k] - b * er[k]);
+        const a = xr[x + k];
+        const b = xi[x + k];
+        const g = unc[w + k] * step[k];
+        const s = KALMAN_STEP * g;
+        wr[w + k] += s * (a * er[k] + b * ei[k]);
+        wi[w + k] += s * (a * ei[k] - b * er[k]);
+        const ww = wr[w + k] * wr[w + k] + wi[w + k] * wi[w + k];
+        unc[w + k] = TRANSITION * unc[w + k] * (1 - SHRINK * g * (a * a + b * b)) + (1 - TRANSITION) * ww;
       }
     }
     for (let c = 0; c < CONSTRAIN_PER_BLOCK; c++) {
       this.constrain(this.constrainNext);
       this.constrainNext = (this.constrainNext + 1) % partitions;
     }
+    if (!this.adapted) {
+      let left = 0;
+      let prior = 0;
+      for (let p = 0; p < ADAPTED_PARTITIONS; p++) {
+        for (let k = this.bandLow; k <= this.bandHigh; k++) left += unc[p * bins + k];
+        prior += this.prior[p] * (this.bandHigh - this.bandLow + 1);
+      }
+      if (left < ADAPTED_SHARE * prior) this.adapted = true;
+    }
   }
 
-  /**
-   * Proportionate step per partition (PNLMS, Duttweiler 2000; SpeexDSP's `mdf_adjust_prop`):
-   * a partition holding more of the learnt response learns faster, so a room's early, strong
-   * part converges first instead of at the pace of its whole tail. Mean 1 over the partitions.
-   */
-  private proportions(): void {
-    const { prop, partitions, bins, wr, wi } = this;
-    let max = 0;
-    for (let p = 0; p < partitions; p++) {
-      let sum = 0;
-      for (let k = 0; k < bins; k++) sum += wr[p * bins + k] * wr[p * bins + k] + wi[p * bins + k] * wi[p * bins + k];
-      prop[p] = Math.sqrt(sum);
-      if (prop[p] > max) max = prop[p];
-    }
-    let total = 0;
-    for (let p = 0; p < partitions; p++) {
-      prop[p] += PROP_FLOOR * max + 1e-12;
-      total += prop[p];
-    }
-    for (let p = 0; p < partitions; p++) prop[p] *= partitions / total;
+  private resetUncertainty(): void {
+    for (let p = 0; p < this.partitions; p++) this.unc.fill(this.prior[p], p * this.bins, (p + 1) * this.bins);
   }
 
-  /** Keeps partition p's impulse response to its first half (the overlap-save constraint). */
+  /** Keeps background partition p's impulse response to its first half (the overlap-save constraint). */
   private constrain(p: number): void {
     const { re, im, bins, wr, wi } = this;
     const n = this.block;
@@ -334,6 +396,34 @@ export class AdaptiveFilter {
       wr[w + k] = re[k];
       wi[w + k] = im[k];
     }
+  }
+
+  /**
+   * Ŷ = Σ_p W_p · X_{bulk+p}, back to time: the estimate is the last half of `re`. Returns
+   * Σ|X(k)|² over bins 0..N of the newest partition in the window.
+   */
+  private filterWith(wr: Float64Array, wi: Float64Array): number {
+    const { bins, re, im, xr, xi } = this;
+    re.fill(0);
+    im.fill(0);
+    let sxx = 0;
+    for (let p = 0; p < this.partitions; p++) {
+      const x = this.slot(this.bulk + p);
+      if (x < 0) break;
+      const w = p * bins;
+      for (let k = 0; k < bins; k++) {
+        const a = xr[x + k];
+        const b = xi[x + k];
+        const c = wr[w + k];
+        const d = wi[w + k];
+        re[k] += a * c - b * d;
+        im[k] += a * d + b * c;
+        if (p === 0) sxx += a * a + b * b;
+      }
+    }
+    mirror(re, im, this.block);
+    this.fft.inverse(re, im);
+    return sxx;
   }
 
   private pushReference(ref: ArrayLike<number>): void {
@@ -360,14 +450,8 @@ export class AdaptiveFilter {
     return ((this.newest - age + this.history) % this.history) * this.bins;
   }
 
-  /** re/im hold bins 0..N of a real signal's spectrum: fill the rest, transform back. */
-  private inverseHalfSpectrum(): void {
-    mirror(this.re, this.im, this.block);
-    this.fft.inverse(this.re, this.im);
-  }
-
-  /** |FFT([0…0, x])|² into `power`; the spectrum itself into (sr, si) when given. */
-  private spectrumOf(x: Float64Array, power: Float64Array, sr: Float64Array | null, si: Float64Array | null): void {
+  /** |FFT([0…0, x])|² into `power`; with `keep`, the spectrum itself into (er, ei). */
+  private spectrumOf(x: Float64Array, power: Float64Array, keep: boolean): void {
     const { block: n, re, im, bins } = this;
     for (let i = 0; i < n; i++) {
       re[i] = 0;
@@ -377,9 +461,9 @@ export class AdaptiveFilter {
     this.fft.forward(re, im);
     for (let k = 0; k < bins; k++) {
       power[k] = re[k] * re[k] + im[k] * im[k];
-      if (sr && si) {
-        sr[k] = re[k];
-        si[k] = im[k];
+      if (keep) {
+        this.er[k] = re[k];
+        this.ei[k] = im[k];
       }
     }
   }
