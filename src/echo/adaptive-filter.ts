@@ -45,6 +45,8 @@ const TRANSITION = 0.999;
 /** The filter counts as adapted once its first partitions hold under this share of the prior. */
 const ADAPTED_PARTITIONS = 4;
 const ADAPTED_SHARE = 0.1;
+/** {@link AdaptiveFilter.excess} counts error power over this many times the any-phase echo. */
+const EXCESS_MARGIN = 4;
 
 /**
  * Overlap-save multi-delay filter (Soo & Pang 1990). Two sets of weights share the reference:
@@ -82,6 +84,14 @@ export class AdaptiveFilter {
   readonly errorPower: Float64Array;
   /** Regression of error power on echo-estimate power: the share of echo the foreground leaves. */
   leak = 1;
+  /**
+   * The foreground error's power over what an echo path of the learnt weights' magnitudes but
+   * any phases would leave, Σ_p |W_p|²|X_p|² (speech band, only the excess counted, over the
+   * bound): near-end speech where the far end has little energy. Unlike the error itself it
+   * does not rise when the echo path changes, only when something the far end cannot make
+   * arrives.
+   */
+  excess = 0;
   /** True once the filter has adapted enough to trust. */
   adapted = false;
   /** Blocks the filter's window starts behind the newest reference block. */
@@ -201,19 +211,6 @@ export class AdaptiveFilter {
     this.resetUncertainty();
   }
 
-  /** Forgets everything learnt (weights and statistics), keeping the reference history. */
-  reset(): void {
-    this.wr.fill(0);
-    this.wi.fill(0);
-    this.fr.fill(0);
-    this.fi.fill(0);
-    this.leak = 1;
-    this.adapted = false;
-    this.resetUncertainty();
-    this.pey = 0;
-    this.pyy = 1;
-  }
-
   /**
    * One block: takes `block` samples of reference (as played) and of microphone (captured at
    * the same instants) and fills {@link echo}, {@link error} and the spectra with the current
@@ -222,7 +219,7 @@ export class AdaptiveFilter {
   estimate(mic: ArrayLike<number>, ref: ArrayLike<number>): void {
     const { block: n, re } = this;
     this.pushReference(ref);
-    this.energy.ref = this.filterWith(this.fr, this.fi) / (2 * n); // Parseval, half the bins of 2N
+    this.energy.ref = this.filterWith(this.fr, this.fi, this.mis) / (2 * n); // Parseval, half the bins of 2N
     let smm = 0;
     let see = 0;
     let syy = 0;
@@ -235,7 +232,7 @@ export class AdaptiveFilter {
       see += e * e;
       syy += y * y;
     }
-    this.filterWith(this.wr, this.wi);
+    this.filterWith(this.wr, this.wi, null);
     let sbb = 0;
     let sdd = 0;
     for (let i = 0; i < n; i++) {
@@ -256,6 +253,14 @@ export class AdaptiveFilter {
     this.spectrumOf(this.echo, this.echoPower, false);
     this.spectrumOf(this.error, this.errorPower, false);
     this.spectrumOf(this.bgError, this.step, true);
+    let over = 0;
+    let bound = 0;
+    for (let k = this.bandLow; k <= this.bandHigh; k++) {
+      const b = (EXCESS_MARGIN / ERROR_SCALE) * this.mis[k];
+      if (this.errorPower[k] > b) over += this.errorPower[k] - b;
+      bound += b;
+    }
+    this.excess = over / (bound + 1e-20);
   }
 
   /**
@@ -402,10 +407,11 @@ export class AdaptiveFilter {
    * Ŷ = Σ_p W_p · X_{bulk+p}, back to time: the estimate is the last half of `re`. Returns
    * Σ|X(k)|² over bins 0..N of the newest partition in the window.
    */
-  private filterWith(wr: Float64Array, wi: Float64Array): number {
+  private filterWith(wr: Float64Array, wi: Float64Array, magnitude: Float64Array | null): number {
     const { bins, re, im, xr, xi } = this;
     re.fill(0);
     im.fill(0);
+    magnitude?.fill(0);
     let sxx = 0;
     for (let p = 0; p < this.partitions; p++) {
       const x = this.slot(this.bulk + p);
@@ -419,6 +425,7 @@ export class AdaptiveFilter {
         re[k] += a * c - b * d;
         im[k] += a * d + b * c;
         if (p === 0) sxx += a * a + b * b;
+        if (magnitude) magnitude[k] += (c * c + d * d) * (a * a + b * b);
       }
     }
     mirror(re, im, this.block);

@@ -21,6 +21,16 @@ const ONSET_BLOCKS = 2;
 const CONFIRM_SHARE = 0.6;
 /** A pause this long (ms) before confirmation means it was not speech after all. */
 const REJECT_GAP_MS = 130;
+/**
+ * ...unless the onset already carried a sure sign of a talker (see {@link BargeInPolicy.step}):
+ * then only a pause this long does, so the gap between two words ("That's | wrong") does not
+ * reject it. 256 ms, from the bench's utterances; 130 ms missed or delayed a quarter of them.
+ */
+const SURE_GAP_MS = 256;
+/** A strong block counts this many times towards confirmation once the talker is sure. */
+const STRONG_WEIGHT = 3;
+/** Blocks with sound the far end cannot make that make a talker sure (with one strong block). */
+const SURE_BEYOND = 2;
 /** After a barge-in, this much silence (ms) ends the user's turn. */
 const END_GAP_MS = 400;
 
@@ -38,15 +48,20 @@ export class BargeInPolicy {
   state: 'idle' | 'tentative' | 'confirmed' = 'idle';
   private readonly confirmBlocks: number;
   private readonly rejectGap: number;
+  private readonly sureGap: number;
   private readonly endGap: number;
   private run = 0;
   private elapsed = 0;
   private voiced = 0;
   private silent = 0;
+  private score = 0;
+  private strong = 0;
+  private beyond = 0;
 
   constructor(options: BargeInPolicyOptions) {
     this.confirmBlocks = Math.max(1, Math.round(options.confirmMs / options.blockMs));
     this.rejectGap = Math.max(2, Math.round(REJECT_GAP_MS / options.blockMs));
+    this.sureGap = Math.max(this.rejectGap, Math.round(SURE_GAP_MS / options.blockMs));
     this.endGap = Math.max(2, Math.round(END_GAP_MS / options.blockMs));
   }
 
@@ -55,8 +70,15 @@ export class BargeInPolicy {
     return this.state === 'idle' ? 0 : this.elapsed;
   }
 
-  /** Feeds one block; returns the event it caused, if any. */
-  step(speech: boolean): BargeInEvent | null {
+  /**
+   * Feeds one block; returns the event it caused, if any. `strong`: the block's evidence is far
+   * over the speech threshold; `beyond`: it holds sound the far end cannot make at all (energy
+   * over what any echo path of the room's strength would leave). A talker with one strong
+   * block and two beyond is "sure": a pause must last {@link SURE_GAP_MS} to reject it, and
+   * strong blocks weigh {@link STRONG_WEIGHT} towards confirmation. An echo-path change makes
+   * strong blocks, but not blocks beyond the far end; the far end's own words make neither.
+   */
+  step(speech: boolean, strong = false, beyond = false): BargeInEvent | null {
     if (speech) {
       this.run++;
       this.silent = 0;
@@ -66,27 +88,40 @@ export class BargeInPolicy {
     }
     switch (this.state) {
       case 'idle':
+        if (speech) this.count(strong, beyond);
+        else this.score = this.strong = this.beyond = 0;
         if (this.run < ONSET_BLOCKS) return null;
         this.state = 'tentative';
         this.elapsed = this.run;
         this.voiced = this.run;
         return 'speechstart';
-      case 'tentative':
+      case 'tentative': {
         this.elapsed++;
-        if (speech) this.voiced++;
-        if (this.silent >= this.rejectGap) return this.reject();
+        if (speech) {
+          this.voiced++;
+          this.count(strong, beyond);
+        }
+        const sure = this.strong >= 1 && this.beyond >= SURE_BEYOND;
+        if (this.silent >= (sure ? this.sureGap : this.rejectGap)) return this.reject();
         if (this.elapsed >= this.confirmBlocks) {
-          if (this.voiced >= CONFIRM_SHARE * this.elapsed) {
+          if (this.voiced >= CONFIRM_SHARE * this.elapsed || (sure && this.score >= CONFIRM_SHARE * this.confirmBlocks)) {
             this.state = 'confirmed';
             return 'bargein';
           }
           if (this.elapsed >= 2 * this.confirmBlocks) return this.reject();
         }
         return null;
+      }
       case 'confirmed':
         if (this.silent >= this.endGap) this.state = 'idle';
         return null;
     }
+  }
+
+  private count(strong: boolean, beyond: boolean): void {
+    this.score += strong ? STRONG_WEIGHT : 1;
+    if (strong) this.strong++;
+    if (beyond) this.beyond++;
   }
 
   /** Back to idle without an event (the player was interrupted by other means, a new turn). */
@@ -96,12 +131,14 @@ export class BargeInPolicy {
     this.elapsed = 0;
     this.voiced = 0;
     this.silent = 0;
+    this.score = this.strong = this.beyond = 0;
   }
 
   private reject(): BargeInEvent {
     this.state = 'idle';
     this.elapsed = 0;
     this.voiced = 0;
+    this.score = this.strong = this.beyond = 0;
     return 'rejected';
   }
 }

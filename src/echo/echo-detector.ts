@@ -158,7 +158,7 @@ export class EchoDetector {
     const confirmed = this.policy.state === 'confirmed';
     filter.adapt(gating || confirmed || talk > FREEZE_EVIDENCE, gating || confirmed);
     this.track(filter.energy.mic, energyOf(out), farActive, converged, useGate);
-    return this.policy.step(this.speech);
+    return this.policy.step(this.speech, this.evidence > STRONG * this.threshold, filter.excess > BEYOND);
   }
 
   /**
@@ -211,6 +211,16 @@ export class EchoDetector {
  * barge-ins through after echo-path changes in the bench; 0.7–0.9 cost no recall).
  */
 const MISFIT = 0.9;
+/**
+ * Evidence this many times the speech threshold (≈ +12 dB) is a strong block for the policy:
+ * the residual of an echo-path change stayed under it in the bench but for single blocks.
+ */
+const STRONG = 15;
+/**
+ * {@link AdaptiveFilter.excess} over this: the block holds sound the far end cannot make (after
+ * echo-path changes it stayed under 0.1; under near-end speech its median is 0.6).
+ */
+const BEYOND = 0.1;
 /** Near-end evidence over which the filter stops learning (speech itself needs ~4). */
 const FREEZE_EVIDENCE = 1;
 /** Gate mode asks the microphone to be this many times (≈ 10 dB) over the echo the far end predicts. */
