@@ -87,6 +87,8 @@ export class EchoDetector {
   private couplingBlocks = 0;
   private misfitError = 0;
   private misfitMic = 0;
+  private distrust = 0;
+  private misfitRun = 0;
 
   /** @throws RangeError for an option out of range. */
   constructor(options: EchoDetectorOptions = {}) {
@@ -133,7 +135,8 @@ export class EchoDetector {
     const converged = filter.adapted && !gating;
     const echoOnly = farActive && !converged;
     suppressor.process(gating ? mic : filter.error, gating ? ZERO : filter.echo, filter.leak, echoOnly && this.mode === 'cancel', out);
-    const useGate = gating || (this.mode === 'auto' && echoOnly);
+    // After the echo estimate has missed (below), the filter's error is no judge for a while.
+    const useGate = gating || (this.mode === 'auto' && (echoOnly || (farActive && this.distrust > 0)));
     const gate = this.gateEvidence(filter.energy.mic, farActive);
     // An echo estimate that misses makes the error louder than the microphone (|m − ŷ|² ≈ |m|² +
     // |ŷ|² when ŷ no longer matches the room's echo): the echo path changed, or the filter is
@@ -143,6 +146,10 @@ export class EchoDetector {
     this.misfitMic += 0.5 * (e.mic - this.misfitMic);
     const misfit = converged && e.echo > 0.25 * e.mic && this.misfitError > MISFIT * this.misfitMic;
     if (misfit) filter.reopen();
+    // A miss is often the first sign of a moved echo (delay or path) that the error will pass
+    // off as a talker once the old estimate has faded: the level gate judges for a while.
+    this.misfitRun = misfit ? this.misfitRun + 1 : 0;
+    this.distrust = this.misfitRun >= MISFIT_RUN ? DISTRUST_BLOCKS : Math.max(0, this.distrust - 1);
     this.evidence = misfit ? 0 : useGate ? gate : suppressor.evidence;
     // The gate's evidence is a level ratio, not the suppressor's: it has its own bar, scaled
     // by the sensitivity the same way.
@@ -221,6 +228,10 @@ const STRONG = 15;
  * echo-path changes it stayed under 0.1; under near-end speech its median is 0.6).
  */
 const BEYOND = 0.1;
+/** Blocks the level gate judges after a misfit (1 s). */
+const DISTRUST_BLOCKS = 62;
+/** Consecutive misfit blocks that start the distrust. */
+const MISFIT_RUN = 3;
 /** Near-end evidence over which the filter stops learning (speech itself needs ~4). */
 const FREEZE_EVIDENCE = 1;
 /** Gate mode asks the microphone to be this many times (≈ 10 dB) over the echo the far end predicts. */
