@@ -179,18 +179,16 @@ export class AdaptiveFilter {
     const next = Math.max(0, Math.min(this.history - this.partitions - 1, Math.round(bulk)));
     const shift = next - this.bulk;
     if (shift === 0) return;
-    for (const [r, i] of [
-      [this.wr, this.wi],
-      [this.fr, this.fi],
-    ]) {
-      // Partition p of the new window is partition p + shift of the old one.
-      if (shift > 0) {
-        for (let p = 0; p < this.partitions; p++) copyPartition(r, i, this.bins, p + shift < this.partitions ? p + shift : -1, p);
-      } else {
-        for (let p = this.partitions - 1; p >= 0; p--) copyPartition(r, i, this.bins, p + shift >= 0 ? p + shift : -1, p);
-      }
-    }
+    this.shiftWeights(this.wr, this.wi, shift);
+    this.shiftWeights(this.fr, this.fi, shift);
     this.bulk = next;
+  }
+
+  /** Partition p of the new window is partition p + shift of the old one. */
+  private shiftWeights(r: Float64Array, i: Float64Array, shift: number): void {
+    const { partitions, bins } = this;
+    if (shift > 0) for (let p = 0; p < partitions; p++) copyPartition(r, i, bins, p + shift < partitions ? p + shift : -1, p);
+    else for (let p = partitions - 1; p >= 0; p--) copyPartition(r, i, bins, p + shift >= 0 ? p + shift : -1, p);
   }
 
   /**
