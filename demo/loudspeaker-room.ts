@@ -231,6 +231,6 @@ async function loadNearClip(context: BaseAudioContext): Promise<AudioBuffer> {
   const length = NEAR_CLIP.end - NEAR_CLIP.start;
   const buffer = context.createBuffer(1, length, 16000);
   const data = buffer.getChannelData(0);
-  for (let i = 0; i < length; i++) data[i] = (view.getInt16(2 * (NEAR_CLIP.start + i), true) / 32768) * 0.6;
+  for (let i = 0; i < length; i++) data[i] = (view.getInt16(2 * (NEAR_CLIP.start + i), true) / 32768) * 0.9;
   return buffer;
 }
