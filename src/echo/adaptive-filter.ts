@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { Fft } from './fft.js';
+import { Fft, mirrorHalfSpectrum } from './fft.js';
 
 /** Tuning of {@link AdaptiveFilter}. */
 export interface AdaptiveFilterOptions {
@@ -390,7 +390,7 @@ export class AdaptiveFilter {
       re[k] = wr[w + k];
       im[k] = wi[w + k];
     }
-    mirror(re, im, n);
+    mirrorHalfSpectrum(re, im, n);
     this.fft.inverse(re, im);
     for (let i = n; i < 2 * n; i++) re[i] = 0;
     im.fill(0);
@@ -426,7 +426,7 @@ export class AdaptiveFilter {
         if (magnitude) magnitude[k] += (c * c + d * d) * (a * a + b * b);
       }
     }
-    mirror(re, im, this.block);
+    mirrorHalfSpectrum(re, im, this.block);
     this.fft.inverse(re, im);
     return sxx;
   }
@@ -471,16 +471,6 @@ export class AdaptiveFilter {
         this.ei[k] = im[k];
       }
     }
-  }
-}
-
-/** Fills bins N+1..2N-1 of a real signal's spectrum from bins 1..N-1 (conjugate symmetry). */
-function mirror(re: Float64Array, im: Float64Array, n: number): void {
-  im[0] = 0;
-  im[n] = 0;
-  for (let k = 1; k < n; k++) {
-    re[2 * n - k] = re[k];
-    im[2 * n - k] = -im[k];
   }
 }
 

@@ -65,11 +65,6 @@ export class BargeInPolicy {
     this.endGap = Math.max(2, Math.round(END_GAP_MS / options.blockMs));
   }
 
-  /** Blocks since the current onset (0 when idle). */
-  get sinceOnset(): number {
-    return this.state === 'idle' ? 0 : this.elapsed;
-  }
-
   /**
    * Feeds one block; returns the event it caused, if any. `strong`: the block's evidence is far
    * over the speech threshold; `beyond`: it holds sound the far end cannot make at all (energy

@@ -3,7 +3,7 @@
  *
  * @packageDocumentation
  */
-import { Fft } from './fft.js';
+import { Fft, mirrorHalfSpectrum } from './fft.js';
 
 /** Both signals are averaged down by this factor (16 kHz → 4 kHz) before correlating: the delay needs no more. */
 const DECIMATE = 4;
@@ -126,11 +126,8 @@ export class DelayEstimator {
     for (let k = 0; k <= SIZE / 2; k++) {
       ar[k] = gr[k];
       ai[k] = gi[k];
-      if (k > 0 && k < SIZE / 2) {
-        ar[SIZE - k] = gr[k];
-        ai[SIZE - k] = -gi[k];
-      }
     }
+    mirrorHalfSpectrum(ar, ai, SIZE / 2);
     this.fft.inverse(ar, ai);
     let best = 0;
     let bestLag = 0;

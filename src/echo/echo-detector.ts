@@ -109,11 +109,6 @@ export class EchoDetector {
     this.policy = new BargeInPolicy({ blockMs: (ECHO_BLOCK / ECHO_RATE) * 1000, confirmMs });
   }
 
-  /** The policy's state: `'idle'`, `'tentative'` (ducked) or `'confirmed'`. */
-  get state(): BargeInPolicy['state'] {
-    return this.policy.state;
-  }
-
   /** Forgets a tentative or confirmed talker (after the app interrupted by other means). */
   resetPolicy(): void {
     this.policy.reset();

@@ -87,3 +87,17 @@ export class Fft {
     }
   }
 }
+
+/**
+ * Completes the spectrum of a real signal of length 2n from its bins 0..n (conjugate symmetry:
+ * bin 2n−k is the conjugate of bin k; bins 0 and n are real), so {@link Fft.inverse} returns a
+ * real signal. In place; allocates nothing.
+ */
+export function mirrorHalfSpectrum(re: Float64Array, im: Float64Array, n: number): void {
+  im[0] = 0;
+  im[n] = 0;
+  for (let k = 1; k < n; k++) {
+    re[2 * n - k] = re[k];
+    im[2 * n - k] = -im[k];
+  }
+}

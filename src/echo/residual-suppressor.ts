@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { Fft } from './fft.js';
+import { Fft, mirrorHalfSpectrum } from './fft.js';
 
 /** Lowest gain a bin gets (−30 dB): deeper gains make the near-end voice sound gated. */
 const MIN_GAIN = 0.0316;
@@ -48,12 +48,8 @@ const BAND_HIGH = 3800;
 export class ResidualSuppressor {
   /** Near-end energy the echo and the noise do not explain, over what they explain (speech band). */
   evidence = 0;
-  /** Power of the residual echo estimate in the latest frame (speech band, per bin mean). */
-  residualPower = 0;
   /** Power of the noise floor estimate (speech band, per bin mean). */
   noisePower = 0;
-  /** Power of the error signal in the latest frame (speech band, per bin mean). */
-  errorPower = 0;
   private readonly n: number;
   private readonly fft: Fft;
   private readonly window: Float64Array;
@@ -121,9 +117,7 @@ export class ResidualSuppressor {
     const first = this.frames++ === 0;
     let near = 0;
     let explained = 0;
-    let res = 0;
     let noi = 0;
-    let err = 0;
     for (let k = 0; k <= n; k++) {
       const pe = er[k] * er[k] + ei[k] * ei[k];
       const py = yr[k] * yr[k] + yi[k] * yi[k];
@@ -155,22 +149,13 @@ export class ResidualSuppressor {
         const known = r + NOISE_BIAS * noise[k];
         if (pe > known) near += pe - known;
         explained += known;
-        res += r;
         noi += noise[k];
-        err += pe;
       }
     }
     const bins = this.high - this.low + 1;
     this.evidence = near / (explained + 1e-20);
-    this.residualPower = res / bins;
     this.noisePower = noi / bins;
-    this.errorPower = err / bins;
-    for (let k = 1; k < n; k++) {
-      er[2 * n - k] = er[k];
-      ei[2 * n - k] = -ei[k];
-    }
-    ei[0] = 0;
-    ei[n] = 0;
+    mirrorHalfSpectrum(er, ei, n);
     this.fft.inverse(er, ei);
     for (let i = 0; i < n; i++) {
       out[i] = this.tail[i] + er[i] * window[i];
