@@ -161,6 +161,7 @@ export interface ReportState {
 /** Everything {@link buildMetrics} reads; plain values, so tests build it by hand. */
 export interface MetricsInput {
   state: PlayerMetrics['state'];
+  speed: number;
   transport: PlayerMetrics['transport'];
   contextSampleRate: number;
   outputLatencyMs: number;
@@ -210,6 +211,7 @@ export function buildMetrics(input: MetricsInput): PlayerMetrics {
   };
   return {
     state: input.state,
+    speed: input.speed,
     transport: input.transport,
     contextSampleRate: input.contextSampleRate,
     outputLatencyMs: input.outputLatencyMs,

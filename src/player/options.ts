@@ -1,6 +1,7 @@
 import { describeFormats, isAudioFormat, type AudioFormat } from '../codecs/formats.js';
 import { VoxplayError } from '../errors.js';
 import { MAX_SAMPLE_RATE, MIN_SAMPLE_RATE } from '../protocol/frame.js';
+import { MAX_SPEED, MIN_SPEED } from '../dsp/time-stretch.js';
 import type { StreamPlayerOptions } from './types.js';
 
 /** The player's options with defaults applied and every limit checked. */
@@ -9,6 +10,8 @@ export interface ResolvedOptions {
   format: AudioFormat;
   prebufferMs: number;
   fadeMs: number;
+  /** Playback speed, 0.5–2. */
+  speed: number;
   maxBufferMs: number;
   metricsIntervalMs: number;
   /** Adaptive prebuffer growth, its cap already limited to half the buffer; false when fixed. */
@@ -34,6 +37,7 @@ export function resolveOptions(options: StreamPlayerOptions = {}): ResolvedOptio
   const format = checkFormat(options.format ?? 'pcm16', 'format');
   const prebufferMs = checkRange(options.prebufferMs ?? 60, 'prebufferMs', 0, 10_000);
   const fadeMs = checkRange(options.fadeMs ?? 5, 'fadeMs', 0, 50);
+  const speed = checkSpeed(options.speed ?? 1);
   const maxBufferMs = checkRange(options.maxBufferMs ?? 60_000, 'maxBufferMs', 100, 600_000);
   const metricsIntervalMs = checkRange(options.metricsIntervalMs ?? 250, 'metricsIntervalMs', 0, 3_600_000);
   if (prebufferMs >= maxBufferMs) throw badOption(`prebufferMs (${prebufferMs}) must be smaller than maxBufferMs (${maxBufferMs})`);
@@ -58,6 +62,7 @@ export function resolveOptions(options: StreamPlayerOptions = {}): ResolvedOptio
     format,
     prebufferMs,
     fadeMs,
+    speed,
     maxBufferMs,
     metricsIntervalMs,
     // Growth stops at half the buffer: a prebuffer near the capacity could never be reached.
@@ -85,6 +90,11 @@ export function checkRate(rate: unknown, name: string): number {
 export function checkFormat(format: unknown, name: string): AudioFormat {
   if (!isAudioFormat(format)) throw badOption(`${name} must be ${describeFormats()}, got ${JSON.stringify(format)}`);
   return format;
+}
+
+/** Throws `bad-option` unless `speed` is a number from 0.5 to 2 (the time-stretcher's range); returns it. */
+export function checkSpeed(speed: unknown): number {
+  return checkRange(speed, 'speed', MIN_SPEED, MAX_SPEED);
 }
 
 /** Throws `bad-option` unless `value` is a finite number in [lo, hi]; returns it. */

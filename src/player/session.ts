@@ -17,7 +17,7 @@ import { UtteranceRegistry, type Finish, type Utterance } from './utterances.js'
 export type SessionOptions = Pick<ResolvedOptions, 'sampleRate' | 'format' | 'prebufferMs' | 'maxBufferMs' | 'adaptivePrebuffer' | 'capacity'>;
 
 /** Figures only the player knows (context, state), added to the session's for a metrics snapshot. */
-export type PlayerFigures = Pick<PlayerMetrics, 'state' | 'transport' | 'contextSampleRate' | 'outputLatencyMs' | 'clockSource'>;
+export type PlayerFigures = Pick<PlayerMetrics, 'state' | 'speed' | 'transport' | 'contextSampleRate' | 'outputLatencyMs' | 'clockSource'>;
 
 interface Connected {
   source: AudioSource;

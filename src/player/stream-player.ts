@@ -12,7 +12,7 @@ import { listenForGestures, type GestureTarget } from './gesture-unlock.js';
 import { Lifecycle } from './lifecycle.js';
 import type { OutputRoute } from './output-device.js';
 import { msToSamples } from './metrics.js';
-import { badOption, checkFormat, checkRate, resolveOptions, type ResolvedOptions } from './options.js';
+import { badOption, checkFormat, checkRate, checkSpeed, resolveOptions, type ResolvedOptions } from './options.js';
 import type { PlayStreamOptions, PlayStreamResult, StreamHost } from './play-stream.js';
 import { PlaybackSession } from './session.js';
 import type { AttachOptions, InterruptResult, OutputLevel, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
@@ -53,6 +53,7 @@ export class StreamPlayer {
   private readonly port: WorkletPort;
   /** The output gain the app set (the worklet ramps to volume, or to 0 while muted). */
   private readonly gain = { volume: 1, muted: false };
+  private speedValue: number;
   /** `pause()` was called and not yet undone by `resume()`. */
   private pausedByApp = false;
   private detachSocket: (() => void) | null = null;
@@ -69,6 +70,9 @@ export class StreamPlayer {
     }
     const port = new WorkletPort();
     this.port = port;
+    this.speedValue = this.options.speed;
+    // Queued until the node exists, like every message.
+    if (this.speedValue !== 1) port.post({ type: 'speed', speed: this.speedValue });
     let shared: SharedArrayBuffer | undefined;
     if (transport === 'shared' || (transport === 'auto' && isolated)) {
       const writer = new SharedRingWriter(capacity);
@@ -383,6 +387,30 @@ export class StreamPlayer {
     this.sendGain();
   }
 
+  /**
+   * Playback speed, 0.5–2 (default 1), with the pitch kept: the audio thread drops or repeats
+   * whole pitch periods of the speech (a PICOLA-class time-stretcher before the resampler).
+   * A change applies live, within one pitch period, and is announced by `speedchange`.
+   * Marks, `playedMs`, the interrupt's `playedSamples` and every metric stay in source time,
+   * exact at any speed. At exactly 1 the audio passes bit for bit.
+   *
+   * @throws VoxplayError `bad-option` (setting) for a value outside 0.5–2; `closed` after close().
+   */
+  get speed(): number {
+    return this.speedValue;
+  }
+
+  /** Sets the speed (0.5–2). */
+  set speed(value: number) {
+    this.assertOpen('speed');
+    const speed = checkSpeed(value);
+    const previous = this.speedValue;
+    if (speed === previous) return;
+    this.speedValue = speed;
+    this.port.post({ type: 'speed', speed });
+    this.emitter.emit('speedchange', { speed, previous });
+  }
+
   /** Silences the output (click-free, like `volume`) while keeping the volume; the audio still counts as played. */
   get muted(): boolean {
     return this.gain.muted;
@@ -462,6 +490,7 @@ export class StreamPlayer {
     const context = this.lifecycle.audioContext;
     return this.session.metrics({
       state: this.state,
+      speed: this.speedValue,
       transport: this.writer.kind,
       contextSampleRate: context ? context.sampleRate : 0,
       outputLatencyMs: this.lifecycle.clock?.latencyMs() ?? 0,

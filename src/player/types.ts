@@ -19,6 +19,11 @@ export interface StreamPlayerOptions {
   prebufferMs?: number;
   /** Fade length on interrupt and underrun edges, in ms (0–50). Default 5. */
   fadeMs?: number;
+  /**
+   * Playback speed, 0.5–2, pitch kept (see {@link StreamPlayer.speed}). Default 1: the audio
+   * plays bit for bit as it arrived.
+   */
+  speed?: number;
   /** Memory bound: audio the ring holds at most, in ms at `sampleRate`. Preallocated. Default 60000. */
   maxBufferMs?: number;
   /**
@@ -188,6 +193,8 @@ export type ClockSource = 'timestamp' | 'currentTime' | 'render';
 /** A snapshot of the player's figures (`getMetrics()` and the `metrics` event). */
 export interface PlayerMetrics {
   state: PlayerState;
+  /** Playback speed (0.5–2, pitch kept). Every other figure stays in source time: `playedMs` is audio of the stream, not wall time. */
+  speed: number;
   transport: 'shared' | 'message';
   contextSampleRate: number;
   /** The context's `baseLatency + outputLatency`, ms (`baseLatency` only in Firefox, where `outputLatency` is not read). */
@@ -262,6 +269,8 @@ export interface UtteranceStartEvent {
 /** Typed events of {@link StreamPlayer}; subscribe with `on(name, handler)`. */
 export type PlayerEvents = {
   statechange: { state: PlayerState; previous: PlayerState };
+  /** `player.speed` changed; the audio thread applies it within one pitch period. */
+  speedchange: { speed: number; previous: number };
   /** An utterance starts arriving (announced by the server, or its first pushed chunk). */
   utterancestart: UtteranceStartEvent;
   /** First sample of an utterance reaches the speakers (fired on the audio clock). */

@@ -88,6 +88,9 @@ export class EngineHost {
         this.gain = msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1;
         this.volume.rampTo(this.gain, this.fadeFrames);
         break;
+      case 'speed':
+        engine.setSpeed(msg.speed);
+        break;
       case 'pause':
         engine.pause();
         break;

@@ -48,6 +48,10 @@ export interface SegmentState {
   consumed: number;
   produced: number;
   starvedFrames: number;
+  /** Where its source map continues: the stretched position heard so far… */
+  mapStretched: number;
+  /** …and the source position it stands for. */
+  mapSource: number;
 }
 
 /**
@@ -73,6 +77,8 @@ export interface EngineState {
   lastReleased: number;
   /** The output gain (volume × not muted) the host ramps to. */
   gain: number;
+  /** The playback speed (0.5–2). */
+  speed: number;
 }
 
 /** postMessage transport: samples to append to the worklet's own ring. */
@@ -121,6 +127,12 @@ export interface MarkMessage {
   id: number;
 }
 
+/** Play at `speed` (0.5–2, pitch kept) from the time-stretcher's next piece of work. */
+export interface SpeedMessage {
+  type: 'speed';
+  speed: number;
+}
+
 /** Ramp the output gain (volume × not muted) to `gain` over the fade length: click-free. */
 export interface VolumeMessage {
   type: 'volume';
@@ -156,7 +168,7 @@ export type FromEngine = EngineReport | HandoverReply;
 
 /** Main → worklet. */
 export type ToEngine =
-  SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | PauseMessage | CloseMessage | HandoverMessage;
+  SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | SpeedMessage | PauseMessage | CloseMessage | HandoverMessage;
 
 /**
  * Kinds of records in a report's event log. Each record is {@link EVENT_RECORD} numbers:

@@ -72,7 +72,8 @@ export class OutputRuns {
   }
 
   /**
-   * The context frame at which input sample `offset` of utterance `serial` played; for an
+   * The context frame at which input sample `offset` of utterance `serial` played (an index
+   * of the stream the resampler read: the source, or its time-stretched version); for an
    * offset past the last sample of an utterance that ended, its last sample's frame.
    * {@link NOT_HEARD} past what a cut utterance played; {@link UNKNOWN} when not remembered.
    */

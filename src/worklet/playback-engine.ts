@@ -1,80 +1,43 @@
-import { StreamingResampler } from '../dsp/resampler.js';
 import { Fader } from '../dsp/fade.js';
-import { SampleRing } from '../ring/sample-ring.js';
-import { EngineEvent, EVENT_LOG_RECORDS, EVENT_RECORD, MAX_MARKS, MAX_UTTERANCES as MAX_SEGMENTS, type EngineState } from './messages.js';
-import { outputIndex, OutputRuns, UNKNOWN } from './output-runs.js';
+import type { SampleRing } from '../ring/sample-ring.js';
+import { EventLog } from './event-log.js';
+import { MarkScheduler } from './mark-scheduler.js';
+import { EngineEvent, type EngineState } from './messages.js';
+import { Pipeline } from './pipeline.js';
+import { Phase, type Segment } from './segment.js';
+import { SegmentQueue } from './segment-queue.js';
 
 /**
- * Marks stop filling the event log here, so the lifecycle events of every queued utterance
- * (Ended, Interrupted, Flushed…) always fit in the same quantum's log.
- */
-const MARK_LOG_LIMIT = EVENT_LOG_RECORDS - 2 * MAX_SEGMENTS - 8;
-
-const enum Phase {
-  Free,
-  /** Waiting for the prebuffer to fill before the first sample sounds. */
-  Waiting,
-  Playing,
-  /** Fading out over the last buffered samples because data is about to run out. */
-  UnderrunFade,
-  /** Silent mid-utterance, waiting for data. */
-  Starved,
-  /** Fading out because of interrupt(); everything before `flushTo` is dropped after. */
-  InterruptFade,
-}
-
-/** One utterance's stretch of the ring's input stream. Pooled: never allocated in process(). */
-class Segment {
-  serial = 0;
-  rate = 0;
-  start = 0;
-  end = Infinity;
-  /** Input samples needed before it starts, and again before it resumes after an underrun. */
-  prebuffer = 0;
-  /** Added to `prebuffer` at each underrun, up to `prebufferMax`. */
-  prebufferStep = 0;
-  prebufferMax = 0;
-  phase = Phase.Free;
-  consumed = 0;
-  produced = 0;
-  starvedFrames = 0;
-  /** Output frame of its last sample, once known (-1 before). */
-  endFrame = -1;
-  resampler: StreamingResampler | null = null;
-}
-
-/**
- * The playback state machine that runs inside the AudioWorklet: reads one utterance at a
- * time from the ring, resamples it to the context rate, applies fades at interrupt and
- * underrun edges, and logs events for the main thread.
+ * The playback state machine that runs inside the AudioWorklet: prebuffer, underrun,
+ * interrupt, pause, and the utterance queue. Its audio flows through stages:
+ *
+ * 1. the {@link Pipeline}: source samples from the ring → time-stretch (speed) → resample;
+ * 2. a {@link Fader}: interrupt, pause and underrun fades.
+ *
+ * Around it: the pipeline's source map keeps every output sample's source position (so
+ * marks, `played` and every report stay in source time at any speed), the
+ * {@link MarkScheduler} fires marks, and the {@link EventLog} collects events for the main
+ * thread.
  *
  * Pure: no Web Audio globals, so unit tests drive it directly. After construction,
  * {@link PlaybackEngine.render} never allocates and never throws; the message handlers
  * ({@link PlaybackEngine.begin} and friends) run between render quanta and may allocate
- * only when a new source rate needs a resampler.
+ * only when a new source rate needs its resampler and stretcher.
  */
 export class PlaybackEngine {
-  readonly ring: SampleRing;
   readonly outRate: number;
   readonly fadeFrames: number;
-  /** Absolute count of samples consumed from the ring (played or dropped). */
-  absRead = 0;
   /** Context frame just after the last rendered quantum: where the next one starts at the earliest. */
   nextFrame = 0;
-  /** Event log since the last {@link PlaybackEngine.takeEvents}. */
-  readonly log = new Float64Array(EVENT_LOG_RECORDS * EVENT_RECORD);
-  logCount = 0;
-  /** Events that did not fit in the log before it was taken (should stay 0). */
-  logOverflow = 0;
-
-  private readonly pool: Segment[] = [];
-  private readonly queue: Segment[] = [];
-  private head = 0;
-  private size = 0;
-  private readonly resamplers = new Map<number, StreamingResampler>();
-  private readonly fader = new Fader(1);
+  /** Events since the last {@link PlaybackEngine.takeEvents}. */
+  readonly events = new EventLog();
   /** Paused by the app (see {@link PlaybackEngine.pause}). */
   paused = false;
+
+  private readonly queue = new SegmentQueue();
+  private readonly pipeline: Pipeline;
+  private readonly marks: MarkScheduler;
+  private readonly fader = new Fader(1);
   /** Output frames of the pause's fade-out still to play. */
   private pauseFadeLeft = 0;
   private flushTo = -1;
@@ -83,58 +46,68 @@ export class PlaybackEngine {
   private renderFrame = 0;
   /** Serial of the last utterance that left the queue. */
   private lastReleased = -1;
-  /** Pending marks, sorted by (serial, offset), in a circular buffer of MAX_MARKS. */
-  private readonly markSerial = new Float64Array(MAX_MARKS);
-  private readonly markOffset = new Float64Array(MAX_MARKS);
-  private readonly markId = new Float64Array(MAX_MARKS);
-  private markHead = 0;
-  private markCount = 0;
-  /** Where the output played, for marks that arrive after their sample did. */
-  private readonly runs = new OutputRuns();
-  /**
-   * Samples a predecessor engine had taken from its ring but not yet played (see
-   * {@link PlaybackEngine.takeOver}): read before the ring, from `prefixAt`.
-   */
-  private prefix: Float32Array = new Float32Array(0);
-  private prefixAt = 0;
-  private prefixLeft = 0;
-  /** Absolute position just after the prefix's last sample. */
-  private prefixEnd = 0;
 
   constructor(ring: SampleRing, outRate: number, fadeFrames: number, rates: readonly number[] = []) {
-    this.ring = ring;
+    this.pipeline = new Pipeline(ring, outRate);
     this.outRate = outRate;
     this.fadeFrames = Math.max(0, Math.round(fadeFrames));
-    for (let i = 0; i < MAX_SEGMENTS; i++) {
-      this.pool.push(new Segment());
-      this.queue.push(this.pool[i]);
-    }
-    for (const rate of rates) this.prepareRate(rate);
+    this.marks = new MarkScheduler(this.events, this.pipeline.map, outRate);
+    for (const rate of rates) this.pipeline.prepareRate(rate);
   }
 
-  /** Builds (once) the resampler for a source rate; call outside render(). */
-  prepareRate(rate: number): StreamingResampler {
-    let resampler = this.resamplers.get(rate);
-    if (!resampler) {
-      resampler = new StreamingResampler(rate, this.outRate);
-      this.resamplers.set(rate, resampler);
-    }
-    return resampler;
+  /** The ring the source samples come from. */
+  get ring(): SampleRing {
+    return this.pipeline.reader.ring;
+  }
+
+  /** Absolute count of samples consumed from the ring (played, held by a stage, or dropped). */
+  get absRead(): number {
+    return this.pipeline.reader.absRead;
+  }
+
+  /** The event log's records (see `EngineEvent`), {@link PlaybackEngine.logCount} of them. */
+  get log(): Float64Array {
+    return this.events.data;
+  }
+
+  /** Events logged since the last {@link PlaybackEngine.takeEvents}. */
+  get logCount(): number {
+    return this.events.count;
+  }
+
+  /** Events that did not fit in the log before it was taken (should stay 0). */
+  get logOverflow(): number {
+    return this.events.overflow;
   }
 
   /** The utterance at the head of the queue, or -1. */
   get currentSerial(): number {
-    return this.size > 0 ? this.queue[this.head].serial : -1;
+    return this.queue.head?.serial ?? -1;
   }
 
-  /** Input samples of the head utterance played so far. */
+  /** Source samples of the head utterance played so far. */
   get currentPlayed(): number {
-    return this.size > 0 ? played(this.queue[this.head]) : 0;
+    const head = this.queue.head;
+    return head ? this.pipeline.played(head) : 0;
   }
 
-  /** Input samples of the head utterance taken from the ring. */
+  /** Source samples of the head utterance taken from the ring. */
   get currentConsumed(): number {
-    return this.size > 0 ? this.queue[this.head].consumed : 0;
+    return this.queue.head?.consumed ?? 0;
+  }
+
+  /** The playback speed (0.5–2, pitch kept). */
+  get speed(): number {
+    return this.pipeline.speed;
+  }
+
+  /**
+   * Sets the speed (0.5–2; other values are ignored). It applies from the stretcher's next
+   * piece of work, at most one pitch period away; at 1 the stretcher is bypassed as soon as
+   * it has handed on what it held.
+   */
+  setSpeed(speed: number): void {
+    this.pipeline.setSpeed(speed, this.queue.head);
   }
 
   /**
@@ -144,18 +117,11 @@ export class PlaybackEngine {
    * when the queue is full.
    */
   begin(serial: number, rate: number, at: number, prebuffer: number, prebufferStep = 0, prebufferMax = prebuffer): boolean {
-    if (this.size >= MAX_SEGMENTS) return false;
-    let seg: Segment | null = null;
-    for (const candidate of this.pool) {
-      if (candidate.phase === Phase.Free) {
-        seg = candidate;
-        break;
-      }
-    }
+    const seg = this.queue.push();
     if (!seg) return false;
     // Utterances are contiguous in the ring: a new one ends any still-open predecessor.
-    if (this.size > 0) {
-      const last = this.queue[(this.head + this.size - 1) % MAX_SEGMENTS];
+    if (this.queue.size > 1) {
+      const last = this.queue.at(this.queue.size - 2);
       if (last.end > at) last.end = at;
     }
     seg.serial = serial;
@@ -172,16 +138,16 @@ export class PlaybackEngine {
     seg.produced = 0;
     seg.starvedFrames = 0;
     seg.endFrame = -1;
-    seg.resampler = this.prepareRate(rate);
-    this.queue[(this.head + this.size) % MAX_SEGMENTS] = seg;
-    this.size++;
+    seg.mapStretched = 0;
+    seg.mapSource = 0;
+    this.pipeline.prepareRate(rate, seg);
     return true;
   }
 
   /** No more samples for utterance `serial` after absolute position `at`. */
   end(serial: number, at: number): void {
-    for (let k = 0; k < this.size; k++) {
-      const seg = this.queue[(this.head + k) % MAX_SEGMENTS];
+    for (let k = 0; k < this.queue.size; k++) {
+      const seg = this.queue.at(k);
       if (seg.serial === serial) seg.end = at;
     }
   }
@@ -194,7 +160,7 @@ export class PlaybackEngine {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    if (this.size > 0 && this.queue[this.head].phase === Phase.Playing) {
+    if (this.queue.head?.phase === Phase.Playing) {
       this.fader.rampTo(0, this.fadeFrames);
       this.pauseFadeLeft = this.fadeFrames;
     }
@@ -205,7 +171,7 @@ export class PlaybackEngine {
     if (!this.paused) return;
     this.paused = false;
     this.pauseFadeLeft = 0;
-    if (this.size > 0 && this.queue[this.head].phase === Phase.Playing) this.fader.rampTo(1, this.fadeFrames);
+    if (this.queue.head?.phase === Phase.Playing) this.fader.rampTo(1, this.fadeFrames);
   }
 
   /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
@@ -213,77 +179,48 @@ export class PlaybackEngine {
     if (flushTo > this.flushTo) this.flushTo = flushTo;
     if (lastSerial > this.dropMarksThrough) this.dropMarksThrough = lastSerial;
     // Nothing queued to fade: the marks can go now.
-    if (this.size === 0) this.dropMarks();
+    if (this.queue.size === 0) this.marks.queue.dropThrough(this.dropMarksThrough);
   }
 
   /**
-   * Reports mark `id` when input sample `offset` of utterance `serial` is output. Marks may
+   * Reports mark `id` when source sample `offset` of utterance `serial` is output. Marks may
    * come in any order; they are kept sorted. A mark whose sample already played (it arrived
    * late) is reported at the next render with the frame where that sample played, found in
    * the history of output runs; one the history no longer covers is reported as passed
    * (frame: that render's first frame, an upper bound). Returns false when MAX_MARKS are pending.
    */
   addMark(serial: number, offset: number, id: number): boolean {
-    if (this.markCount >= MAX_MARKS) return false;
-    let k = this.markCount;
-    // Insertion from the tail: marks usually arrive in order, so this rarely shifts.
-    while (k > 0) {
-      const prev = (this.markHead + k - 1) % MAX_MARKS;
-      if (this.markSerial[prev] < serial || (this.markSerial[prev] === serial && this.markOffset[prev] <= offset)) break;
-      const to = (this.markHead + k) % MAX_MARKS;
-      this.markSerial[to] = this.markSerial[prev];
-      this.markOffset[to] = this.markOffset[prev];
-      this.markId[to] = this.markId[prev];
-      k--;
-    }
-    const at = (this.markHead + k) % MAX_MARKS;
-    this.markSerial[at] = serial;
-    this.markOffset[at] = offset;
-    this.markId[at] = id;
-    this.markCount++;
-    return true;
+    return this.marks.queue.add(serial, offset, id);
   }
 
   /**
    * The state a successor in a new context needs to continue exactly here (see
    * {@link EngineState}); `copyUnread` for a private ring, whose unread samples must travel
-   * too. The head utterance continues from its first unheard sample: the samples its
-   * resampler had taken beyond that are copied from just behind the ring's read position,
-   * where they stay until new samples overwrite them. Message handler only: allocates.
+   * too. The head utterance continues from its first unheard source sample: the samples its
+   * stretcher and resampler had taken beyond that are copied from just behind the ring's read
+   * position, where they stay until new samples overwrite them. The speed travels, and the
+   * source map continues where the heard part ends. Message handler only: allocates.
    */
   handOver(copyUnread: boolean): EngineState {
     const ring = this.ring;
-    const head = this.size > 0 ? this.queue[this.head] : null;
-    const ahead = head && head.phase !== Phase.Waiting ? head.consumed - played(head) : 0;
-    // The lookahead ends at absRead; the part of it before prefixEnd came from a prefix of
-    // our own (a second recreation), the rest from just behind the ring's read position.
-    const fromRing = Math.min(ahead, Math.max(0, this.absRead - this.prefixEnd));
-    const fromPrefix = ahead - fromRing;
-    let lost = 0;
-    let prefix: Float32Array;
-    if (fromRing > ring.availableWrite()) {
-      // New samples already overwrote them (the ring was full): skipped, and `lost` says how many.
-      lost = ahead;
-      prefix = this.prefix.slice(this.prefixAt, this.prefixAt + this.prefixLeft);
-    } else {
-      prefix = new Float32Array(ahead + this.prefixLeft);
-      const prefixStart = this.prefixEnd - this.prefix.length;
-      const at = this.absRead - ahead - prefixStart;
-      prefix.set(this.prefix.subarray(at, at + fromPrefix), 0);
-      const cap = ring.data.length; // slots, one more than the capacity
-      const from = (ring.readIndex() - fromRing + cap) % cap;
-      for (let k = 0; k < fromRing; k++) prefix[fromPrefix + k] = ring.data[(from + k) % cap];
-      prefix.set(this.prefix.subarray(this.prefixAt, this.prefixAt + this.prefixLeft), ahead);
-    }
+    const head = this.queue.head;
+    const heard = head ? this.pipeline.played(head) : 0;
+    const ahead = head && head.phase !== Phase.Waiting ? head.consumed - heard : 0;
+    const reader = this.pipeline.reader;
+    const behind = reader.lookbehind(ahead);
+    // Lost: new samples already overwrote them (the ring was full): skipped, and `lost` says how many.
+    const lost = behind === null ? ahead : 0;
+    const prefix = behind ?? reader.unreadPrefix();
     let unread: Float32Array | null = null;
     if (copyUnread) {
       unread = new Float32Array(ring.availableRead());
       ring.read(unread, 0, unread.length);
     }
     const segments = [];
-    for (let k = 0; k < this.size; k++) {
-      const seg = this.queue[(this.head + k) % MAX_SEGMENTS];
+    for (let k = 0; k < this.queue.size; k++) {
+      const seg = this.queue.at(k);
       const rewind = k === 0 && lost === 0 ? ahead : 0;
+      const sounding = k === 0 && seg.phase !== Phase.Waiting;
       segments.push({
         serial: seg.serial,
         rate: seg.rate,
@@ -296,12 +233,9 @@ export class PlaybackEngine {
         consumed: seg.consumed - rewind,
         produced: seg.produced,
         starvedFrames: seg.starvedFrames,
+        mapStretched: sounding ? this.pipeline.stretchedIndex(seg) : 0,
+        mapSource: sounding ? seg.consumed - rewind : 0,
       });
-    }
-    const marks: number[] = [];
-    for (let k = 0; k < this.markCount; k++) {
-      const h = (this.markHead + k) % MAX_MARKS;
-      marks.push(this.markSerial[h], this.markOffset[h], this.markId[h]);
     }
     return {
       absRead: this.absRead - (lost === 0 ? ahead : 0),
@@ -309,36 +243,37 @@ export class PlaybackEngine {
       unread,
       lost,
       segments,
-      marks,
+      marks: this.marks.queue.toArray(),
       paused: this.paused,
       flushTo: this.flushTo,
       dropMarksThrough: this.dropMarksThrough,
       lastReleased: this.lastReleased,
       gain: 1,
+      speed: this.pipeline.speed,
     };
   }
 
   /**
    * Continues from a predecessor's {@link EngineState} (call once, before the first render).
    * The sounding utterance fades in over the fade length: the new context starts from
-   * silence, and the new resampler from an empty history.
+   * silence, and the new resampler and stretcher from empty histories.
    */
   takeOver(state: EngineState): void {
-    this.absRead = state.absRead;
-    this.prefix = state.prefix;
-    this.prefixAt = 0;
-    this.prefixLeft = state.prefix.length;
-    this.prefixEnd = state.absRead + state.prefix.length;
+    this.pipeline.reader.restore(state.absRead, state.prefix);
     if (state.unread) this.ring.write(state.unread, 0, state.unread.length);
+    this.pipeline.setSpeed(state.speed, null);
     for (const s of state.segments) {
       if (!this.begin(s.serial, s.rate, s.start, s.prebuffer, s.prebufferStep, s.prebufferMax)) break;
-      const seg = this.queue[(this.head + this.size - 1) % MAX_SEGMENTS];
+      const seg = this.queue.at(this.queue.size - 1);
       seg.end = s.end;
       // Mid-fade phases restart from their steady state; a pending interrupt (flushTo) redoes its fade.
-      seg.phase = s.phase === Phase.UnderrunFade || s.phase === Phase.InterruptFade ? Phase.Playing : (s.phase as Phase);
+      seg.phase = s.phase === Phase.UnderrunFade || s.phase === Phase.InterruptFade ? Phase.Playing : s.phase;
       seg.consumed = s.consumed;
       seg.produced = s.produced;
       seg.starvedFrames = s.starvedFrames;
+      seg.mapStretched = s.mapStretched;
+      seg.mapSource = s.mapSource;
+      if (seg === this.queue.head && seg.phase !== Phase.Waiting) this.pipeline.start(seg);
     }
     for (let k = 0; k + 2 < state.marks.length; k += 3) this.addMark(state.marks[k], state.marks[k + 1], state.marks[k + 2]);
     this.paused = state.paused;
@@ -351,8 +286,7 @@ export class PlaybackEngine {
 
   /** Empties the event log (after the caller copied or posted it). */
   takeEvents(): void {
-    this.logCount = 0;
-    this.logOverflow = 0;
+    this.events.take();
   }
 
   /**
@@ -370,13 +304,17 @@ export class PlaybackEngine {
     this.renderFrame = frame;
     this.nextFrame = frame + n;
     // Marks whose sample played before the mark arrived: stamped with the frame it played at.
-    if (this.markCount > 0) this.fireLateMarks();
+    if (this.marks.queue.count > 0) {
+      const head = this.queue.head;
+      this.marks.fireLate(head ? head.serial : -1, head ? head.rate : 0, head ? head.produced : 0, this.lastReleased, frame);
+    }
     if (this.flushTo >= 0) this.startInterrupt(frame);
     if (this.paused && this.flushTo < 0) {
       // The pause's fade-out plays the next samples; after it, silence and no reading.
-      if (this.pauseFadeLeft > 0 && this.size > 0 && this.queue[this.head].phase === Phase.Playing) {
+      const head = this.queue.head;
+      if (this.pauseFadeLeft > 0 && head && head.phase === Phase.Playing) {
         const count = n < this.pauseFadeLeft ? n : this.pauseFadeLeft;
-        const done = this.pull(this.queue[this.head], out, 0, count);
+        const done = this.pull(head, out, 0, count);
         this.fader.apply(out, 0, done);
         this.pauseFadeLeft = done < count ? 0 : this.pauseFadeLeft - done;
         i = done;
@@ -387,17 +325,17 @@ export class PlaybackEngine {
     // Each pass either writes frames or changes phase; the cap only guards the audio
     // thread against a phase cycle that a future change might introduce.
     for (let passes = 0; i < n && passes < 16; passes++) {
-      if (this.size === 0) break;
-      const seg = this.queue[this.head];
+      const seg = this.queue.head;
+      if (!seg) break;
       const before = i;
       const phaseBefore = seg.phase;
       switch (seg.phase) {
         case Phase.Waiting:
           if (!this.paused && (this.isComplete(seg) || this.bufferedFor(seg) >= this.startThreshold(seg, n))) {
             seg.phase = Phase.Playing;
-            seg.resampler!.reset();
+            this.pipeline.start(seg);
             this.fader.rampTo(1, 0);
-            this.record(EngineEvent.Playing, seg.serial, frame + i, 0, 0, 0);
+            this.events.record(EngineEvent.Playing, seg.serial, frame + i, 0, 0, 0);
             continue;
           }
           break;
@@ -418,7 +356,7 @@ export class PlaybackEngine {
           if (this.isComplete(seg) || this.bufferedFor(seg) >= this.resumeThreshold(seg)) {
             seg.phase = Phase.Playing;
             this.fader.rampTo(1, this.fadeFrames);
-            this.record(EngineEvent.UnderrunEnd, seg.serial, frame + i, seg.starvedFrames, 0, 0);
+            this.events.record(EngineEvent.UnderrunEnd, seg.serial, frame + i, seg.starvedFrames, 0, 0);
             seg.starvedFrames = 0;
             continue;
           }
@@ -430,7 +368,7 @@ export class PlaybackEngine {
           break;
       }
       // Stop when a pass changed nothing: the rest of the quantum is silence.
-      if (i === before && seg.phase === phaseBefore && this.size > 0 && this.queue[this.head] === seg) break;
+      if (i === before && seg.phase === phaseBefore && this.queue.head === seg) break;
     }
     for (; i < n; i++) out[i] = 0;
   }
@@ -440,19 +378,18 @@ export class PlaybackEngine {
     seg.phase = Phase.Starved;
     const raised = seg.prebuffer + seg.prebufferStep;
     seg.prebuffer = raised < seg.prebufferMax ? raised : seg.prebufferMax;
-    this.record(EngineEvent.UnderrunStart, seg.serial, frame, 0, 0, 0);
+    this.events.record(EngineEvent.UnderrunStart, seg.serial, frame, 0, 0, 0);
   }
 
   private renderPlaying(seg: Segment, out: Float32Array, i: number, n: number, frame: number): number {
     const want = n - i;
     if (!this.isComplete(seg)) {
       const buffered = this.bufferedFor(seg);
-      const resampler = seg.resampler!;
-      if (resampler.inputNeededFor(want + this.fadeFrames) > buffered) {
+      if (this.pipeline.sourceNeededFor(seg, want + this.fadeFrames) > buffered) {
         // Data will run out within this quantum plus a fade: play what we can at full
         // gain, then fade over the very last buffered samples, so the cut is click-free
         // and no real sample is skipped.
-        const producible = this.maxProducible(resampler, buffered, want + this.fadeFrames);
+        const producible = this.pipeline.maxProducible(seg, buffered, want + this.fadeFrames);
         const fadeLength = Math.min(producible, this.fadeFrames);
         const full = producible - fadeLength;
         const done = this.pull(seg, out, i, Math.min(full, want));
@@ -465,13 +402,13 @@ export class PlaybackEngine {
     }
     const done = this.pull(seg, out, i, want);
     this.fader.apply(out, i, done);
-    if (done < want && this.isComplete(seg) && this.absRead >= this.limitOf(seg) && seg.resampler!.pendingDrain() === 0) {
+    if (done < want && this.isComplete(seg) && this.pipeline.drained(seg, this.limitOf(seg))) {
       if (seg.endFrame < 0) seg.endFrame = frame + i + done - 1;
       // Marks past the last sample (e.g. an "end" mark) sound with it. If the log cannot take
       // them all this quantum, Ended waits for the next one: it must come after its marks.
-      if (this.markCount > 0 && !this.flushMarksThrough(seg, seg.endFrame)) return i + done;
-      this.record(EngineEvent.Ended, seg.serial, seg.endFrame, seg.consumed, 0, 0);
-      this.runs.ended(seg.serial);
+      if (this.marks.queue.count > 0 && !this.marks.flushThrough(seg.serial, seg.rate, seg.produced, seg.endFrame, this.renderFrame)) return i + done;
+      this.events.record(EngineEvent.Ended, seg.serial, seg.endFrame, seg.consumed, 0, 0);
+      this.marks.runs.ended(seg.serial);
       this.release();
     }
     return i + done;
@@ -486,135 +423,15 @@ export class PlaybackEngine {
     return i + done;
   }
 
-  /** Produces up to `count` output frames of `seg` into out[i..]; returns how many. */
+  /** Produces up to `count` output frames of `seg` into out[i..] (the caller fades them); returns how many. */
   private pull(seg: Segment, out: Float32Array, i: number, count: number): number {
-    const resampler = seg.resampler!;
-    const ring = this.ring;
-    let produced = 0;
-    while (produced < count) {
-      const left = this.limitOf(seg) - this.absRead;
-      // A predecessor's lookahead (after a context was recreated) comes before the ring.
-      const fromPrefix = this.prefixLeft > 0;
-      const contiguous = fromPrefix ? this.prefixLeft : ring.contiguousRead();
-      const run = contiguous < left ? contiguous : left;
-      const made = fromPrefix
-        ? resampler.process(this.prefix, this.prefixAt, run, out, i + produced, count - produced)
-        : resampler.process(ring.data, ring.readIndex(), run, out, i + produced, count - produced);
-      const used = resampler.consumed;
-      if (used > 0) {
-        if (fromPrefix) {
-          this.prefixAt += used;
-          this.prefixLeft -= used;
-        } else ring.advance(used);
-        this.absRead += used;
-        seg.consumed += used;
-      }
-      produced += made;
-      if (made === 0 && used === 0) break;
-    }
-    if (produced < count && this.isComplete(seg) && this.absRead >= this.limitOf(seg)) {
-      produced += resampler.drain(out, i + produced, count - produced);
-    }
+    const produced = this.pipeline.read(seg, this.limitOf(seg), this.isComplete(seg), out, i, count);
     if (produced > 0) {
-      this.runs.note(seg.serial, seg.rate, seg.produced, this.renderFrame + i, produced);
-      if (this.markCount > 0) this.fireMarks(seg, seg.produced, seg.produced + produced, i);
+      this.marks.runs.note(seg.serial, seg.rate, seg.produced, this.renderFrame + i, produced);
+      if (this.marks.queue.count > 0) this.marks.fire(seg.serial, seg.rate, seg.produced, seg.produced + produced, this.renderFrame + i, this.renderFrame);
     }
     seg.produced += produced;
     return produced;
-  }
-
-  /**
-   * Logs the marks of `seg` whose output index falls in [from, to): the segment's output
-   * frames just written at out[i..]. `renderFrame` is set by render() for this quantum.
-   * A mark at the head for an earlier sample or utterance (late) goes to {@link reportLate}.
-   */
-  private fireMarks(seg: Segment, from: number, to: number, i: number): void {
-    while (this.markCount > 0) {
-      const h = this.markHead;
-      const serial = this.markSerial[h];
-      if (serial > seg.serial) return;
-      // Marks leave room in the log for lifecycle events; the rest fire next quantum.
-      if (this.logCount >= MARK_LOG_LIMIT) return;
-      if (serial === seg.serial) {
-        const index = outputIndex(this.markOffset[h], seg.rate, this.outRate);
-        if (index >= to) return;
-        if (index >= from) this.record(EngineEvent.Mark, serial, this.renderFrame + i + (index - from), this.markId[h], this.markOffset[h], 0);
-        else this.reportLate(h);
-      } else this.reportLate(h);
-      this.shiftMark();
-    }
-  }
-
-  /**
-   * Reports the marks at the head whose sample already played when they arrived: of an
-   * utterance that left the queue, of one that never reached it, or of the head utterance
-   * behind its output position. Render start only; stops when the log is full.
-   */
-  private fireLateMarks(): void {
-    const head = this.size > 0 ? this.queue[this.head] : null;
-    while (this.markCount > 0 && this.logCount < MARK_LOG_LIMIT) {
-      const h = this.markHead;
-      const serial = this.markSerial[h];
-      if (head === null ? serial > this.lastReleased : serial > head.serial) return;
-      if (head !== null && serial === head.serial && outputIndex(this.markOffset[h], head.rate, this.outRate) >= head.produced) return;
-      this.reportLate(h);
-      this.shiftMark();
-    }
-  }
-
-  /**
-   * Logs the mark in slot `h`, whose sample already played: with the frame it played at,
-   * from the run history; a mark past the last sample of an utterance that ended, with that
-   * sample's frame. A mark past the last sample of an interrupted utterance was never heard:
-   * dropped. One the history no longer covers (too old, or played in a predecessor's
-   * context) is logged as passed at the current quantum's first frame. The caller checked
-   * the log has room; the caller removes the mark.
-   */
-  private reportLate(h: number): void {
-    const frame = this.runs.frameOf(this.markSerial[h], this.markOffset[h], this.outRate);
-    if (frame >= 0) this.record(EngineEvent.Mark, this.markSerial[h], frame, this.markId[h], this.markOffset[h], 0);
-    else if (frame === UNKNOWN) this.record(EngineEvent.Mark, this.markSerial[h], this.renderFrame, this.markId[h], this.markOffset[h], 1);
-  }
-
-  /**
-   * Logs, at `frame` (the output frame of its last sample), the marks of `seg` that are past
-   * its end, and any late mark before them. Returns false when the log had no room for all
-   * of them (the rest wait a quantum).
-   */
-  private flushMarksThrough(seg: Segment, frame: number): boolean {
-    while (this.markCount > 0 && this.markSerial[this.markHead] <= seg.serial) {
-      if (this.logCount >= MARK_LOG_LIMIT) return false;
-      const h = this.markHead;
-      const serial = this.markSerial[h];
-      if (serial === seg.serial && outputIndex(this.markOffset[h], seg.rate, this.outRate) >= seg.produced)
-        this.record(EngineEvent.Mark, serial, frame, this.markId[h], this.markOffset[h], 0);
-      else this.reportLate(h);
-      this.shiftMark();
-    }
-    return true;
-  }
-
-  /** Removes the mark at the head. */
-  private shiftMark(): void {
-    this.markHead = (this.markHead + 1) % MAX_MARKS;
-    this.markCount--;
-  }
-
-  /** Forgets, unreported, the marks of interrupted utterances: their audio was never heard. */
-  private dropMarks(): void {
-    while (this.markCount > 0 && this.markSerial[this.markHead] <= this.dropMarksThrough) this.shiftMark();
-  }
-
-  /** Largest k ≤ max such that k output frames can be made from `buffered` input samples. */
-  private maxProducible(resampler: StreamingResampler, buffered: number, max: number): number {
-    let lo = 0;
-    let hi = max;
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >> 1;
-      if (resampler.inputNeededFor(mid) <= buffered) lo = mid;
-      else hi = mid - 1;
-    }
-    return lo;
   }
 
   /**
@@ -622,13 +439,13 @@ export class PlaybackEngine {
    * plus a fade, or a zero prebuffer would start on an empty ring and underrun at once.
    */
   private startThreshold(seg: Segment, quantum: number): number {
-    const minimum = seg.resampler!.inputNeededFor(quantum + this.fadeFrames);
+    const minimum = this.pipeline.sourceNeededFor(seg, quantum + this.fadeFrames);
     return seg.prebuffer > minimum ? seg.prebuffer : minimum;
   }
 
   private resumeThreshold(seg: Segment): number {
     // At least one frame beyond two fades, so resuming always makes progress.
-    const forFade = seg.resampler!.inputNeededFor(2 * this.fadeFrames + 1);
+    const forFade = this.pipeline.sourceNeededFor(seg, 2 * this.fadeFrames + 1);
     return seg.prebuffer > forFade ? seg.prebuffer : forFade;
   }
 
@@ -639,22 +456,22 @@ export class PlaybackEngine {
 
   /** Samples of `seg` in the ring and not yet consumed. */
   private bufferedFor(seg: Segment): number {
-    const available = this.prefixLeft + this.ring.availableRead();
+    const available = this.pipeline.reader.available();
     const left = this.limitOf(seg) - this.absRead;
     return available < left ? available : left;
   }
 
   /** Every sample of `seg` has arrived (its end is known and lies inside the ring). */
   private isComplete(seg: Segment): boolean {
-    return seg.end !== Infinity && this.absRead + this.prefixLeft + this.ring.availableRead() >= seg.end;
+    return seg.end !== Infinity && this.absRead + this.pipeline.reader.available() >= seg.end;
   }
 
   private startInterrupt(frame: number): void {
-    if (this.size === 0 || this.queue[this.head].start >= this.flushTo) {
+    const seg = this.queue.head;
+    if (!seg || seg.start >= this.flushTo) {
       this.finishInterrupt(frame);
       return;
     }
-    const seg = this.queue[this.head];
     if (seg.phase === Phase.InterruptFade) return;
     const sounding = seg.phase === Phase.Playing || seg.phase === Phase.UnderrunFade;
     seg.phase = Phase.InterruptFade;
@@ -663,7 +480,9 @@ export class PlaybackEngine {
       this.finishInterrupt(frame);
       return;
     }
-    const length = this.maxProducible(seg.resampler!, this.bufferedFor(seg), this.fadeFrames);
+    const buffered = this.bufferedFor(seg);
+    const final = this.absRead + buffered >= this.limitOf(seg);
+    const length = this.pipeline.maxProducible(seg, buffered, this.fadeFrames, final);
     this.fader.rampTo(0, length);
     if (length === 0) this.finishInterrupt(frame);
   }
@@ -672,61 +491,25 @@ export class PlaybackEngine {
   private finishInterrupt(frame: number): void {
     const flushTo = this.flushTo;
     let first = true;
-    while (this.size > 0 && this.queue[this.head].start < flushTo) {
-      const seg = this.queue[this.head];
+    for (let seg = this.queue.head; seg && seg.start < flushTo; seg = this.queue.head) {
       const arrived = Math.min(seg.end, flushTo) - seg.start;
-      const heard = played(seg);
+      const heard = this.pipeline.played(seg);
       const kind = first && seg.produced > 0 ? EngineEvent.Interrupted : EngineEvent.Flushed;
-      this.record(kind, seg.serial, frame, heard, arrived - heard, this.interruptFadeFrames);
+      this.events.record(kind, seg.serial, frame, heard, arrived - heard, this.interruptFadeFrames);
       first = false;
       this.release();
     }
-    if (flushTo > this.absRead && this.prefixLeft > 0) {
-      const skipped = Math.min(this.prefixLeft, flushTo - this.absRead);
-      this.prefixAt += skipped;
-      this.prefixLeft -= skipped;
-      this.absRead += skipped;
-    }
-    if (flushTo > this.absRead) {
-      const skipped = this.ring.advance(flushTo - this.absRead);
-      this.absRead += skipped;
-    }
+    this.pipeline.reader.skipTo(flushTo);
     this.flushTo = -1;
-    this.dropMarks();
+    this.marks.queue.dropThrough(this.dropMarksThrough);
     this.interruptFadeFrames = 0;
     this.fader.rampTo(1, 0);
   }
 
   private release(): void {
-    const seg = this.queue[this.head];
+    const seg = this.queue.head!;
     this.lastReleased = seg.serial;
-    seg.phase = Phase.Free;
-    seg.resampler = null;
-    this.head = (this.head + 1) % MAX_SEGMENTS;
-    this.size--;
+    this.pipeline.release(seg);
+    this.queue.shift();
   }
-
-  private record(kind: number, serial: number, frame: number, a: number, b: number, c: number): void {
-    if (this.logCount >= EVENT_LOG_RECORDS) {
-      this.logOverflow++;
-      return;
-    }
-    const o = this.logCount * EVENT_RECORD;
-    const log = this.log;
-    log[o] = kind;
-    log[o + 1] = serial;
-    log[o + 2] = frame;
-    log[o + 3] = a;
-    log[o + 4] = b;
-    log[o + 5] = c;
-    this.logCount++;
-  }
-}
-
-/** Input samples heard so far: the output position mapped back to input time. */
-function played(seg: Segment): number {
-  const resampler = seg.resampler;
-  if (!resampler || resampler.inRate === resampler.outRate) return seg.produced;
-  const heard = Math.floor((seg.produced * resampler.inRate) / resampler.outRate);
-  return heard < seg.consumed ? heard : seg.consumed;
 }

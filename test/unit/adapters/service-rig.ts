@@ -163,7 +163,7 @@ function find(out: Float32Array, signal: Float32Array, from: number): number {
 
 /** The session's sample accounting; `received = played + buffered + dropped` is asserted. */
 export function accounting(rig: Rig): { received: number; played: number; stale: number; dropped: number } {
-  const m = rig.session.metrics({ state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
+  const m = rig.session.metrics({ state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
   expect(m.samples.received).toBe(m.samples.played + m.samples.buffered + m.samples.dropped);
   return { received: m.samples.received, played: m.samples.played, stale: m.samples.stale, dropped: m.samples.dropped };
 }

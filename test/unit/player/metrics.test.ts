@@ -185,6 +185,7 @@ describe('UtteranceStats: buffered and snapshot', () => {
 describe('buildMetrics', () => {
   const base = (over: Partial<MetricsInput> = {}): MetricsInput => ({
     state: 'running',
+    speed: 1,
     transport: 'message',
     contextSampleRate: 48000,
     outputLatencyMs: 0,

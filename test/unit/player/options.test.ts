@@ -17,6 +17,7 @@ describe('resolveOptions', () => {
       capacity: 1_440_000,
       sinkId: '',
       audioSession: 'auto',
+      speed: 1,
     });
   });
 
@@ -38,6 +39,9 @@ describe('resolveOptions', () => {
     ['non-string sinkId', { sinkId: 3 as never }, /sinkId must be a device id string, got number/],
     ['unknown audioSession', { audioSession: 'ambient' as never }, /audioSession must be "auto" or "playback", got "ambient"/],
     ['destination without context', { destination: {} as AudioNode }, /destination needs its `context`/],
+    ['speed below 0.5', { speed: 0.4 }, /speed must be a number from 0.5 to 2, got 0.4/],
+    ['speed above 2', { speed: 2.5 }, /speed must be a number from 0.5 to 2, got 2.5/],
+    ['NaN speed', { speed: NaN }, /speed must be a number from 0.5 to 2, got NaN/],
   ];
   for (const [what, options, message] of bad) {
     it(`refuses ${what} with a bad-option error naming it`, () => {

@@ -5,7 +5,7 @@ import { CODECS } from '../../../src/codecs/registry';
 import { wavFile } from '../../../src/protocol/pcm-encode';
 import { makeRig, noise, pcm16, QUANTUM } from './fake-engine';
 
-const FIGURES = { state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' } as const;
+const FIGURES = { state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' } as const;
 
 afterEach(() => {
   vi.useRealTimers();
@@ -52,7 +52,7 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     expect(endedAt).toBeGreaterThanOrEqual(start + floats.length);
     await rig.render(20);
     expect(rig.events('ended')).toHaveLength(1);
-    const m = rig.session.metrics({ state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
+    const m = rig.session.metrics({ state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
     expect(m.samples).toMatchObject({ received: 5000, played: 5000, buffered: 0, dropped: 0 });
   });
 
@@ -90,7 +90,7 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     const dropped = rig.events('dropped');
     expect(dropped.map((d) => d.reason)).toEqual(['stale', 'stale', 'stale']);
     expect(dropped.reduce((n, d) => n + d.samples, 0)).toBe(1440);
-    const m = rig.session.metrics({ state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
+    const m = rig.session.metrics({ state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
     expect(m.samples.stale).toBe(1440);
     expect(m.samples.received).toBe(m.samples.played + m.samples.buffered + m.samples.dropped);
     // After the fade, silence.
@@ -108,7 +108,7 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     expect(dropped.every((d) => d.reason === 'overflow')).toBe(true);
     expect(dropped.reduce((n, d) => n + d.samples, 0)).toBe(960 * 8);
     await rig.renderUntil(() => rig.events('ended').length > 0);
-    const m = rig.session.metrics({ state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
+    const m = rig.session.metrics({ state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
     expect(m.samples).toMatchObject({ received: 9600, played: 1920, overflow: 7680, dropped: 7680, buffered: 0 });
     expect(rig.events('error')).toEqual([]);
   });
@@ -203,7 +203,7 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     expect(rig.events('error').map((e) => e.code)).toEqual(['sequence']);
     src.sink.write('odd', new Uint8Array(480));
     expect(rig.events('dropped').at(-1)).toMatchObject({ reason: 'after-end', samples: 240 });
-    const m = rig.session.metrics({ state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
+    const m = rig.session.metrics({ state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
     expect(m.sequenceGaps).toBe(3);
   });
 
@@ -262,7 +262,7 @@ describe('PlaybackSession against the real engine (fake port)', () => {
     expect(heard).toEqual([...Array(400).fill(10 / 256), ...Array(400).fill(20 / 256), ...Array(400).fill(40 / 256)]);
     expect(rig.events('error').map((e) => e.code)).toEqual(['oversized']);
     expect(rig.events('dropped')).toMatchObject([{ reason: 'overflow', samples: 4000 }]);
-    const m = rig.session.metrics({ state: 'running', transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
+    const m = rig.session.metrics({ state: 'running', speed: 1, transport: 'message', contextSampleRate: 24000, outputLatencyMs: 0, clockSource: 'timestamp' });
     expect(m.samples).toMatchObject({ received: 5200, played: 1200, overflow: 4000, buffered: 0 });
   });
 

@@ -35,6 +35,26 @@ describe('StreamPlayer (before start)', () => {
     expect(codes).toEqual(['bad-option', 'bad-option', 'TypeError']);
   });
 
+  it('speed: the option and the setter check the range, announce a change, and show in the metrics', () => {
+    const player = new StreamPlayer({ transport: 'message', speed: 1.5 });
+    expect(player.speed).toBe(1.5);
+    expect(player.getMetrics().speed).toBe(1.5);
+    const changes: { speed: number; previous: number }[] = [];
+    player.on('speedchange', (e) => changes.push(e));
+    player.speed = 2;
+    player.speed = 2; // unchanged: no event
+    player.speed = 0.5;
+    expect(changes).toEqual([
+      { speed: 2, previous: 1.5 },
+      { speed: 0.5, previous: 2 },
+    ]);
+    for (const bad of [0.49, 2.01, NaN, '1' as never]) {
+      expect(() => (player.speed = bad)).toThrow(expect.objectContaining({ code: 'bad-option' }) as Error);
+    }
+    expect(player.speed).toBe(0.5);
+    expect(player.getMetrics().speed).toBe(0.5);
+  });
+
   it("refuses transport 'shared' on a page that is not cross-origin isolated", () => {
     expect(() => new StreamPlayer({ transport: 'shared' })).toThrow(/cross-origin isolated/);
   });
