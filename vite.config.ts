@@ -33,6 +33,7 @@ const OTHER_ENGINE_FILES = [
   'test/browser/output-controls.test.ts',
   'test/browser/output-device.test.ts',
   'test/browser/barge-in.test.ts',
+  'test/browser/speed.test.ts',
 ];
 
 // Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so

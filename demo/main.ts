@@ -168,6 +168,8 @@ async function main(): Promise<void> {
       levelOut: byId('out-level-db'),
       volume: byId<HTMLInputElement>('volume'),
       volumeOut: byId('volume-out'),
+      speed: byId<HTMLInputElement>('playback-speed'),
+      speedOut: byId('playback-speed-out'),
       mute: byId<HTMLInputElement>('mute'),
       pause: byId<HTMLButtonElement>('pause'),
       sink: byId<HTMLSelectElement>('sink'),

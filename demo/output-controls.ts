@@ -1,8 +1,9 @@
 /**
  * The Output card: the player's own controls (issue 16). The meter reads
  * `player.getOutputLevel()` (computed on the audio thread, carried by its reports), the
- * slider and checkbox set `volume` and `muted`, the button calls `pause()` / `resume()`, and
- * the device list calls `setSinkId()`. They act on the voxplay player only.
+ * sliders and checkbox set `volume`, `speed` (issue 24: pitch kept, marks exact) and `muted`,
+ * the button calls `pause()` / `resume()`, and the device list calls `setSinkId()`. They act
+ * on the voxplay player only.
  */
 import type { ErrorLog } from './error-log';
 import type { StreamPlayer } from './lib';
@@ -13,6 +14,8 @@ export interface OutputControlElements {
   levelOut: HTMLOutputElement | HTMLElement;
   volume: HTMLInputElement;
   volumeOut: HTMLElement;
+  speed: HTMLInputElement;
+  speedOut: HTMLElement;
   mute: HTMLInputElement;
   pause: HTMLButtonElement;
   sink: HTMLSelectElement;
@@ -31,6 +34,13 @@ export function wireOutputControls(player: StreamPlayer, el: OutputControlElemen
     player.volume = Number(el.volume.value) / 100;
     el.volumeOut.textContent = `${el.volume.value} %`;
   });
+  const showSpeed = (): void => {
+    el.speedOut.textContent = `${player.speed.toFixed(2)}×`;
+  };
+  el.speed.addEventListener('input', () => {
+    player.speed = Number(el.speed.value);
+  });
+  player.on('speedchange', showSpeed);
   el.mute.addEventListener('change', () => {
     player.muted = el.mute.checked;
   });

@@ -89,6 +89,8 @@ export class TimeStretcher {
   private cycleMade = 0;
   private cycleUsed = 0;
   private cyclePlanned = false;
+  private plannedMade = 0;
+  private plannedUsed = 0;
   private finishing = false;
 
   /**
@@ -156,7 +158,10 @@ export class TimeStretcher {
     if (this.inEnd + count > this.input.length) this.compact();
     const room = this.input.length - this.inEnd;
     const n = count < room ? count : room;
-    this.input.set(src.subarray(offset, offset + n), this.inEnd);
+    // Loops, not set(subarray()): a view is an allocation on the audio thread.
+    const input = this.input;
+    const at = this.inEnd;
+    for (let i = 0; i < n; i++) input[at + i] = src[offset + i];
     this.inEnd += n;
     return n;
   }
@@ -186,7 +191,10 @@ export class TimeStretcher {
     while (done < max) {
       if (this.outAt === this.outEnd && !this.work()) break;
       const n = Math.min(max - done, this.outEnd - this.outAt);
-      out.set(this.output.subarray(this.outAt, this.outAt + n), offset + done);
+      const output = this.output;
+      const from = this.outAt;
+      const to = offset + done;
+      for (let i = 0; i < n; i++) out[to + i] = output[from + i];
       this.outAt += n;
       done += n;
     }
@@ -244,7 +252,10 @@ export class TimeStretcher {
     let n = count < held ? count : held;
     if (n > this.output.length) n = this.output.length;
     if (n <= 0) return false;
-    this.output.set(this.input.subarray(this.inAt, this.inAt + n), 0);
+    const input = this.input;
+    const output = this.output;
+    const from = this.inAt;
+    for (let i = 0; i < n; i++) output[i] = input[from + i];
     this.outEnd = n;
     this.inAt += n;
     this.error += n - n / this.speedValue;
@@ -294,18 +305,25 @@ export class TimeStretcher {
     this.cyclePlanned = true;
     this.cycleMade = 0;
     this.cycleUsed = 0;
+    this.plannedMade = stretched;
+    this.plannedUsed = source;
     this.map?.plan(stretched, source);
   }
 
-  /** Closes the current cycle; a cycle cut short reports what it really made. */
+  /**
+   * Closes the current cycle and tells the map what it really made when that differs from
+   * the plan: cut short (a speed change, the end), or a repeat whose period was measured
+   * again. Made less: settle (the map keeps the plan's slope and jumps forward). Made more (a
+   * longer repeat, which uses no input): an extra piece of that many samples on no input.
+   */
   private endCycle(): void {
     if (!this.cyclePlanned) return;
     this.cyclePlanned = false;
-    const unfinished = this.copiesLeft > 0 || this.pendingInsert > 0;
     this.copiesLeft = 0;
     this.pendingInsert = 0;
-    // A cut cycle made less than planned (its output still unread counts: it was made).
-    if (unfinished) this.map?.settle(this.cycleMade, this.cycleUsed);
+    const made = this.cycleMade;
+    if (made < this.plannedMade || this.cycleUsed !== this.plannedUsed) this.map?.settle(made, this.cycleUsed);
+    else if (made > this.plannedMade) this.map?.plan(made - this.plannedMade, 0);
   }
 
   /** Moves the history and the held samples to the front of the input buffer. */

@@ -440,13 +440,27 @@ export class PlaybackEngine {
    */
   private startThreshold(seg: Segment, quantum: number): number {
     const minimum = this.pipeline.sourceNeededFor(seg, quantum + this.fadeFrames);
-    return seg.prebuffer > minimum ? seg.prebuffer : minimum;
+    const prebuffer = this.prebufferOf(seg);
+    return prebuffer > minimum ? prebuffer : minimum;
   }
 
   private resumeThreshold(seg: Segment): number {
     // At least one frame beyond two fades, so resuming always makes progress.
     const forFade = this.pipeline.sourceNeededFor(seg, 2 * this.fadeFrames + 1);
-    return seg.prebuffer > forFade ? seg.prebuffer : forFade;
+    const prebuffer = this.prebufferOf(seg);
+    return prebuffer > forFade ? prebuffer : forFade;
+  }
+
+  /**
+   * The prebuffer in source samples at the current speed: faster, the same source lasts less
+   * listening time, so it grows with the speed (up to half the ring) to keep its cover in time.
+   */
+  private prebufferOf(seg: Segment): number {
+    const speed = this.pipeline.speed;
+    if (speed <= 1) return seg.prebuffer;
+    const scaled = Math.ceil(seg.prebuffer * speed);
+    const cap = this.ring.capacity >> 1;
+    return scaled < cap ? scaled : cap > seg.prebuffer ? cap : seg.prebuffer;
   }
 
   /** Where this segment's samples stop: its end, or the interrupt's flush point. */

@@ -74,6 +74,22 @@ async function peakSince(fromFrame: number): Promise<{ peak: number; lastSoundFr
   }, fromFrame);
 }
 
+/** Presses Esc (the demo's interrupt) while the voice is sounding: a cut in a pause between words has nothing to time. */
+async function escapeMidWord(): Promise<void> {
+  await opened.page.evaluate(
+    () =>
+      new Promise<void>((done) => {
+        const poll = () => {
+          if ((globalThis as any).voxplayDemo.bus.level() > 0.1) {
+            document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
+            done();
+          } else setTimeout(poll, 2);
+        };
+        poll();
+      }),
+  );
+}
+
 const frameNow = () => opened.page.evaluate(() => (globalThis as any).voxplayDemo.bus.frameNow() as number);
 
 async function waitForServer(pred: () => boolean, what: string, timeout = 5000): Promise<void> {
@@ -142,18 +158,7 @@ describe('demo page (npm run demo)', () => {
     const { page } = opened;
     const id = (await records()).at(-1)!.id!;
     // Press Esc mid-word (a cut in a pause between words has nothing to time).
-    await page.evaluate(
-      () =>
-        new Promise<void>((done) => {
-          const poll = () => {
-            if ((globalThis as any).voxplayDemo.bus.level() > 0.1) {
-              document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'Escape', bubbles: true }));
-              done();
-            } else setTimeout(poll, 2);
-          };
-          poll();
-        }),
-    );
+    await escapeMidWord();
     const at = await page.evaluate(() => (globalThis as any).voxplayDemo.lastInterrupt as { frame: number; at: number });
     await waitForServer(() => demo.mock.stats.interrupts.length >= 1, 'an interrupt');
     await page.waitForTimeout(400);
@@ -209,6 +214,70 @@ describe('demo page (npm run demo)', () => {
     }
     expect(demo.mock.stats.faultsInjected.map((f) => f.fault)).toEqual(['malformed', 'drop']);
     expect(demo.mock.stats.connections).toBeGreaterThanOrEqual(3); // the voxplay socket reconnected after the drop
+    expect(opened.errors).toEqual([]);
+  });
+
+  it('the Playback speed slider plays at 2×: captions light in source time and the cut falls where the listener stopped', async () => {
+    const { page } = opened;
+    await page.fill('#text', 'Listening faster keeps every word in its place: the captions follow the marks, and the cut is exact.');
+    await page.selectOption('select[name="speed"]', '4'); // the server sends 4× real time: no underrun at 2×
+    await page.evaluate(() => {
+      const d = (globalThis as any).voxplayDemo;
+      const input = document.getElementById('playback-speed') as HTMLInputElement;
+      input.value = '2';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      for (const off of d.speedLogOffs ?? []) off(); // a retry starts afresh
+      const log = { marks: [] as any[], cut: null as any, underruns: [] as number[] };
+      d.speedLog = log;
+      d.speedLogOffs = [
+        d.player.on('mark', (e: any) => log.marks.push(e)),
+        d.player.on('interrupted', (e: any) => (log.cut = e)),
+        d.player.on('underrun', () => log.underruns.push(d.bus.context.currentTime)),
+      ];
+    });
+    expect(await page.textContent('#playback-speed-out')).toBe('2.00×');
+    await page.click('#speak');
+    await page.waitForFunction(() => (globalThis as any).voxplayDemo.speedLog.marks.length >= 4, null, { timeout: 15_000 });
+    await escapeMidWord();
+    await page.waitForFunction(() => (globalThis as any).voxplayDemo.speedLog.cut !== null);
+    await page.waitForTimeout(300);
+    const got = await page.evaluate(() => {
+      const d = (globalThis as any).voxplayDemo;
+      const input = document.getElementById('playback-speed') as HTMLInputElement;
+      input.value = '1';
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      for (const off of d.speedLogOffs) off();
+      d.speedLogOffs = [];
+      return {
+        log: JSON.parse(JSON.stringify(d.speedLog)),
+        heard: document.querySelectorAll('#caption-text .word.heard').length,
+        unheard: document.querySelectorAll('#caption-text .word.unheard').length,
+        metricsSpeed: d.player.getMetrics().speed,
+      };
+    });
+    expect(got.metricsSpeed).toBe(1);
+    const cut = got.log.cut;
+    const marks = got.log.marks.filter((m: any) => m.utteranceId === cut.utteranceId);
+    // In source time at 2×: consecutive marks are (Δoffset ÷ 2) apart on the audio clock, within
+    // one longest pitch period (15.4 ms), when nothing stalled between them (an underrun's
+    // silence is not speech; such a pair is left out, and said so).
+    const underruns: number[] = got.log.underruns;
+    const pairs = marks.slice(1).map((m: any, k: number) => ({
+      error: (m.contextTime - marks[k].contextTime) * 1000 - (m.offsetMs - marks[k].offsetMs) / 2,
+      stalled: underruns.some((t) => t >= marks[k].contextTime - 0.5 && t <= m.contextTime + 0.5),
+    }));
+    console.log(
+      `[demo] 2×: ${marks.length} marks heard (passed: ${marks.filter((m: any) => m.passed).length}, underruns ${underruns.length}), spacing error vs Δoffset/2 (ms): ${pairs.map((p: any) => `${p.error.toFixed(1)}${p.stalled ? ' (underrun: left out)' : ''}`).join(', ')}; cut at ${cut.playedMs.toFixed(0)} ms of audio`,
+    );
+    expect(pairs.filter((p: any) => !p.stalled).length).toBeGreaterThan(0);
+    for (const p of pairs) if (!p.stalled) expect(Math.abs(p.error)).toBeLessThanOrEqual(16);
+    // The cut: the last mark heard is the interrupted event's lastMark, the played count is past
+    // its sample, and the caption strikes out exactly the words after it.
+    const last = marks.at(-1);
+    expect(cut.lastMark.name).toBe(last.name);
+    expect(cut.playedSamples).toBeGreaterThanOrEqual(last.sampleOffset);
+    expect(got.heard).toBe(marks.length);
+    expect(got.unheard).toBeGreaterThan(0);
     expect(opened.errors).toEqual([]);
   });
 

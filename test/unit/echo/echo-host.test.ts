@@ -3,6 +3,7 @@
  * AudioWorklet does: microphone and reference down to 16 kHz in lockstep, the cancelled
  * microphone back up, at most one message per quantum.
  */
+import { HEAP_GROWTH_LIMIT, medianHeapGrowth } from '../../support/heap-growth';
 import { describe, expect, it } from 'vitest';
 import { StreamingResampler } from '../../../src/dsp/resampler';
 import { EchoHost } from '../../../src/echo/echo-host';
@@ -72,9 +73,7 @@ describe('EchoHost', () => {
   });
 
   it('allocation sanity check (soft): 11,000 quanta of double talk after warm-up leave the heap essentially unchanged', () => {
-    // As for the playback processor (test/unit/worklet/playback-processor.test.ts): judge the
-    // median window, since a collection or the test runner can land in any one of them; one
-    // 128-sample Float32Array per quantum would add ~600 KB per window.
+    // The median window of heap growth (see test/support/heap-growth.ts).
     const far = loadFixture(FAR_FIXTURE).subarray(0, 20 * 16000);
     const near = loadFixture(FAR_FIXTURE).subarray(30 * 16000, 50 * 16000);
     const room = simulateRoom({ far, near, serDb: 0, rir: makeRir({ rt60: 0.3, seed: 5 }), delayMs: 40 });
@@ -97,14 +96,7 @@ describe('EchoHost', () => {
         at += 128;
       }
     };
-    step(5000);
-    const deltas: number[] = [];
-    for (let w = 0; w < 11; w++) {
-      const before = process.memoryUsage().heapUsed;
-      step(1000);
-      deltas.push(process.memoryUsage().heapUsed - before);
-    }
-    const median = [...deltas].sort((a, b) => a - b)[5];
-    expect(median, `heap growth per 1000 quanta: ${deltas.join(', ')}`).toBeLessThan(200_000);
+    const { median, deltas } = medianHeapGrowth(step);
+    expect(median, `heap growth per 1000 quanta: ${deltas.join(', ')}`).toBeLessThan(HEAP_GROWTH_LIMIT);
   });
 });

@@ -193,6 +193,19 @@ describe('the engine at a speed other than 1', () => {
     expect(ended.a).toBe(x.length);
   });
 
+  it('faster, the prebuffer grows with the speed: the same listening time is buffered before it starts', () => {
+    const r = rig(RATE);
+    r.engine.setSpeed(2);
+    r.engine.begin(1, RATE, 0, 2400);
+    const x = voice(4700);
+    r.ring.write(x, 0, x.length);
+    r.render(4);
+    expect(r.events.some((e) => e.kind === EngineEvent.Playing)).toBe(false);
+    r.ring.write(voice(200), 0, 200);
+    r.render(1);
+    expect(r.events.some((e) => e.kind === EngineEvent.Playing)).toBe(true);
+  });
+
   it('a report carries played in source time', () => {
     const r = rig(RATE);
     r.engine.setSpeed(2);

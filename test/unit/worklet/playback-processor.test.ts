@@ -3,6 +3,7 @@ import { EngineEvent, EVENT_RECORD, PROCESSOR_NAME } from '../../../src/worklet/
 import type { EngineOptions, EngineReport, ToEngine } from '../../../src/worklet/messages';
 import { SampleRing } from '../../../src/ring/sample-ring';
 import { mulberry32 } from '../prng';
+import { HEAP_GROWTH_LIMIT, medianHeapGrowth } from '../../support/heap-growth';
 
 // ---------------------------------------------------------------------------------------
 // Stubbed AudioWorkletGlobalScope. The worklet module reads `sampleRate` and
@@ -442,48 +443,40 @@ describe('playback-processor with the SharedArrayBuffer transport', () => {
 });
 
 describe('playback-processor allocation sanity check (soft)', () => {
-  it('10,000 quanta of steady playback after warm-up leave the heap essentially unchanged', () => {
-    const cap = 48000;
-    const shared = new SharedArrayBuffer(SampleRing.bytesFor(cap));
-    const producer = new SampleRing(shared, cap);
-    const t = harness({ capacity: cap, shared });
-    let posts = 0;
-    // A non-recording port: the spy and the report snapshots would allocate themselves.
-    t.port.postMessage = () => {
-      posts++;
-    };
-    const src = new Float32Array(cap).fill(0.2);
-    const outputs = [[new Float32Array(QUANTUM), new Float32Array(QUANTUM)]];
-    const inputs: Float32Array[][] = [];
-    const params: Record<string, Float32Array> = {};
-    let frame = 0;
-    const proc = t.proc;
-    const step = (n: number) => {
-      for (let q = 0; q < n; q++) {
-        // Top up rarely (SampleRing.write allocates two subarrays; that is main-thread work).
-        if (producer.availableRead() < 4 * QUANTUM) producer.write(src, 0, producer.availableWrite());
-        g.currentFrame = frame;
-        proc.process(inputs, outputs, params);
-        frame += QUANTUM;
-      }
-    };
-    t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
-    step(5000); // warm-up: lets the JIT settle (interpreted code boxes doubles)
-    // Heap growth over 11 windows of 1000 quanta. Without --expose-gc a collection can land
-    // in a window (negative delta) and unrelated test-runner work can add noise, so judge
-    // the median window: a per-quantum allocation would raise every window that has no GC.
-    // The bound is deliberately generous: clean runs measured 0.6–49 KB per window (the
-    // upper end when the JIT has not fully optimized yet), while allocating one 128-sample
-    // Float32Array per quantum measures ~600 KB. Small per-quantum objects go undetected.
-    const deltas: number[] = [];
-    for (let w = 0; w < 11; w++) {
-      const before = process.memoryUsage().heapUsed;
-      step(1000);
-      deltas.push(process.memoryUsage().heapUsed - before);
-    }
-    const median = [...deltas].sort((a, b) => a - b)[5];
-    expect(median, `heap growth per 1000 quanta: ${deltas.join(', ')}`).toBeLessThan(200_000);
-    expect(posts).toBeGreaterThan(3000);
-    expect(outputs[0][1][0]).toBeCloseTo(0.2, 6);
-  });
+  for (const speed of [1, 1.5, 0.75])
+    it(`16,000 quanta of steady playback at speed ${speed} leave the heap essentially unchanged`, () => {
+      const cap = 48000;
+      const shared = new SharedArrayBuffer(SampleRing.bytesFor(cap));
+      const producer = new SampleRing(shared, cap);
+      const t = harness({ capacity: cap, shared });
+      let posts = 0;
+      // A non-recording port: the spy and the report snapshots would allocate themselves.
+      t.port.postMessage = () => {
+        posts++;
+      };
+      // A steady level at speed 1 (checked below); a wideband signal for the time-stretcher.
+      const rnd = mulberry32(9);
+      const src =
+        speed === 1 ? new Float32Array(cap).fill(0.2) : Float32Array.from({ length: cap }, (_, i) => 0.3 * Math.sin(i * 0.047) + 0.05 * (rnd() * 2 - 1));
+      const outputs = [[new Float32Array(QUANTUM), new Float32Array(QUANTUM)]];
+      const inputs: Float32Array[][] = [];
+      const params: Record<string, Float32Array> = {};
+      let frame = 0;
+      const proc = t.proc;
+      const step = (n: number) => {
+        for (let q = 0; q < n; q++) {
+          // Top up rarely (SampleRing.write allocates two subarrays; that is main-thread work).
+          if (producer.availableRead() < 4 * QUANTUM) producer.write(src, 0, producer.availableWrite());
+          g.currentFrame = frame;
+          proc.process(inputs, outputs, params);
+          frame += QUANTUM;
+        }
+      };
+      if (speed !== 1) t.send({ type: 'speed', speed });
+      t.send({ type: 'begin', serial: 1, rate: 24000, at: 0, prebuffer: 0 });
+      const { median, deltas } = medianHeapGrowth(step);
+      expect(median, `heap growth per 1000 quanta: ${deltas.join(', ')}`).toBeLessThan(HEAP_GROWTH_LIMIT);
+      expect(posts).toBeGreaterThan(3000);
+      if (speed === 1) expect(outputs[0][1][0]).toBeCloseTo(0.2, 6);
+    });
 });
