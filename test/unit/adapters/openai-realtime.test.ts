@@ -55,6 +55,31 @@ describe('connectOpenAIRealtime: what arrives after a barge-in', () => {
     });
   }
 
+  it('at speed 2 the truncate is in source time: audio_end_ms is the audio heard, twice the time it took to hear it', async () => {
+    const { rig, player } = servicePlayer();
+    rig.port.post({ type: 'speed', speed: 2 });
+    const socket = new ScriptedSocket();
+    const session = connectOpenAIRealtime(player, socket, { turnDetection: 'client' });
+    const a = speech(23, 24000);
+    socket.json(created('resp_1'));
+    for (const p of pieces(a.bytes, 2400)) socket.json(delta('resp_1', 'item_A', p));
+    await rig.renderUntil(() => rig.output.length > 9600);
+    session.bargeIn();
+    await rig.render(40);
+    const truncate = socket.sent.find((m) => m.type === 'conversation.item.truncate')!;
+    const cut = rig.events('interrupted')[0];
+    // The output frames that sounded (noise: every sample non-zero until the fade's end).
+    let sounded = 0;
+    for (let i = 0; i < rig.output.length; i++) if (rig.output[i] !== 0) sounded = i + 1;
+    const first = rig.output.findIndex((v) => v !== 0);
+    const heardWallMs = ((sounded - first) * 1000) / 24000;
+    // The truncate goes at the barge-in, from the player's estimate; the fade adds a little.
+    expect(Math.abs((truncate.audio_end_ms as number) - cut.playedMs)).toBeLessThanOrEqual(((2 * FADE + 128) * 1000) / 24000);
+    expect(cut.playedMs).toBeGreaterThan(700);
+    // Source time at 2×: within a splice cycle (two longest periods) and the fade of 2 × wall time.
+    expect(Math.abs((truncate.audio_end_ms as number) - 2 * heardWallMs)).toBeLessThanOrEqual(((2 * 370 + 2 * FADE) * 1000) / 24000);
+  });
+
   it("a response cut before its first delta (the app's interrupt() between response.created and audio) never plays", async () => {
     const { rig, player } = servicePlayer();
     const socket = new ScriptedSocket();

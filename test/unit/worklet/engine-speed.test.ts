@@ -72,15 +72,21 @@ function voice(n: number, seed = 7): Float32Array {
   return x;
 }
 
+/** A rig at `speed` with `samples` of {@link voice} queued as utterance 1 (ended unless `open`). */
+function queued(speed: number, samples: number, options: { outRate?: number; open?: boolean } = {}) {
+  const r = rig(options.outRate ?? RATE);
+  r.engine.setSpeed(speed);
+  const x = voice(samples);
+  r.ring.write(x, 0, x.length);
+  r.engine.begin(1, RATE, 0, 0);
+  if (!options.open) r.engine.end(1, x.length);
+  return { r, x };
+}
+
 describe('the engine at a speed other than 1', () => {
   it('plays an utterance in input/speed frames, ends with every source sample counted, and played never goes back', () => {
     for (const speed of [0.5, 0.75, 1.25, 1.5, 2]) {
-      const r = rig(RATE);
-      r.engine.setSpeed(speed);
-      const x = voice(RATE * 2);
-      r.ring.write(x, 0, x.length);
-      r.engine.begin(1, RATE, 0, 0);
-      r.engine.end(1, x.length);
+      const { r, x } = queued(speed, RATE * 2);
       r.renderUntilGone(1);
       const playing = r.events.find((e) => e.kind === EngineEvent.Playing)!;
       const ended = r.events.find((e) => e.kind === EngineEvent.Ended)!;
@@ -135,11 +141,7 @@ describe('the engine at a speed other than 1', () => {
 
   it('an interrupt mid-stretch accounts for every sample: heard + dropped = arrived', () => {
     for (const speed of [0.5, 2]) {
-      const r = rig(48000);
-      r.engine.setSpeed(speed);
-      const x = voice(RATE * 2);
-      r.ring.write(x, 0, x.length);
-      r.engine.begin(1, RATE, 0, 0);
+      const { r, x } = queued(speed, RATE * 2, { outRate: 48000, open: true });
       r.render(100);
       const heardBefore = r.engine.currentPlayed;
       r.engine.interrupt(x.length, 1);
@@ -206,12 +208,49 @@ describe('the engine at a speed other than 1', () => {
     expect(r.events.some((e) => e.kind === EngineEvent.Playing)).toBe(true);
   });
 
-  it('a report carries played in source time', () => {
+  it('pause and resume at 1.5×: the position holds while paused, and every source sample still plays', () => {
+    const { r, x } = queued(1.5, RATE);
+    r.render(20);
+    r.engine.pause();
+    r.render(2); // the fade-out
+    const held = r.engine.currentPlayed;
+    const before = r.out.length;
+    r.render(30);
+    expect(r.engine.currentPlayed).toBe(held);
+    expect(r.out.slice(before).every((v) => v === 0)).toBe(true);
+    r.engine.resume();
+    r.renderUntilGone(1);
+    const ended = r.events.find((e) => e.kind === EngineEvent.Ended)!;
+    expect(ended.a).toBe(x.length);
+    expect(r.out.every((v) => Number.isFinite(v))).toBe(true);
+  });
+
+  it('an underrun at 0.75× fades out, waits, and resumes: every source sample plays, counted once', () => {
     const r = rig(RATE);
-    r.engine.setSpeed(2);
+    r.engine.setSpeed(0.75);
     const x = voice(RATE);
-    r.ring.write(x, 0, x.length);
-    r.engine.begin(1, RATE, 0, 0);
+    r.engine.begin(1, RATE, 0, 2400);
+    r.ring.write(x, 0, 12000);
+    r.render(200); // runs dry
+    expect(r.events.some((e) => e.kind === EngineEvent.UnderrunStart)).toBe(true);
+    const starved = r.engine.currentPlayed;
+    expect(starved).toBeLessThanOrEqual(12000);
+    r.ring.write(x.subarray(12000), 0, x.length - 12000);
+    r.engine.end(1, x.length);
+    r.renderUntilGone(1);
+    expect(r.events.some((e) => e.kind === EngineEvent.UnderrunEnd)).toBe(true);
+    const ended = r.events.find((e) => e.kind === EngineEvent.Ended)!;
+    expect(ended.a).toBe(x.length);
+    // The fade into the underrun is a fade: no sample jumps by more than the signal itself does.
+    let step = 0;
+    for (let i = 1; i < r.out.length; i++) step = Math.max(step, Math.abs(r.out[i] - r.out[i - 1]));
+    let signalStep = 0;
+    for (let i = 1; i < x.length; i++) signalStep = Math.max(signalStep, Math.abs(x[i] - x[i - 1]));
+    expect(step).toBeLessThanOrEqual(signalStep * 1.5);
+  });
+
+  it('a report carries played in source time', () => {
+    const { r } = queued(2, RATE, { open: true });
     r.render(30);
     // 30 quanta of output at speed 2 is about 7680 source samples.
     expect(Math.abs(r.engine.currentPlayed - 7680)).toBeLessThan(400);
