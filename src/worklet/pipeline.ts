@@ -116,6 +116,12 @@ export class Pipeline {
     return produced;
   }
 
+  /** Every sample of `seg` has arrived (its end is known and lies inside the ring). */
+  complete(seg: Segment): boolean {
+    const reader = this.reader;
+    return seg.end !== Infinity && reader.absRead + reader.available() >= seg.end;
+  }
+
   /** Every stage before the resampler has handed on all it held of `seg` up to `limit`. */
   drained(seg: Segment, limit: number): boolean {
     return this.reader.absRead >= limit && seg.stretcher!.idle && this.stretchAt === this.stretchEnd;
@@ -161,6 +167,35 @@ export class Pipeline {
       else hi = mid - 1;
     }
     return lo;
+  }
+
+  /**
+   * Source samples needed before `seg` starts: its prebuffer, but never less than what makes
+   * `frames` (a quantum plus a fade), or a zero prebuffer would start on an empty ring and
+   * underrun at once.
+   */
+  startThreshold(seg: Segment, frames: number): number {
+    const minimum = this.sourceNeededFor(seg, frames);
+    const prebuffer = this.prebufferOf(seg);
+    return prebuffer > minimum ? prebuffer : minimum;
+  }
+
+  /** Source samples needed before `seg` resumes after an underrun: its prebuffer, and at least what makes `frames` (two fades and one more, so resuming always makes progress). */
+  resumeThreshold(seg: Segment, frames: number): number {
+    const forFade = this.sourceNeededFor(seg, frames);
+    const prebuffer = this.prebufferOf(seg);
+    return prebuffer > forFade ? prebuffer : forFade;
+  }
+
+  /**
+   * The prebuffer in source samples at the current speed: faster, the same source lasts less
+   * listening time, so it grows with the speed (up to half the ring) to keep its cover in time.
+   */
+  private prebufferOf(seg: Segment): number {
+    if (this.speed <= 1) return seg.prebuffer;
+    const scaled = Math.ceil(seg.prebuffer * this.speed);
+    const cap = this.reader.ring.capacity >> 1;
+    return scaled < cap ? scaled : cap > seg.prebuffer ? cap : seg.prebuffer;
   }
 
   /** Speed 1 and nothing left in the stretcher: the resampler reads the source directly. */

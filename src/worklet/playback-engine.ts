@@ -331,7 +331,7 @@ export class PlaybackEngine {
       const phaseBefore = seg.phase;
       switch (seg.phase) {
         case Phase.Waiting:
-          if (!this.paused && (this.isComplete(seg) || this.bufferedFor(seg) >= this.startThreshold(seg, n))) {
+          if (!this.paused && (this.pipeline.complete(seg) || this.bufferedFor(seg) >= this.pipeline.startThreshold(seg, n + this.fadeFrames))) {
             seg.phase = Phase.Playing;
             this.pipeline.start(seg);
             this.fader.rampTo(1, 0);
@@ -343,7 +343,7 @@ export class PlaybackEngine {
           i = this.renderPlaying(seg, out, i, n, frame);
           break;
         case Phase.UnderrunFade:
-          if (this.isComplete(seg)) {
+          if (this.pipeline.complete(seg)) {
             // The end arrived: everything left is buffered, so no reason to go silent.
             seg.phase = Phase.Playing;
             this.fader.rampTo(1, this.fadeFrames);
@@ -353,7 +353,7 @@ export class PlaybackEngine {
           if (!this.fader.ramping) this.starve(seg, frame + i);
           break;
         case Phase.Starved:
-          if (this.isComplete(seg) || this.bufferedFor(seg) >= this.resumeThreshold(seg)) {
+          if (this.pipeline.complete(seg) || this.bufferedFor(seg) >= this.pipeline.resumeThreshold(seg, 2 * this.fadeFrames + 1)) {
             seg.phase = Phase.Playing;
             this.fader.rampTo(1, this.fadeFrames);
             this.events.record(EngineEvent.UnderrunEnd, seg.serial, frame + i, seg.starvedFrames, 0, 0);
@@ -383,7 +383,7 @@ export class PlaybackEngine {
 
   private renderPlaying(seg: Segment, out: Float32Array, i: number, n: number, frame: number): number {
     const want = n - i;
-    if (!this.isComplete(seg)) {
+    if (!this.pipeline.complete(seg)) {
       const buffered = this.bufferedFor(seg);
       if (this.pipeline.sourceNeededFor(seg, want + this.fadeFrames) > buffered) {
         // Data will run out within this quantum plus a fade: play what we can at full
@@ -402,7 +402,7 @@ export class PlaybackEngine {
     }
     const done = this.pull(seg, out, i, want);
     this.fader.apply(out, i, done);
-    if (done < want && this.isComplete(seg) && this.pipeline.drained(seg, this.limitOf(seg))) {
+    if (done < want && this.pipeline.complete(seg) && this.pipeline.drained(seg, this.limitOf(seg))) {
       if (seg.endFrame < 0) seg.endFrame = frame + i + done - 1;
       // Marks past the last sample (e.g. an "end" mark) sound with it. If the log cannot take
       // them all this quantum, Ended waits for the next one: it must come after its marks.
@@ -425,42 +425,13 @@ export class PlaybackEngine {
 
   /** Produces up to `count` output frames of `seg` into out[i..] (the caller fades them); returns how many. */
   private pull(seg: Segment, out: Float32Array, i: number, count: number): number {
-    const produced = this.pipeline.read(seg, this.limitOf(seg), this.isComplete(seg), out, i, count);
+    const produced = this.pipeline.read(seg, this.limitOf(seg), this.pipeline.complete(seg), out, i, count);
     if (produced > 0) {
       this.marks.runs.note(seg.serial, seg.rate, seg.produced, this.renderFrame + i, produced);
       if (this.marks.queue.count > 0) this.marks.fire(seg.serial, seg.rate, seg.produced, seg.produced + produced, this.renderFrame + i, this.renderFrame);
     }
     seg.produced += produced;
     return produced;
-  }
-
-  /**
-   * Input needed before an utterance starts: its prebuffer, but never less than one quantum
-   * plus a fade, or a zero prebuffer would start on an empty ring and underrun at once.
-   */
-  private startThreshold(seg: Segment, quantum: number): number {
-    const minimum = this.pipeline.sourceNeededFor(seg, quantum + this.fadeFrames);
-    const prebuffer = this.prebufferOf(seg);
-    return prebuffer > minimum ? prebuffer : minimum;
-  }
-
-  private resumeThreshold(seg: Segment): number {
-    // At least one frame beyond two fades, so resuming always makes progress.
-    const forFade = this.pipeline.sourceNeededFor(seg, 2 * this.fadeFrames + 1);
-    const prebuffer = this.prebufferOf(seg);
-    return prebuffer > forFade ? prebuffer : forFade;
-  }
-
-  /**
-   * The prebuffer in source samples at the current speed: faster, the same source lasts less
-   * listening time, so it grows with the speed (up to half the ring) to keep its cover in time.
-   */
-  private prebufferOf(seg: Segment): number {
-    const speed = this.pipeline.speed;
-    if (speed <= 1) return seg.prebuffer;
-    const scaled = Math.ceil(seg.prebuffer * speed);
-    const cap = this.ring.capacity >> 1;
-    return scaled < cap ? scaled : cap > seg.prebuffer ? cap : seg.prebuffer;
   }
 
   /** Where this segment's samples stop: its end, or the interrupt's flush point. */
@@ -473,11 +444,6 @@ export class PlaybackEngine {
     const available = this.pipeline.reader.available();
     const left = this.limitOf(seg) - this.absRead;
     return available < left ? available : left;
-  }
-
-  /** Every sample of `seg` has arrived (its end is known and lies inside the ring). */
-  private isComplete(seg: Segment): boolean {
-    return seg.end !== Infinity && this.absRead + this.pipeline.reader.available() >= seg.end;
   }
 
   private startInterrupt(frame: number): void {
