@@ -27,6 +27,12 @@ export interface StretchMapSink {
   settle(stretched: number, source: number): void;
 }
 
+/**
+ * Copies go out in pieces of at most this many samples (5 ms at 24 kHz), so a speed change
+ * waits for no more than one of them, or for one splice (one period), whichever is longer.
+ */
+const COPY_CHUNK = 128;
+
 /** The kinds of work the stretcher does next. */
 const enum Op {
   /** Copy input samples through unchanged. */
@@ -50,8 +56,8 @@ const enum Op {
  * input ÷ speed however long the stream.
  *
  * Latency: two longest periods of input (740 samples at 24 kHz) before the first splice. A
- * speed change takes effect at the next piece of work, which is at most one longest period
- * long. At speed 1 it only copies what it holds: the caller should bypass it once it is
+ * speed change takes effect at the next piece of work: what is left of the current one is at
+ * most one period (a splice) or 128 samples (a copy). At speed 1 it only copies what it holds: the caller should bypass it once it is
  * {@link TimeStretcher.idle}, which is bit for bit and adds no latency.
  *
  * Allocation and threading: everything is preallocated by the constructor; no other method
@@ -246,11 +252,11 @@ export class TimeStretcher {
     return copies > 0 ? this.copy(copies, false) : this.splice(Op.Insert, period);
   }
 
-  /** Copies up to `count` held samples (one period at most, so a speed change is heard soon). */
+  /** Copies up to `count` held samples (at most {@link COPY_CHUNK}, so a speed change is heard soon). */
   private copy(count: number, ownPiece: boolean): boolean {
     const held = this.inEnd - this.inAt;
     let n = count < held ? count : held;
-    if (n > this.output.length) n = this.output.length;
+    if (n > COPY_CHUNK) n = COPY_CHUNK;
     if (n <= 0) return false;
     const input = this.input;
     const output = this.output;

@@ -5,8 +5,12 @@ import type { Segment } from './segment.js';
 import { SourceMap } from './source-map.js';
 import { SourceReader } from './source-reader.js';
 
-/** Stretched samples buffered between the time-stretcher and the resampler: small, so a new speed is heard within about a period. */
-const STRETCH_BUFFER = 128;
+/**
+ * Stretched samples buffered between the time-stretcher and the resampler: small, so a new
+ * speed is heard within about a period (this, plus what is left of the stretcher's current
+ * piece of work: one period at most).
+ */
+const STRETCH_BUFFER = 64;
 
 /**
  * The engine's audio path for the utterance at the head of its queue, stage by stage:

@@ -325,15 +325,19 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
     expect(out.played).toBe(2400);
   });
 
-  for (const transport of ['message', 'shared'] as const)
-    it(`a stalled context the player made that suspend() + resume() cannot restart is replaced by a new one: the buffered audio plays on from the first unheard sample, marks and ended exact (${transport} transport)`, async () => {
+  for (const [transport, speed] of [
+    ['message', 1],
+    ['shared', 1],
+    ['message', 1.5],
+  ] as const)
+    it(`a stalled context the player made that suspend() + resume() cannot restart is replaced by a new one: the buffered audio plays on from the first unheard sample, marks and ended exact (${transport} transport${speed !== 1 ? `, speed ${speed}` : ''})`, async () => {
       const rate = 24000;
       const rng = mulberry32(9);
       const source = quantizePcm16(new Float32Array(2 * rate).map(() => (rng() * 2 - 1) * 0.4));
       const markAt = Math.round(1.6 * rate);
       const opened = await openPage(suite.browser, `${(transport === 'shared' ? suite.isolated : suite.plain).url}/test/browser/pages/blank.html`);
       const out = await opened.page.evaluate(
-        async ({ pcm, rate, markAt }) => {
+        async ({ pcm, rate, markAt, speed }) => {
           const { createRecorder } = await (globalThis as any).importModule('/test/browser/pages/capture.js');
           const proto = BaseAudioContext.prototype;
           const nativeDestination = Object.getOwnPropertyDescriptor(proto, 'destination')!.get!;
@@ -364,7 +368,7 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
             }
           };
           const { StreamPlayer } = await (globalThis as any).importModule('/dist/voxplay.js');
-          const player = new StreamPlayer({ sampleRate: rate, prebufferMs: 100 });
+          const player = new StreamPlayer({ sampleRate: rate, prebufferMs: 100, speed });
           const events: any[] = [];
           for (const type of ['statechange', 'error', 'mark', 'ended'])
             player.on(type, (e: any) => events.push({ type, ...(e instanceof Error ? { code: (e as any).code, message: e.message } : e) }));
@@ -397,12 +401,13 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
             firstState: nativeState.call(first),
             captures,
             metrics: player.getMetrics().samples,
+            speed: player.getMetrics().speed,
             state: player.state,
           };
           await player.close();
           return result;
         },
-        { pcm: toPcm16(source), rate, markAt },
+        { pcm: toPcm16(source), rate, markAt, speed },
       );
       await opened.close();
       expect(opened.errors).toEqual([]);
@@ -415,6 +420,25 @@ describe(`StreamPlayer lifecycle in ${ENGINE}`, () => {
       expect(out.played).toBe(source.length);
       expect(out.metrics).toMatchObject({ received: source.length, played: source.length, dropped: 0, buffered: 0 });
       expect(out.events.filter((e: any) => e.type === 'ended')).toHaveLength(1);
+      if (speed !== 1) {
+        // The speed travels with the handover; the successor's fresh stretcher starts at the
+        // first unheard source sample. Both contexts together play the source once, at the speed:
+        // within the two stretchers' cycles (a longest period each) and the fade-in.
+        expect(out.speed).toBe(speed);
+        const frames = out.captures.map((c) => {
+          const x = withoutSkips(Float32Array.from(c.samples), c.startFrame, c.skips);
+          const active = findActiveRegion(x, 0);
+          return active ? active.end - active.start : 0;
+        });
+        const total = frames[0] + frames[1];
+        console.log(
+          `[recreate, speed ${speed}] the contexts played ${frames.join(' + ')} = ${total} frames for ${source.length} source samples (÷ speed: ${source.length / speed})`,
+        );
+        expect(frames[0]).toBeGreaterThan(0.2 * rate);
+        expect(Math.abs(total - source.length / speed)).toBeLessThanOrEqual(2 * 370 + 0.005 * rate + 128);
+        expect(out.events.filter((e: any) => e.type === 'mark').map((e: any) => e.name)).toEqual(['late']);
+        return;
+      }
       // What the first context played, then what the second did: the input, sample for
       // sample, but for the fade-in where the second one took over.
       // Frames the fake output clock skipped (never rendered) are cut out, as elsewhere.

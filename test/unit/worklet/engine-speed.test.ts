@@ -174,6 +174,30 @@ describe('the engine at a speed other than 1', () => {
     }
   });
 
+  it('a change is heard within one pitch period: the source position moves at the new speed from there', () => {
+    for (const [from, to] of [
+      [1.25, 2],
+      [2, 0.5],
+      [0.75, 1.5],
+    ]) {
+      const { r } = queued(from, RATE * 3, { open: true });
+      r.render(57); // an arbitrary point in a cycle
+      r.engine.setSpeed(to);
+      const base = r.played.length;
+      r.render(24);
+      // The first quantum from which the next 1024 output samples move the source at `to`.
+      let heardAt = -1;
+      for (let k = 0; k + 8 < 24 && heardAt < 0; k++) {
+        const rate = (r.played[base + k + 8] - r.played[base + k]) / (8 * QUANTUM);
+        if (Math.abs(rate / to - 1) < 0.03) heardAt = k;
+      }
+      expect(heardAt, `${from} → ${to}`).toBeGreaterThanOrEqual(0);
+      // Quantum k covers output [k·128, (k + 1)·128): within one longest period (370), the
+      // stretched buffer (64) and the quantum the change landed in.
+      expect(heardAt * QUANTUM, `${from} → ${to}`).toBeLessThanOrEqual(370 + 64 + QUANTUM);
+    }
+  });
+
   it('the handover carries the speed and continues the source map where the heard part ends', () => {
     const a = rig(RATE);
     a.engine.setSpeed(1.5);
