@@ -31,26 +31,26 @@ export class Fader {
    */
   gain = 1;
 
-  private start = 1;
-  private target = 1;
-  private length = 0;
-  private pos = 0;
+  #start = 1;
+  #target = 1;
+  #length = 0;
+  #pos = 0;
 
   /** @param initialGain - Starting gain, default 1. Non-finite values are treated as 1. */
   constructor(initialGain = 1) {
     this.gain = Number.isFinite(initialGain) ? initialGain : 1;
-    this.start = this.gain;
-    this.target = this.gain;
+    this.#start = this.gain;
+    this.#target = this.gain;
   }
 
   /** True while a ramp has samples left. */
   get ramping(): boolean {
-    return this.pos < this.length;
+    return this.#pos < this.#length;
   }
 
   /** Samples left in the current ramp (0 when not ramping). */
   get remaining(): number {
-    return this.length - this.pos;
+    return this.#length - this.#pos;
   }
 
   /**
@@ -65,16 +65,16 @@ export class Fader {
     const len = lengthSamples >= 1 && lengthSamples < Infinity ? Math.floor(lengthSamples) : 0;
     if (len === 0) {
       this.gain = target;
-      this.start = target;
-      this.target = target;
-      this.length = 0;
-      this.pos = 0;
+      this.#start = target;
+      this.#target = target;
+      this.#length = 0;
+      this.#pos = 0;
       return;
     }
-    this.start = this.gain;
-    this.target = target;
-    this.length = len;
-    this.pos = 0;
+    this.#start = this.gain;
+    this.#target = target;
+    this.#length = len;
+    this.#pos = 0;
   }
 
   /**
@@ -88,13 +88,13 @@ export class Fader {
     count = Math.min(count > 0 ? count | 0 : 0, Math.max(0, buf.length - offset));
     let i = offset;
     const end = offset + count;
-    if (this.pos < this.length) {
-      const start = this.start;
-      const target = this.target;
+    if (this.#pos < this.#length) {
+      const start = this.#start;
+      const target = this.#target;
       const half = (target - start) * 0.5;
-      const len = this.length;
+      const len = this.#length;
       const w = Math.PI / len;
-      let pos = this.pos;
+      let pos = this.#pos;
       // The ramp's last sample is peeled off the loop: it is pinned to the
       // target so a fade-out ends at exactly 0 (the cosine gives ~1e-17).
       const stop = Math.min(len - 1, pos + (end - i));
@@ -105,11 +105,11 @@ export class Fader {
       if (pos === len - 1 && i < end) {
         buf[i++] *= target;
         this.gain = target;
-        this.start = target;
-        this.length = 0;
-        this.pos = 0;
+        this.#start = target;
+        this.#length = 0;
+        this.#pos = 0;
       } else {
-        this.pos = pos;
+        this.#pos = pos;
         if (pos > 0) this.gain = start + half * (1 - Math.cos(w * pos));
       }
     }

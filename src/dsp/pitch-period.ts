@@ -30,18 +30,18 @@ export class PitchFinder {
   /** Longest period searched, in samples. */
   readonly maxPeriod: number;
   /** Samples averaged into one of the coarse copy. */
-  private readonly step: number;
-  private readonly coarse: Float32Array;
+  readonly #step: number;
+  readonly #coarse: Float32Array;
   /** Coarse scores by lag. */
-  private readonly scores: Float32Array;
+  readonly #scores: Float32Array;
 
   /** @param rate - Sample rate of the signal searched (Hz). */
   constructor(rate: number) {
     this.minPeriod = Math.max(2, Math.floor(rate / PITCH_MAX_HZ));
     this.maxPeriod = Math.max(this.minPeriod, Math.ceil(rate / PITCH_MIN_HZ));
-    this.step = Math.max(1, Math.round(rate / COARSE_RATE));
-    this.coarse = new Float32Array(Math.ceil((2 * this.maxPeriod) / this.step) + 2);
-    this.scores = new Float32Array(Math.ceil(this.maxPeriod / this.step) + 2);
+    this.#step = Math.max(1, Math.round(rate / COARSE_RATE));
+    this.#coarse = new Float32Array(Math.ceil((2 * this.maxPeriod) / this.#step) + 2);
+    this.#scores = new Float32Array(Math.ceil(this.maxPeriod / this.#step) + 2);
   }
 
   /**
@@ -53,12 +53,12 @@ export class PitchFinder {
    * `x[at - limit .. at + limit)`. `limit` must be at least `minPeriod` and at most `maxPeriod`.
    */
   find(x: Float32Array, at: number, limit: number, back: boolean): number {
-    const step = this.step;
+    const step = this.#step;
     const min = this.minPeriod;
     // Coarse copy of the window [origin, origin + 2·limit): box averages of `step` samples.
     const origin = back ? at - limit : at;
     const count = Math.floor((2 * limit) / step);
-    const coarse = this.coarse;
+    const coarse = this.#coarse;
     for (let k = 0; k < count; k++) {
       let sum = 0;
       const o = origin + k * step;
@@ -80,7 +80,7 @@ export class PitchFinder {
         diff += d < 0 ? -d : d;
       }
       const score = diff / lag;
-      this.scores[lag] = score;
+      this.#scores[lag] = score;
       if (score < bestScore) {
         bestScore = score;
         best = lag;
@@ -95,7 +95,7 @@ export class PitchFinder {
     const tolerance = bestScore * 1.15 + (1e-3 * level) / (count > 0 ? count : 1);
     for (let divisor = 4; divisor >= 2; divisor--) {
       const lag = Math.round(best / divisor);
-      if (lag >= lo && this.scores[lag] <= tolerance) {
+      if (lag >= lo && this.#scores[lag] <= tolerance) {
         best = lag;
         break;
       }

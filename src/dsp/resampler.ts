@@ -136,33 +136,33 @@ export class StreamingResampler {
    */
   consumed = 0;
 
-  private readonly passthrough: boolean;
+  readonly #passthrough: boolean;
   // Reduced ratio: each output advances the read position by M/L input samples.
-  private readonly L: number;
-  private readonly M: number;
-  private readonly stepInt: number;
-  private readonly stepFrac: number;
+  readonly #L: number;
+  readonly #M: number;
+  readonly #stepInt: number;
+  readonly #stepFrac: number;
   /** Kernel half-width in input samples. */
-  private readonly H: number;
+  readonly #H: number;
   /** Taps per output (2H). */
-  private readonly T: number;
+  readonly #T: number;
   /** True: one table row per reachable phase (no interpolation). */
-  private readonly exact: boolean;
+  readonly #exact: boolean;
   /** Exact 2× upsampling (L = 2, M = 1): both rows are symmetric, see {@link renderOctave}. */
-  private readonly octave: boolean;
+  readonly #octave: boolean;
   /** Interpolated table resolution (phases per input sample). */
-  private readonly P: number;
-  private readonly table: Float64Array;
-  private readonly hist: Float64Array;
-  private readonly cap: number;
+  readonly #P: number;
+  readonly #table: Float64Array;
+  readonly #hist: Float64Array;
+  readonly #cap: number;
 
   // History window of the next output starts at hist[rd]; hist[0..wr) is valid.
-  private rd = 0;
-  private wr = 0;
+  #rd = 0;
+  #wr = 0;
   // Next output's sub-sample position is frac / L input samples past hist[rd + H - 1].
-  private frac = 0;
+  #frac = 0;
   // One past the last real (non-drain-padding) input sample, as a hist index.
-  private realEnd = 0;
+  #realEnd = 0;
 
   /**
    * @param inRate - Input rate in Hz, integer 3000..384000.
@@ -184,36 +184,36 @@ export class StreamingResampler {
     if (!(beta >= 2 && beta <= 20)) throw new RangeError(`StreamingResampler: options.kaiserBeta must be in 2..20, got ${String(beta)}`);
     this.inRate = inRate;
     this.outRate = outRate;
-    this.passthrough = inRate === outRate;
+    this.#passthrough = inRate === outRate;
 
     const g = gcd(inRate, outRate);
-    this.L = outRate / g;
-    this.M = inRate / g;
-    this.stepInt = Math.floor(this.M / this.L);
-    this.stepFrac = this.M % this.L;
+    this.#L = outRate / g;
+    this.#M = inRate / g;
+    this.#stepInt = Math.floor(this.#M / this.#L);
+    this.#stepFrac = this.#M % this.#L;
 
-    if (this.passthrough) {
-      this.H = 0;
-      this.T = 0;
-      this.exact = true;
-      this.octave = false;
-      this.P = 1;
-      this.table = new Float64Array(0);
-      this.hist = new Float64Array(0);
-      this.cap = 0;
+    if (this.#passthrough) {
+      this.#H = 0;
+      this.#T = 0;
+      this.#exact = true;
+      this.#octave = false;
+      this.#P = 1;
+      this.#table = new Float64Array(0);
+      this.#hist = new Float64Array(0);
+      this.#cap = 0;
       return;
     }
 
     const ratio = inRate / outRate;
     const H = Math.ceil(halfTaps * Math.max(1, ratio));
     const T = 2 * H;
-    this.H = H;
-    this.T = T;
-    this.exact = this.L <= phases || this.L * T <= EXACT_TABLE_MAX_COEFFS;
-    this.octave = this.exact && this.L === 2 && this.M === 1;
-    this.P = phases;
-    const rows = this.exact ? this.L : phases + 1;
-    const rowScale = this.exact ? this.L : phases;
+    this.#H = H;
+    this.#T = T;
+    this.#exact = this.#L <= phases || this.#L * T <= EXACT_TABLE_MAX_COEFFS;
+    this.#octave = this.#exact && this.#L === 2 && this.#M === 1;
+    this.#P = phases;
+    const rows = this.#exact ? this.#L : phases + 1;
+    const rowScale = this.#exact ? this.#L : phases;
     // Cutoff in cycles per input sample.
     const fc = (rolloff * Math.min(inRate, outRate)) / (2 * inRate);
     const i0Beta = besselI0(beta);
@@ -235,11 +235,11 @@ export class StreamingResampler {
       // Unit DC gain for every phase, so a constant input stays constant.
       for (let m = 0; m < T; m++) table[r * T + m] /= sum;
     }
-    this.table = table;
+    this.#table = table;
     // Room for the kernel plus a generous block of new input, so compaction
     // (a copyWithin of ~T samples) is rare.
-    this.cap = T + this.stepInt + 1 + Math.max(2048, 4 * T);
-    this.hist = new Float64Array(this.cap);
+    this.#cap = T + this.#stepInt + 1 + Math.max(2048, 4 * T);
+    this.#hist = new Float64Array(this.#cap);
     this.reset();
   }
 
@@ -249,13 +249,13 @@ export class StreamingResampler {
    */
   reset(): void {
     this.consumed = 0;
-    if (this.passthrough) return;
-    this.hist.fill(0);
+    if (this.#passthrough) return;
+    this.#hist.fill(0);
     // H-1 zeros stand for input samples -H+1..-1, the silence before time 0.
-    this.rd = 0;
-    this.wr = this.H - 1;
-    this.realEnd = this.wr;
-    this.frac = 0;
+    this.#rd = 0;
+    this.#wr = this.#H - 1;
+    this.#realEnd = this.#wr;
+    this.#frac = 0;
   }
 
   /**
@@ -274,7 +274,7 @@ export class StreamingResampler {
     inCount = Math.min(inCount > 0 ? inCount | 0 : 0, Math.max(0, input.length - inOffset));
     outCount = Math.min(outCount > 0 ? outCount | 0 : 0, Math.max(0, out.length - outOffset));
 
-    if (this.passthrough) {
+    if (this.#passthrough) {
       const n = inCount < outCount ? inCount : outCount;
       for (let i = 0; i < n; i++) out[outOffset + i] = input[inOffset + i];
       this.consumed = n;
@@ -287,14 +287,14 @@ export class StreamingResampler {
       const avail = inCount - taken;
       let took = 0;
       if (avail > 0) {
-        const want = this.missingFor(outCount - produced);
+        const want = this.#missingFor(outCount - produced);
         if (want > 0) {
-          took = this.feed(input, inOffset + taken, want < avail ? want : avail);
+          took = this.#feed(input, inOffset + taken, want < avail ? want : avail);
           taken += took;
-          this.realEnd = this.wr;
+          this.#realEnd = this.#wr;
         }
       }
-      const n = this.render(out, outOffset + produced, outCount - produced);
+      const n = this.#render(out, outOffset + produced, outCount - produced);
       produced += n;
       if (n === 0 && took === 0) break;
     }
@@ -310,8 +310,8 @@ export class StreamingResampler {
    */
   inputNeededFor(outCount: number): number {
     if (!(outCount > 0)) return 0;
-    if (this.passthrough) return Math.ceil(outCount);
-    const n = this.missingFor(Math.ceil(outCount));
+    if (this.#passthrough) return Math.ceil(outCount);
+    const n = this.#missingFor(Math.ceil(outCount));
     return n > 0 ? n : 0;
   }
 
@@ -325,16 +325,16 @@ export class StreamingResampler {
    * {@link reset} before feeding another signal. Allocation-free; never throws.
    */
   drain(out: Float32Array, outOffset: number, outCount: number): number {
-    if (this.passthrough) return 0;
+    if (this.#passthrough) return 0;
     outOffset = outOffset > 0 ? outOffset | 0 : 0;
     outCount = Math.min(outCount > 0 ? outCount | 0 : 0, Math.max(0, out.length - outOffset));
     const owed = this.pendingDrain();
     const n = owed < outCount ? owed : outCount;
     let produced = 0;
     while (produced < n) {
-      const want = this.missingFor(n - produced);
-      if (want > 0) this.feed(null, 0, want);
-      const k = this.render(out, outOffset + produced, n - produced);
+      const want = this.#missingFor(n - produced);
+      if (want > 0) this.#feed(null, 0, want);
+      const k = this.#render(out, outOffset + produced, n - produced);
       if (k === 0) break; // unreachable: feed() always makes room for one output
       produced += k;
     }
@@ -346,57 +346,57 @@ export class StreamingResampler {
    * pass-through mode). Allocation-free; never throws.
    */
   pendingDrain(): number {
-    if (this.passthrough) return 0;
+    if (this.#passthrough) return 0;
     // Real input remaining after the next output's floor position, in units of 1/L.
-    const ahead = (this.realEnd - (this.rd + this.H - 1)) * this.L - this.frac;
-    return ahead > 0 ? Math.ceil(ahead / this.M) : 0;
+    const ahead = (this.#realEnd - (this.#rd + this.#H - 1)) * this.#L - this.#frac;
+    return ahead > 0 ? Math.ceil(ahead / this.#M) : 0;
   }
 
   /** Samples that must be appended to hist before the next `n` (>= 1) outputs can be rendered. */
-  private missingFor(n: number): number {
-    return this.rd + this.T + Math.floor((this.frac + (n - 1) * this.M) / this.L) - this.wr;
+  #missingFor(n: number): number {
+    return this.#rd + this.#T + Math.floor((this.#frac + (n - 1) * this.#M) / this.#L) - this.#wr;
   }
 
   /**
    * Appends up to `count` samples (zeros when `src` is null) to the history,
    * compacting first if they do not fit. Returns how many were appended.
    */
-  private feed(src: Float32Array | null, srcOffset: number, count: number): number {
-    const hist = this.hist;
-    if (this.wr + count > this.cap && this.rd > 0) {
-      const rd = this.rd;
-      hist.copyWithin(0, rd, this.wr);
-      this.wr -= rd;
-      this.realEnd -= rd;
-      this.rd = 0;
+  #feed(src: Float32Array | null, srcOffset: number, count: number): number {
+    const hist = this.#hist;
+    if (this.#wr + count > this.#cap && this.#rd > 0) {
+      const rd = this.#rd;
+      hist.copyWithin(0, rd, this.#wr);
+      this.#wr -= rd;
+      this.#realEnd -= rd;
+      this.#rd = 0;
     }
-    const room = this.cap - this.wr;
+    const room = this.#cap - this.#wr;
     const n = count < room ? count : room;
-    const wr = this.wr;
+    const wr = this.#wr;
     if (src === null) {
       hist.fill(0, wr, wr + n);
     } else {
       for (let i = 0; i < n; i++) hist[wr + i] = src[srcOffset + i];
     }
-    this.wr = wr + n;
+    this.#wr = wr + n;
     return n;
   }
 
   /** Renders up to `max` outputs from history alone; returns how many. */
-  private render(out: Float32Array, outOffset: number, max: number): number {
-    if (this.octave) return this.renderOctave(out, outOffset, max);
-    const hist = this.hist;
-    const table = this.table;
-    const T = this.T;
+  #render(out: Float32Array, outOffset: number, max: number): number {
+    if (this.#octave) return this.#renderOctave(out, outOffset, max);
+    const hist = this.#hist;
+    const table = this.#table;
+    const T = this.#T;
     const T4 = T & ~3;
-    const L = this.L;
-    const stepInt = this.stepInt;
-    const stepFrac = this.stepFrac;
-    const wr = this.wr;
-    let rd = this.rd;
-    let frac = this.frac;
+    const L = this.#L;
+    const stepInt = this.#stepInt;
+    const stepFrac = this.#stepFrac;
+    const wr = this.#wr;
+    let rd = this.#rd;
+    let frac = this.#frac;
     let k = 0;
-    if (this.exact) {
+    if (this.#exact) {
       // Upsampling puts several consecutive outputs on the same input window;
       // rendering two of them per pass over the window loads each history
       // sample once for both (~40% faster). Each output uses the same four
@@ -468,7 +468,7 @@ export class StreamingResampler {
         }
       }
     } else {
-      const P = this.P;
+      const P = this.#P;
       while (k < max && rd + T <= wr) {
         const pos = frac * P;
         const ph = Math.floor(pos / L);
@@ -506,8 +506,8 @@ export class StreamingResampler {
         }
       }
     }
-    this.rd = rd;
-    this.frac = frac;
+    this.#rd = rd;
+    this.#frac = frac;
     return k;
   }
 
@@ -519,14 +519,14 @@ export class StreamingResampler {
    * uses the same accumulators in the same order, alone or paired, so results do not
    * depend on how calls are split.
    */
-  private renderOctave(out: Float32Array, outOffset: number, max: number): number {
-    const hist = this.hist;
-    const table = this.table;
-    const T = this.T;
-    const H = this.H;
-    const wr = this.wr;
-    let rd = this.rd;
-    let frac = this.frac;
+  #renderOctave(out: Float32Array, outOffset: number, max: number): number {
+    const hist = this.#hist;
+    const table = this.#table;
+    const T = this.#T;
+    const H = this.#H;
+    const wr = this.#wr;
+    let rd = this.#rd;
+    let frac = this.#frac;
     let k = 0;
     while (k < max && rd + T <= wr) {
       const end = rd + T - 1;
@@ -581,8 +581,8 @@ export class StreamingResampler {
       frac = 0;
       rd++;
     }
-    this.rd = rd;
-    this.frac = frac;
+    this.#rd = rd;
+    this.#frac = frac;
     return k;
   }
 }

@@ -20,8 +20,8 @@ export class SampleRing {
   readonly capacity: number;
   /** The sample slots; read them through the indices the consumer methods give. */
   readonly data: Float32Array;
-  private readonly indices: Int32Array;
-  private readonly slots: number;
+  readonly #indices: Int32Array;
+  readonly #slots: number;
 
   /** Bytes of backing buffer a ring of `capacity` samples needs. */
   static bytesFor(capacity: number): number {
@@ -38,16 +38,16 @@ export class SampleRing {
       throw new RangeError(`voxplay: ring buffer of ${buffer.byteLength} bytes is too small for ${capacity} samples (${need} needed)`);
     }
     this.capacity = capacity;
-    this.slots = capacity + 1;
-    this.indices = new Int32Array(buffer, 0, 2);
-    this.data = new Float32Array(buffer, 8, this.slots);
+    this.#slots = capacity + 1;
+    this.#indices = new Int32Array(buffer, 0, 2);
+    this.data = new Float32Array(buffer, 8, this.#slots);
   }
 
   /** Samples ready to read. Either side may call it. */
   availableRead(): number {
-    const read = Atomics.load(this.indices, 0);
-    const write = Atomics.load(this.indices, 1);
-    return (write - read + this.slots) % this.slots;
+    const read = Atomics.load(this.#indices, 0);
+    const write = Atomics.load(this.#indices, 1);
+    return (write - read + this.#slots) % this.#slots;
   }
 
   /** Free space for writing. Either side may call it. */
@@ -59,16 +59,16 @@ export class SampleRing {
    * Producer: copies up to `count` samples from `src[offset..]`; returns how many fit.
    */
   write(src: Float32Array, offset: number, count: number): number {
-    const read = Atomics.load(this.indices, 0);
-    const write = Atomics.load(this.indices, 1);
-    const free = this.capacity - ((write - read + this.slots) % this.slots);
+    const read = Atomics.load(this.#indices, 0);
+    const write = Atomics.load(this.#indices, 1);
+    const free = this.capacity - ((write - read + this.#slots) % this.#slots);
     const n = count <= 0 ? 0 : count < free ? count : free;
-    const first = Math.min(n, this.slots - write);
+    const first = Math.min(n, this.#slots - write);
     // subarray allocates, but the producer is the main thread (or the worklet's
     // message handler, outside process()), where that is allowed.
     this.data.set(src.subarray(offset, offset + first), write);
     if (n > first) this.data.set(src.subarray(offset + first, offset + n), 0);
-    Atomics.store(this.indices, 1, (write + n) % this.slots);
+    Atomics.store(this.#indices, 1, (write + n) % this.#slots);
     return n;
   }
 
@@ -78,14 +78,14 @@ export class SampleRing {
    * place, then {@link SampleRing.advance}. This is how process() reads without copying.
    */
   readIndex(): number {
-    return Atomics.load(this.indices, 0);
+    return Atomics.load(this.#indices, 0);
   }
 
   /** Consumer: readable samples from {@link SampleRing.readIndex} up to the wrap point. */
   contiguousRead(): number {
-    const read = Atomics.load(this.indices, 0);
-    const write = Atomics.load(this.indices, 1);
-    return write >= read ? write - read : this.slots - read;
+    const read = Atomics.load(this.#indices, 0);
+    const write = Atomics.load(this.#indices, 1);
+    return write >= read ? write - read : this.#slots - read;
   }
 
   /** Consumer: marks `count` samples read (or dropped). Clamped to what is available; returns the count advanced. */
@@ -93,7 +93,7 @@ export class SampleRing {
     if (!(count > 0)) return 0;
     const available = this.availableRead();
     const n = count < available ? count : available;
-    Atomics.store(this.indices, 0, (Atomics.load(this.indices, 0) + n) % this.slots);
+    Atomics.store(this.#indices, 0, (Atomics.load(this.#indices, 0) + n) % this.#slots);
     return n;
   }
 

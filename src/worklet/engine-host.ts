@@ -33,29 +33,29 @@ export class EngineHost {
   /** False once the player said `close`. */
   alive = true;
   /** The state went to a successor (`handover`): silent from then on, for good. */
-  private retired = false;
+  #retired = false;
   /** A private ring (postMessage transport): its unread samples travel with a handover. */
-  private readonly privateRing: boolean;
+  readonly #privateRing: boolean;
   /** The gain the last `volume` message asked for. */
-  private gain = 1;
-  private readonly reportInterval: number;
-  private sinceReport = 0;
+  #gain = 1;
+  readonly #reportInterval: number;
+  #sinceReport = 0;
   /** The output gain (volume, mute), applied after the engine: the accounting is unaffected. */
-  private readonly volume = new Fader(1);
-  private readonly fadeFrames: number;
-  private peak = 0;
-  private sumSquares = 0;
+  readonly #volume = new Fader(1);
+  readonly #fadeFrames: number;
+  #peak = 0;
+  #sumSquares = 0;
 
   constructor(options: EngineOptions, outRate: number) {
     const buffer = options.shared ?? new ArrayBuffer(SampleRing.bytesFor(options.capacity));
     this.engine = new PlaybackEngine(new SampleRing(buffer, options.capacity), outRate, options.fadeFrames, options.rates);
-    this.reportInterval = options.reportIntervalFrames;
-    this.fadeFrames = Math.max(1, Math.round(options.fadeFrames));
-    this.privateRing = options.shared === undefined;
+    this.#reportInterval = options.reportIntervalFrames;
+    this.#fadeFrames = Math.max(1, Math.round(options.fadeFrames));
+    this.#privateRing = options.shared === undefined;
     if (options.restore) {
       this.engine.takeOver(options.restore);
-      this.gain = options.restore.gain;
-      this.volume.rampTo(this.gain, 0);
+      this.#gain = options.restore.gain;
+      this.#volume.rampTo(this.#gain, 0);
     }
   }
 
@@ -65,7 +65,7 @@ export class EngineHost {
    */
   receive(msg: ToEngine): HandoverReply | null {
     const engine = this.engine;
-    if (this.retired) return null;
+    if (this.#retired) return null;
     switch (msg.type) {
       case 'samples':
         // The main thread never sends more than the free space it last heard of, so this fits.
@@ -85,8 +85,8 @@ export class EngineHost {
         break;
       case 'volume':
         // Ramped over the fade length, so a change never clicks.
-        this.gain = msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1;
-        this.volume.rampTo(this.gain, this.fadeFrames);
+        this.#gain = msg.gain >= 0 && msg.gain <= 1 ? msg.gain : 1;
+        this.#volume.rampTo(this.#gain, this.#fadeFrames);
         break;
       case 'speed':
         engine.setSpeed(msg.speed);
@@ -101,9 +101,9 @@ export class EngineHost {
         this.alive = false;
         break;
       case 'handover': {
-        const state = engine.handOver(this.privateRing);
-        state.gain = this.gain;
-        this.retired = true;
+        const state = engine.handOver(this.#privateRing);
+        state.gain = this.#gain;
+        this.#retired = true;
         return { type: 'handover', state };
       }
     }
@@ -116,32 +116,32 @@ export class EngineHost {
    */
   render(out: Float32Array, contextFrame: number): EngineReport | null {
     const engine = this.engine;
-    if (this.retired) {
+    if (this.#retired) {
       out.fill(0);
       return null;
     }
     engine.render(out, contextFrame);
-    this.volume.apply(out, 0, out.length);
+    this.#volume.apply(out, 0, out.length);
     // The level of what reaches the speakers, for a visualiser: reported, never posted per quantum.
-    let peak = this.peak;
-    let sum = this.sumSquares;
+    let peak = this.#peak;
+    let sum = this.#sumSquares;
     for (let i = 0; i < out.length; i++) {
       const x = out[i];
       sum += x * x;
       if (x > peak) peak = x;
       else if (-x > peak) peak = -x;
     }
-    this.peak = peak;
-    this.sumSquares = sum;
-    this.sinceReport += out.length;
-    if (engine.logCount === 0 && this.sinceReport < this.reportInterval) return null;
+    this.#peak = peak;
+    this.#sumSquares = sum;
+    this.#sinceReport += out.length;
+    if (engine.logCount === 0 && this.#sinceReport < this.#reportInterval) return null;
     const report = this.report;
     report.levelPeak = peak;
     report.levelSumSquares = sum;
-    report.levelFrames = this.sinceReport;
+    report.levelFrames = this.#sinceReport;
     report.levelEndFrame = contextFrame + out.length;
-    this.peak = 0;
-    this.sumSquares = 0;
+    this.#peak = 0;
+    this.#sumSquares = 0;
     report.absRead = engine.absRead;
     report.serial = engine.currentSerial;
     report.played = engine.currentPlayed;
@@ -150,7 +150,7 @@ export class EngineHost {
     report.events = engine.logCount > 0 ? engine.log : null;
     report.lost = engine.logOverflow;
     engine.takeEvents();
-    this.sinceReport = 0;
+    this.#sinceReport = 0;
     return report;
   }
 }

@@ -20,20 +20,20 @@ export class MarkScheduler {
   readonly queue = new MarkQueue();
   /** Where the output played, for marks that arrive after their sample did. */
   readonly runs = new OutputRuns();
-  private readonly log: EventLog;
-  private readonly map: SourceMap;
-  private readonly outRate: number;
+  readonly #log: EventLog;
+  readonly #map: SourceMap;
+  readonly #outRate: number;
 
   constructor(log: EventLog, map: SourceMap, outRate: number) {
-    this.log = log;
-    this.map = map;
-    this.outRate = outRate;
+    this.#log = log;
+    this.#map = map;
+    this.#outRate = outRate;
   }
 
   /** Output index of source sample `offset` of utterance `serial` (Infinity: not mapped yet; negative: forgotten). */
   indexOf(serial: number, rate: number, offset: number): number {
-    const s = this.map.stretchedAt(serial, offset);
-    return s === FORGOTTEN ? -1 : outputIndex(s, rate, this.outRate);
+    const s = this.#map.stretchedAt(serial, offset);
+    return s === FORGOTTEN ? -1 : outputIndex(s, rate, this.#outRate);
   }
 
   /**
@@ -46,13 +46,13 @@ export class MarkScheduler {
     while (q.count > 0) {
       if (q.serial > serial) return;
       // Marks leave room in the log for lifecycle events; the rest fire next quantum.
-      if (this.log.count >= MARK_LOG_LIMIT) return;
+      if (this.#log.count >= MARK_LOG_LIMIT) return;
       if (q.serial === serial) {
         const index = this.indexOf(serial, rate, q.offset);
         if (index >= to) return;
-        if (index >= from) this.log.record(EngineEvent.Mark, serial, frame + (index - from), q.id, q.offset, 0);
-        else this.reportLate(renderFrame);
-      } else this.reportLate(renderFrame);
+        if (index >= from) this.#log.record(EngineEvent.Mark, serial, frame + (index - from), q.id, q.offset, 0);
+        else this.#reportLate(renderFrame);
+      } else this.#reportLate(renderFrame);
       q.shift();
     }
   }
@@ -64,10 +64,10 @@ export class MarkScheduler {
    */
   fireLate(serial: number, rate: number, produced: number, lastReleased: number, renderFrame: number): void {
     const q = this.queue;
-    while (q.count > 0 && this.log.count < MARK_LOG_LIMIT) {
+    while (q.count > 0 && this.#log.count < MARK_LOG_LIMIT) {
       if (serial < 0 ? q.serial > lastReleased : q.serial > serial) return;
       if (q.serial === serial && (produced === 0 || this.indexOf(serial, rate, q.offset) >= produced)) return;
-      this.reportLate(renderFrame);
+      this.#reportLate(renderFrame);
       q.shift();
     }
   }
@@ -79,9 +79,9 @@ export class MarkScheduler {
   flushThrough(serial: number, rate: number, produced: number, frame: number, renderFrame: number): boolean {
     const q = this.queue;
     while (q.count > 0 && q.serial <= serial) {
-      if (this.log.count >= MARK_LOG_LIMIT) return false;
-      if (q.serial === serial && this.indexOf(serial, rate, q.offset) >= produced) this.log.record(EngineEvent.Mark, serial, frame, q.id, q.offset, 0);
-      else this.reportLate(renderFrame);
+      if (this.#log.count >= MARK_LOG_LIMIT) return false;
+      if (q.serial === serial && this.indexOf(serial, rate, q.offset) >= produced) this.#log.record(EngineEvent.Mark, serial, frame, q.id, q.offset, 0);
+      else this.#reportLate(renderFrame);
       q.shift();
     }
     return true;
@@ -94,11 +94,11 @@ export class MarkScheduler {
    * One the history no longer covers (too old, or played in a predecessor's context) is logged
    * as passed at the quantum's first frame. The caller removes the mark.
    */
-  private reportLate(renderFrame: number): void {
+  #reportLate(renderFrame: number): void {
     const q = this.queue;
-    const s = this.map.stretchedAt(q.serial, q.offset);
-    const frame = s === FORGOTTEN ? UNKNOWN : this.runs.frameOf(q.serial, s, this.outRate);
-    if (frame >= 0) this.log.record(EngineEvent.Mark, q.serial, frame, q.id, q.offset, 0);
-    else if (frame === UNKNOWN) this.log.record(EngineEvent.Mark, q.serial, renderFrame, q.id, q.offset, 1);
+    const s = this.#map.stretchedAt(q.serial, q.offset);
+    const frame = s === FORGOTTEN ? UNKNOWN : this.runs.frameOf(q.serial, s, this.#outRate);
+    if (frame >= 0) this.#log.record(EngineEvent.Mark, q.serial, frame, q.id, q.offset, 0);
+    else if (frame === UNKNOWN) this.#log.record(EngineEvent.Mark, q.serial, renderFrame, q.id, q.offset, 1);
   }
 }

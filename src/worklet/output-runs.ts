@@ -40,9 +40,9 @@ export function outputIndex(offset: number, inRate: number, outRate: number): nu
  * serial order, so the history is sorted by serial.
  */
 export class OutputRuns {
-  private readonly runs = new Float64Array(RUN_HISTORY * Run.Fields);
-  private last = -1;
-  private count = 0;
+  readonly #runs = new Float64Array(RUN_HISTORY * Run.Fields);
+  #last = -1;
+  #count = 0;
 
   /**
    * `count` output frames of utterance `serial` (at source `rate`), from its output index
@@ -50,12 +50,12 @@ export class OutputRuns {
    * it, else starts a new one.
    */
   note(serial: number, rate: number, index: number, frame: number, count: number): void {
-    const runs = this.runs;
-    let o = this.last * Run.Fields;
+    const runs = this.#runs;
+    let o = this.#last * Run.Fields;
     if (o < 0 || runs[o + Run.Serial] !== serial || runs[o + Run.End] !== index || runs[o + Run.Frame] + index - runs[o + Run.Index] !== frame) {
-      this.last = (this.last + 1) % RUN_HISTORY;
-      if (this.count < RUN_HISTORY) this.count++;
-      o = this.last * Run.Fields;
+      this.#last = (this.#last + 1) % RUN_HISTORY;
+      if (this.#count < RUN_HISTORY) this.#count++;
+      o = this.#last * Run.Fields;
       runs[o + Run.Serial] = serial;
       runs[o + Run.Rate] = rate;
       runs[o + Run.Index] = index;
@@ -67,8 +67,8 @@ export class OutputRuns {
 
   /** Utterance `serial` played to its last sample (a mark past its end sounds with that sample). */
   ended(serial: number): void {
-    const o = this.last * Run.Fields;
-    if (o >= 0 && this.runs[o + Run.Serial] === serial) this.runs[o + Run.Ended] = 1;
+    const o = this.#last * Run.Fields;
+    if (o >= 0 && this.#runs[o + Run.Serial] === serial) this.#runs[o + Run.Ended] = 1;
   }
 
   /**
@@ -78,9 +78,9 @@ export class OutputRuns {
    * {@link NOT_HEARD} past what a cut utterance played; {@link UNKNOWN} when not remembered.
    */
   frameOf(serial: number, offset: number, outRate: number): number {
-    const runs = this.runs;
-    for (let k = 0; k < this.count; k++) {
-      const o = ((this.last - k + RUN_HISTORY) % RUN_HISTORY) * Run.Fields;
+    const runs = this.#runs;
+    for (let k = 0; k < this.#count; k++) {
+      const o = ((this.#last - k + RUN_HISTORY) % RUN_HISTORY) * Run.Fields;
       if (runs[o + Run.Serial] < serial) break; // older utterances only from here
       if (runs[o + Run.Serial] > serial) continue;
       const index = outputIndex(offset, runs[o + Run.Rate], outRate);

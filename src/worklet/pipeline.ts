@@ -29,12 +29,12 @@ export class Pipeline {
   readonly reader: SourceReader;
   readonly map = new SourceMap();
   readonly outRate: number;
-  private readonly resamplers = new Map<number, StreamingResampler>();
-  private readonly stretchers = new Map<number, TimeStretcher>();
+  readonly #resamplers = new Map<number, StreamingResampler>();
+  readonly #stretchers = new Map<number, TimeStretcher>();
   /** Time-stretched samples waiting for the resampler: [stretchAt, stretchEnd). */
-  private readonly stretched = new Float32Array(STRETCH_BUFFER);
-  private stretchAt = 0;
-  private stretchEnd = 0;
+  readonly #stretched = new Float32Array(STRETCH_BUFFER);
+  #stretchAt = 0;
+  #stretchEnd = 0;
   /** The playback speed (0.5–2). */
   speed = 1;
 
@@ -45,15 +45,15 @@ export class Pipeline {
 
   /** Builds (once) the resampler and stretcher for a source rate and gives them to `seg`; call outside render(). */
   prepareRate(rate: number, seg: Segment | null = null): void {
-    let resampler = this.resamplers.get(rate);
+    let resampler = this.#resamplers.get(rate);
     if (!resampler) {
       resampler = new StreamingResampler(rate, this.outRate);
-      this.resamplers.set(rate, resampler);
-      this.stretchers.set(rate, new TimeStretcher(rate, this.map));
+      this.#resamplers.set(rate, resampler);
+      this.#stretchers.set(rate, new TimeStretcher(rate, this.map));
     }
     if (seg) {
       seg.resampler = resampler;
-      seg.stretcher = this.stretchers.get(rate)!;
+      seg.stretcher = this.#stretchers.get(rate)!;
     }
   }
 
@@ -70,8 +70,8 @@ export class Pipeline {
     const stretcher = seg.stretcher!;
     stretcher.reset();
     stretcher.setSpeed(this.speed);
-    this.stretchAt = 0;
-    this.stretchEnd = 0;
+    this.#stretchAt = 0;
+    this.#stretchEnd = 0;
     this.map.open(seg.serial, seg.mapStretched, seg.mapSource);
   }
 
@@ -80,8 +80,8 @@ export class Pipeline {
     seg.stretcher?.reset();
     seg.resampler = null;
     seg.stretcher = null;
-    this.stretchAt = 0;
-    this.stretchEnd = 0;
+    this.#stretchAt = 0;
+    this.#stretchEnd = 0;
   }
 
   /**
@@ -96,7 +96,7 @@ export class Pipeline {
     while (produced < count) {
       let made: number;
       let used: number;
-      if (this.bypassed(seg)) {
+      if (this.#bypassed(seg)) {
         // Speed 1: the resampler reads the source itself, bit for bit, with no added latency.
         const left = limit - reader.absRead;
         const contiguous = reader.runLength();
@@ -108,10 +108,10 @@ export class Pipeline {
           this.map.plan(used, used);
         }
       } else {
-        if (this.stretchAt === this.stretchEnd && !this.stretch(seg, limit)) break;
-        made = resampler.process(this.stretched, this.stretchAt, this.stretchEnd - this.stretchAt, out, i + produced, count - produced);
+        if (this.#stretchAt === this.#stretchEnd && !this.#stretch(seg, limit)) break;
+        made = resampler.process(this.#stretched, this.#stretchAt, this.#stretchEnd - this.#stretchAt, out, i + produced, count - produced);
         used = resampler.consumed;
-        this.stretchAt += used;
+        this.#stretchAt += used;
       }
       produced += made;
       if (made === 0 && used === 0) break;
@@ -128,7 +128,7 @@ export class Pipeline {
 
   /** Every stage before the resampler has handed on all it held of `seg` up to `limit`. */
   drained(seg: Segment, limit: number): boolean {
-    return this.reader.absRead >= limit && seg.stretcher!.idle && this.stretchAt === this.stretchEnd;
+    return this.reader.absRead >= limit && seg.stretcher!.idle && this.#stretchAt === this.#stretchEnd;
   }
 
   /** The resampler's input position (an index of the stretched stream) of `seg`'s output so far. */
@@ -153,9 +153,9 @@ export class Pipeline {
    */
   sourceNeededFor(seg: Segment, frames: number, final = false): number {
     const need = seg.resampler!.inputNeededFor(frames);
-    if (this.bypassed(seg)) return need;
+    if (this.#bypassed(seg)) return need;
     const stretcher = seg.stretcher!;
-    const more = need - (this.stretchEnd - this.stretchAt) - stretcher.ready;
+    const more = need - (this.#stretchEnd - this.#stretchAt) - stretcher.ready;
     if (more <= 0) return 0;
     const source = Math.ceil(more * this.speed) + 2 * stretcher.maxPeriod + (final ? 0 : stretcher.lookahead) - stretcher.held;
     return source > 0 ? source : 0;
@@ -180,14 +180,14 @@ export class Pipeline {
    */
   startThreshold(seg: Segment, frames: number): number {
     const minimum = this.sourceNeededFor(seg, frames);
-    const prebuffer = this.prebufferOf(seg);
+    const prebuffer = this.#prebufferOf(seg);
     return prebuffer > minimum ? prebuffer : minimum;
   }
 
   /** Source samples needed before `seg` resumes after an underrun: its prebuffer, and at least what makes `frames` (two fades and one more, so resuming always makes progress). */
   resumeThreshold(seg: Segment, frames: number): number {
     const forFade = this.sourceNeededFor(seg, frames);
-    const prebuffer = this.prebufferOf(seg);
+    const prebuffer = this.#prebufferOf(seg);
     return prebuffer > forFade ? prebuffer : forFade;
   }
 
@@ -195,7 +195,7 @@ export class Pipeline {
    * The prebuffer in source samples at the current speed: faster, the same source lasts less
    * listening time, so it grows with the speed (up to half the ring) to keep its cover in time.
    */
-  private prebufferOf(seg: Segment): number {
+  #prebufferOf(seg: Segment): number {
     if (this.speed <= 1) return seg.prebuffer;
     const scaled = Math.ceil(seg.prebuffer * this.speed);
     const cap = this.reader.ring.capacity >> 1;
@@ -203,15 +203,15 @@ export class Pipeline {
   }
 
   /** Speed 1 and nothing left in the stretcher: the resampler reads the source directly. */
-  private bypassed(seg: Segment): boolean {
-    return this.speed === 1 && seg.stretcher!.idle && this.stretchAt === this.stretchEnd;
+  #bypassed(seg: Segment): boolean {
+    return this.speed === 1 && seg.stretcher!.idle && this.#stretchAt === this.#stretchEnd;
   }
 
   /**
    * Refills the stretched buffer: feeds the stretcher the source it can take, then reads what
    * it makes. False when it made nothing (it needs more source, or has ended).
    */
-  private stretch(seg: Segment, limit: number): boolean {
+  #stretch(seg: Segment, limit: number): boolean {
     const stretcher = seg.stretcher!;
     const reader = this.reader;
     for (;;) {
@@ -228,8 +228,8 @@ export class Pipeline {
     }
     // Everything up to the end (or the interrupt's flush point) is in: it may use it all up.
     if (reader.absRead >= limit) stretcher.finish();
-    this.stretchAt = 0;
-    this.stretchEnd = stretcher.read(this.stretched, 0, STRETCH_BUFFER);
-    return this.stretchEnd > 0;
+    this.#stretchAt = 0;
+    this.#stretchEnd = stretcher.read(this.#stretched, 0, STRETCH_BUFFER);
+    return this.#stretchEnd > 0;
   }
 }

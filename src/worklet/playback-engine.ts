@@ -34,35 +34,35 @@ export class PlaybackEngine {
   /** Paused by the app (see {@link PlaybackEngine.pause}). */
   paused = false;
 
-  private readonly queue = new SegmentQueue();
-  private readonly pipeline: Pipeline;
-  private readonly marks: MarkScheduler;
-  private readonly fader = new Fader(1);
+  readonly #queue = new SegmentQueue();
+  readonly #pipeline: Pipeline;
+  readonly #marks: MarkScheduler;
+  readonly #fader = new Fader(1);
   /** Output frames of the pause's fade-out still to play. */
-  private pauseFadeLeft = 0;
-  private flushTo = -1;
-  private dropMarksThrough = -1;
-  private interruptFadeFrames = 0;
-  private renderFrame = 0;
+  #pauseFadeLeft = 0;
+  #flushTo = -1;
+  #dropMarksThrough = -1;
+  #interruptFadeFrames = 0;
+  #renderFrame = 0;
   /** Serial of the last utterance that left the queue. */
-  private lastReleased = -1;
+  #lastReleased = -1;
 
   constructor(ring: SampleRing, outRate: number, fadeFrames: number, rates: readonly number[] = []) {
-    this.pipeline = new Pipeline(ring, outRate);
+    this.#pipeline = new Pipeline(ring, outRate);
     this.outRate = outRate;
     this.fadeFrames = Math.max(0, Math.round(fadeFrames));
-    this.marks = new MarkScheduler(this.events, this.pipeline.map, outRate);
-    for (const rate of rates) this.pipeline.prepareRate(rate);
+    this.#marks = new MarkScheduler(this.events, this.#pipeline.map, outRate);
+    for (const rate of rates) this.#pipeline.prepareRate(rate);
   }
 
   /** The ring the source samples come from. */
   get ring(): SampleRing {
-    return this.pipeline.reader.ring;
+    return this.#pipeline.reader.ring;
   }
 
   /** Absolute count of samples consumed from the ring (played, held by a stage, or dropped). */
   get absRead(): number {
-    return this.pipeline.reader.absRead;
+    return this.#pipeline.reader.absRead;
   }
 
   /** The event log's records (see `EngineEvent`), {@link PlaybackEngine.logCount} of them. */
@@ -82,23 +82,23 @@ export class PlaybackEngine {
 
   /** The utterance at the head of the queue, or -1. */
   get currentSerial(): number {
-    return this.queue.head?.serial ?? -1;
+    return this.#queue.head?.serial ?? -1;
   }
 
   /** Source samples of the head utterance played so far. */
   get currentPlayed(): number {
-    const head = this.queue.head;
-    return head ? this.pipeline.played(head) : 0;
+    const head = this.#queue.head;
+    return head ? this.#pipeline.played(head) : 0;
   }
 
   /** Source samples of the head utterance taken from the ring. */
   get currentConsumed(): number {
-    return this.queue.head?.consumed ?? 0;
+    return this.#queue.head?.consumed ?? 0;
   }
 
   /** The playback speed (0.5–2, pitch kept). */
   get speed(): number {
-    return this.pipeline.speed;
+    return this.#pipeline.speed;
   }
 
   /**
@@ -107,7 +107,7 @@ export class PlaybackEngine {
    * it has handed on what it held.
    */
   setSpeed(speed: number): void {
-    this.pipeline.setSpeed(speed, this.queue.head);
+    this.#pipeline.setSpeed(speed, this.#queue.head);
   }
 
   /**
@@ -117,11 +117,11 @@ export class PlaybackEngine {
    * when the queue is full.
    */
   begin(serial: number, rate: number, at: number, prebuffer: number, prebufferStep = 0, prebufferMax = prebuffer): boolean {
-    const seg = this.queue.push();
+    const seg = this.#queue.push();
     if (!seg) return false;
     // Utterances are contiguous in the ring: a new one ends any still-open predecessor.
-    if (this.queue.size > 1) {
-      const last = this.queue.at(this.queue.size - 2);
+    if (this.#queue.size > 1) {
+      const last = this.#queue.at(this.#queue.size - 2);
       if (last.end > at) last.end = at;
     }
     seg.serial = serial;
@@ -140,14 +140,14 @@ export class PlaybackEngine {
     seg.endFrame = -1;
     seg.mapStretched = 0;
     seg.mapSource = 0;
-    this.pipeline.prepareRate(rate, seg);
+    this.#pipeline.prepareRate(rate, seg);
     return true;
   }
 
   /** No more samples for utterance `serial` after absolute position `at`. */
   end(serial: number, at: number): void {
-    for (let k = 0; k < this.queue.size; k++) {
-      const seg = this.queue.at(k);
+    for (let k = 0; k < this.#queue.size; k++) {
+      const seg = this.#queue.at(k);
       if (seg.serial === serial) seg.end = at;
     }
   }
@@ -160,9 +160,9 @@ export class PlaybackEngine {
   pause(): void {
     if (this.paused) return;
     this.paused = true;
-    if (this.queue.head?.phase === Phase.Playing) {
-      this.fader.rampTo(0, this.fadeFrames);
-      this.pauseFadeLeft = this.fadeFrames;
+    if (this.#queue.head?.phase === Phase.Playing) {
+      this.#fader.rampTo(0, this.fadeFrames);
+      this.#pauseFadeLeft = this.fadeFrames;
     }
   }
 
@@ -170,16 +170,16 @@ export class PlaybackEngine {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.pauseFadeLeft = 0;
-    if (this.queue.head?.phase === Phase.Playing) this.fader.rampTo(1, this.fadeFrames);
+    this.#pauseFadeLeft = 0;
+    if (this.#queue.head?.phase === Phase.Playing) this.#fader.rampTo(1, this.fadeFrames);
   }
 
   /** Fade out what sounds, then drop everything before absolute position `flushTo`. */
   interrupt(flushTo: number, lastSerial = -1): void {
-    if (flushTo > this.flushTo) this.flushTo = flushTo;
-    if (lastSerial > this.dropMarksThrough) this.dropMarksThrough = lastSerial;
+    if (flushTo > this.#flushTo) this.#flushTo = flushTo;
+    if (lastSerial > this.#dropMarksThrough) this.#dropMarksThrough = lastSerial;
     // Nothing queued to fade: the marks can go now.
-    if (this.queue.size === 0) this.marks.queue.dropThrough(this.dropMarksThrough);
+    if (this.#queue.size === 0) this.#marks.queue.dropThrough(this.#dropMarksThrough);
   }
 
   /**
@@ -190,7 +190,7 @@ export class PlaybackEngine {
    * (frame: that render's first frame, an upper bound). Returns false when MAX_MARKS are pending.
    */
   addMark(serial: number, offset: number, id: number): boolean {
-    return this.marks.queue.add(serial, offset, id);
+    return this.#marks.queue.add(serial, offset, id);
   }
 
   /**
@@ -203,10 +203,10 @@ export class PlaybackEngine {
    */
   handOver(copyUnread: boolean): EngineState {
     const ring = this.ring;
-    const head = this.queue.head;
-    const heard = head ? this.pipeline.played(head) : 0;
+    const head = this.#queue.head;
+    const heard = head ? this.#pipeline.played(head) : 0;
     const ahead = head && head.phase !== Phase.Waiting ? head.consumed - heard : 0;
-    const reader = this.pipeline.reader;
+    const reader = this.#pipeline.reader;
     const behind = reader.lookbehind(ahead);
     // Lost: new samples already overwrote them (the ring was full): skipped, and `lost` says how many.
     const lost = behind === null ? ahead : 0;
@@ -217,8 +217,8 @@ export class PlaybackEngine {
       ring.read(unread, 0, unread.length);
     }
     const segments = [];
-    for (let k = 0; k < this.queue.size; k++) {
-      const seg = this.queue.at(k);
+    for (let k = 0; k < this.#queue.size; k++) {
+      const seg = this.#queue.at(k);
       const rewind = k === 0 && lost === 0 ? ahead : 0;
       const sounding = k === 0 && seg.phase !== Phase.Waiting;
       segments.push({
@@ -233,7 +233,7 @@ export class PlaybackEngine {
         consumed: seg.consumed - rewind,
         produced: seg.produced,
         starvedFrames: seg.starvedFrames,
-        mapStretched: sounding ? this.pipeline.stretchedIndex(seg) : 0,
+        mapStretched: sounding ? this.#pipeline.stretchedIndex(seg) : 0,
         mapSource: sounding ? seg.consumed - rewind : 0,
       });
     }
@@ -243,13 +243,13 @@ export class PlaybackEngine {
       unread,
       lost,
       segments,
-      marks: this.marks.queue.toArray(),
+      marks: this.#marks.queue.toArray(),
       paused: this.paused,
-      flushTo: this.flushTo,
-      dropMarksThrough: this.dropMarksThrough,
-      lastReleased: this.lastReleased,
+      flushTo: this.#flushTo,
+      dropMarksThrough: this.#dropMarksThrough,
+      lastReleased: this.#lastReleased,
       gain: 1,
-      speed: this.pipeline.speed,
+      speed: this.#pipeline.speed,
     };
   }
 
@@ -259,12 +259,12 @@ export class PlaybackEngine {
    * silence, and the new resampler and stretcher from empty histories.
    */
   takeOver(state: EngineState): void {
-    this.pipeline.reader.restore(state.absRead, state.prefix);
+    this.#pipeline.reader.restore(state.absRead, state.prefix);
     if (state.unread) this.ring.write(state.unread, 0, state.unread.length);
-    this.pipeline.setSpeed(state.speed, null);
+    this.#pipeline.setSpeed(state.speed, null);
     for (const s of state.segments) {
       if (!this.begin(s.serial, s.rate, s.start, s.prebuffer, s.prebufferStep, s.prebufferMax)) break;
-      const seg = this.queue.at(this.queue.size - 1);
+      const seg = this.#queue.at(this.#queue.size - 1);
       seg.end = s.end;
       // Mid-fade phases restart from their steady state; a pending interrupt (flushTo) redoes its fade.
       seg.phase = s.phase === Phase.UnderrunFade || s.phase === Phase.InterruptFade ? Phase.Playing : s.phase;
@@ -273,15 +273,15 @@ export class PlaybackEngine {
       seg.starvedFrames = s.starvedFrames;
       seg.mapStretched = s.mapStretched;
       seg.mapSource = s.mapSource;
-      if (seg === this.queue.head && seg.phase !== Phase.Waiting) this.pipeline.start(seg);
+      if (seg === this.#queue.head && seg.phase !== Phase.Waiting) this.#pipeline.start(seg);
     }
     for (let k = 0; k + 2 < state.marks.length; k += 3) this.addMark(state.marks[k], state.marks[k + 1], state.marks[k + 2]);
     this.paused = state.paused;
-    this.flushTo = state.flushTo;
-    this.dropMarksThrough = state.dropMarksThrough;
-    this.lastReleased = state.lastReleased;
-    this.fader.rampTo(0, 0);
-    this.fader.rampTo(1, this.fadeFrames);
+    this.#flushTo = state.flushTo;
+    this.#dropMarksThrough = state.dropMarksThrough;
+    this.#lastReleased = state.lastReleased;
+    this.#fader.rampTo(0, 0);
+    this.#fader.rampTo(1, this.fadeFrames);
   }
 
   /** Empties the event log (after the caller copied or posted it). */
@@ -301,22 +301,22 @@ export class PlaybackEngine {
     // renders new frames, so a frame behind the expected one is stale; one ahead is a real
     // jump of the clock (frames the context never rendered).
     const frame = contextFrame < this.nextFrame ? this.nextFrame : contextFrame;
-    this.renderFrame = frame;
+    this.#renderFrame = frame;
     this.nextFrame = frame + n;
     // Marks whose sample played before the mark arrived: stamped with the frame it played at.
-    if (this.marks.queue.count > 0) {
-      const head = this.queue.head;
-      this.marks.fireLate(head ? head.serial : -1, head ? head.rate : 0, head ? head.produced : 0, this.lastReleased, frame);
+    if (this.#marks.queue.count > 0) {
+      const head = this.#queue.head;
+      this.#marks.fireLate(head ? head.serial : -1, head ? head.rate : 0, head ? head.produced : 0, this.#lastReleased, frame);
     }
-    if (this.flushTo >= 0) this.startInterrupt(frame);
-    if (this.paused && this.flushTo < 0) {
+    if (this.#flushTo >= 0) this.#startInterrupt(frame);
+    if (this.paused && this.#flushTo < 0) {
       // The pause's fade-out plays the next samples; after it, silence and no reading.
-      const head = this.queue.head;
-      if (this.pauseFadeLeft > 0 && head && head.phase === Phase.Playing) {
-        const count = n < this.pauseFadeLeft ? n : this.pauseFadeLeft;
-        const done = this.pull(head, out, 0, count);
-        this.fader.apply(out, 0, done);
-        this.pauseFadeLeft = done < count ? 0 : this.pauseFadeLeft - done;
+      const head = this.#queue.head;
+      if (this.#pauseFadeLeft > 0 && head && head.phase === Phase.Playing) {
+        const count = n < this.#pauseFadeLeft ? n : this.#pauseFadeLeft;
+        const done = this.#pull(head, out, 0, count);
+        this.#fader.apply(out, 0, done);
+        this.#pauseFadeLeft = done < count ? 0 : this.#pauseFadeLeft - done;
         i = done;
       }
       for (; i < n; i++) out[i] = 0;
@@ -325,37 +325,37 @@ export class PlaybackEngine {
     // Each pass either writes frames or changes phase; the cap only guards the audio
     // thread against a phase cycle that a future change might introduce.
     for (let passes = 0; i < n && passes < 16; passes++) {
-      const seg = this.queue.head;
+      const seg = this.#queue.head;
       if (!seg) break;
       const before = i;
       const phaseBefore = seg.phase;
       switch (seg.phase) {
         case Phase.Waiting:
-          if (!this.paused && (this.pipeline.complete(seg) || this.bufferedFor(seg) >= this.pipeline.startThreshold(seg, n + this.fadeFrames))) {
+          if (!this.paused && (this.#pipeline.complete(seg) || this.#bufferedFor(seg) >= this.#pipeline.startThreshold(seg, n + this.fadeFrames))) {
             seg.phase = Phase.Playing;
-            this.pipeline.start(seg);
-            this.fader.rampTo(1, 0);
+            this.#pipeline.start(seg);
+            this.#fader.rampTo(1, 0);
             this.events.record(EngineEvent.Playing, seg.serial, frame + i, 0, 0, 0);
             continue;
           }
           break;
         case Phase.Playing:
-          i = this.renderPlaying(seg, out, i, n, frame);
+          i = this.#renderPlaying(seg, out, i, n, frame);
           break;
         case Phase.UnderrunFade:
-          if (this.pipeline.complete(seg)) {
+          if (this.#pipeline.complete(seg)) {
             // The end arrived: everything left is buffered, so no reason to go silent.
             seg.phase = Phase.Playing;
-            this.fader.rampTo(1, this.fadeFrames);
+            this.#fader.rampTo(1, this.fadeFrames);
             continue;
           }
-          i = this.renderFade(seg, out, i, n);
-          if (!this.fader.ramping) this.starve(seg, frame + i);
+          i = this.#renderFade(seg, out, i, n);
+          if (!this.#fader.ramping) this.#starve(seg, frame + i);
           break;
         case Phase.Starved:
-          if (this.pipeline.complete(seg) || this.bufferedFor(seg) >= this.pipeline.resumeThreshold(seg, 2 * this.fadeFrames + 1)) {
+          if (this.#pipeline.complete(seg) || this.#bufferedFor(seg) >= this.#pipeline.resumeThreshold(seg, 2 * this.fadeFrames + 1)) {
             seg.phase = Phase.Playing;
-            this.fader.rampTo(1, this.fadeFrames);
+            this.#fader.rampTo(1, this.fadeFrames);
             this.events.record(EngineEvent.UnderrunEnd, seg.serial, frame + i, seg.starvedFrames, 0, 0);
             seg.starvedFrames = 0;
             continue;
@@ -363,133 +363,133 @@ export class PlaybackEngine {
           seg.starvedFrames += n - i;
           break;
         case Phase.InterruptFade:
-          i = this.renderFade(seg, out, i, n);
-          if (!this.fader.ramping || i === before) this.finishInterrupt(frame + i);
+          i = this.#renderFade(seg, out, i, n);
+          if (!this.#fader.ramping || i === before) this.#finishInterrupt(frame + i);
           break;
       }
       // Stop when a pass changed nothing: the rest of the quantum is silence.
-      if (i === before && seg.phase === phaseBefore && this.queue.head === seg) break;
+      if (i === before && seg.phase === phaseBefore && this.#queue.head === seg) break;
     }
     for (; i < n; i++) out[i] = 0;
   }
 
   /** Output went silent at `frame`: wait for more than last time before resuming. */
-  private starve(seg: Segment, frame: number): void {
+  #starve(seg: Segment, frame: number): void {
     seg.phase = Phase.Starved;
     const raised = seg.prebuffer + seg.prebufferStep;
     seg.prebuffer = raised < seg.prebufferMax ? raised : seg.prebufferMax;
     this.events.record(EngineEvent.UnderrunStart, seg.serial, frame, 0, 0, 0);
   }
 
-  private renderPlaying(seg: Segment, out: Float32Array, i: number, n: number, frame: number): number {
+  #renderPlaying(seg: Segment, out: Float32Array, i: number, n: number, frame: number): number {
     const want = n - i;
-    if (!this.pipeline.complete(seg)) {
-      const buffered = this.bufferedFor(seg);
-      if (this.pipeline.sourceNeededFor(seg, want + this.fadeFrames) > buffered) {
+    if (!this.#pipeline.complete(seg)) {
+      const buffered = this.#bufferedFor(seg);
+      if (this.#pipeline.sourceNeededFor(seg, want + this.fadeFrames) > buffered) {
         // Data will run out within this quantum plus a fade: play what we can at full
         // gain, then fade over the very last buffered samples, so the cut is click-free
         // and no real sample is skipped.
-        const producible = this.pipeline.maxProducible(seg, buffered, want + this.fadeFrames);
+        const producible = this.#pipeline.maxProducible(seg, buffered, want + this.fadeFrames);
         const fadeLength = Math.min(producible, this.fadeFrames);
         const full = producible - fadeLength;
-        const done = this.pull(seg, out, i, Math.min(full, want));
-        this.fader.apply(out, i, done);
-        this.fader.rampTo(0, fadeLength);
+        const done = this.#pull(seg, out, i, Math.min(full, want));
+        this.#fader.apply(out, i, done);
+        this.#fader.rampTo(0, fadeLength);
         seg.phase = Phase.UnderrunFade;
-        if (fadeLength === 0) this.starve(seg, frame + i + done);
+        if (fadeLength === 0) this.#starve(seg, frame + i + done);
         return i + done;
       }
     }
-    const done = this.pull(seg, out, i, want);
-    this.fader.apply(out, i, done);
-    if (done < want && this.pipeline.complete(seg) && this.pipeline.drained(seg, this.limitOf(seg))) {
+    const done = this.#pull(seg, out, i, want);
+    this.#fader.apply(out, i, done);
+    if (done < want && this.#pipeline.complete(seg) && this.#pipeline.drained(seg, this.#limitOf(seg))) {
       if (seg.endFrame < 0) seg.endFrame = frame + i + done - 1;
       // Marks past the last sample (e.g. an "end" mark) sound with it. If the log cannot take
       // them all this quantum, Ended waits for the next one: it must come after its marks.
-      if (this.marks.queue.count > 0 && !this.marks.flushThrough(seg.serial, seg.rate, seg.produced, seg.endFrame, this.renderFrame)) return i + done;
+      if (this.#marks.queue.count > 0 && !this.#marks.flushThrough(seg.serial, seg.rate, seg.produced, seg.endFrame, this.#renderFrame)) return i + done;
       this.events.record(EngineEvent.Ended, seg.serial, seg.endFrame, seg.consumed, 0, 0);
-      this.marks.runs.ended(seg.serial);
-      this.release();
+      this.#marks.runs.ended(seg.serial);
+      this.#release();
     }
     return i + done;
   }
 
   /** Renders while a ramp runs; returns the new write index. */
-  private renderFade(seg: Segment, out: Float32Array, i: number, n: number): number {
-    const count = Math.min(n - i, this.fader.remaining);
-    const done = this.pull(seg, out, i, count);
-    this.fader.apply(out, i, done);
-    if (seg.phase === Phase.InterruptFade) this.interruptFadeFrames += done;
+  #renderFade(seg: Segment, out: Float32Array, i: number, n: number): number {
+    const count = Math.min(n - i, this.#fader.remaining);
+    const done = this.#pull(seg, out, i, count);
+    this.#fader.apply(out, i, done);
+    if (seg.phase === Phase.InterruptFade) this.#interruptFadeFrames += done;
     return i + done;
   }
 
   /** Produces up to `count` output frames of `seg` into out[i..] (the caller fades them); returns how many. */
-  private pull(seg: Segment, out: Float32Array, i: number, count: number): number {
-    const produced = this.pipeline.read(seg, this.limitOf(seg), this.pipeline.complete(seg), out, i, count);
+  #pull(seg: Segment, out: Float32Array, i: number, count: number): number {
+    const produced = this.#pipeline.read(seg, this.#limitOf(seg), this.#pipeline.complete(seg), out, i, count);
     if (produced > 0) {
-      this.marks.runs.note(seg.serial, seg.rate, seg.produced, this.renderFrame + i, produced);
-      if (this.marks.queue.count > 0) this.marks.fire(seg.serial, seg.rate, seg.produced, seg.produced + produced, this.renderFrame + i, this.renderFrame);
+      this.#marks.runs.note(seg.serial, seg.rate, seg.produced, this.#renderFrame + i, produced);
+      if (this.#marks.queue.count > 0) this.#marks.fire(seg.serial, seg.rate, seg.produced, seg.produced + produced, this.#renderFrame + i, this.#renderFrame);
     }
     seg.produced += produced;
     return produced;
   }
 
   /** Where this segment's samples stop: its end, or the interrupt's flush point. */
-  private limitOf(seg: Segment): number {
-    return this.flushTo >= 0 && seg.phase === Phase.InterruptFade && this.flushTo < seg.end ? this.flushTo : seg.end;
+  #limitOf(seg: Segment): number {
+    return this.#flushTo >= 0 && seg.phase === Phase.InterruptFade && this.#flushTo < seg.end ? this.#flushTo : seg.end;
   }
 
   /** Samples of `seg` in the ring and not yet consumed. */
-  private bufferedFor(seg: Segment): number {
-    const available = this.pipeline.reader.available();
-    const left = this.limitOf(seg) - this.absRead;
+  #bufferedFor(seg: Segment): number {
+    const available = this.#pipeline.reader.available();
+    const left = this.#limitOf(seg) - this.absRead;
     return available < left ? available : left;
   }
 
-  private startInterrupt(frame: number): void {
-    const seg = this.queue.head;
-    if (!seg || seg.start >= this.flushTo) {
-      this.finishInterrupt(frame);
+  #startInterrupt(frame: number): void {
+    const seg = this.#queue.head;
+    if (!seg || seg.start >= this.#flushTo) {
+      this.#finishInterrupt(frame);
       return;
     }
     if (seg.phase === Phase.InterruptFade) return;
     const sounding = seg.phase === Phase.Playing || seg.phase === Phase.UnderrunFade;
     seg.phase = Phase.InterruptFade;
-    this.interruptFadeFrames = 0;
+    this.#interruptFadeFrames = 0;
     if (!sounding) {
-      this.finishInterrupt(frame);
+      this.#finishInterrupt(frame);
       return;
     }
-    const buffered = this.bufferedFor(seg);
-    const final = this.absRead + buffered >= this.limitOf(seg);
-    const length = this.pipeline.maxProducible(seg, buffered, this.fadeFrames, final);
-    this.fader.rampTo(0, length);
-    if (length === 0) this.finishInterrupt(frame);
+    const buffered = this.#bufferedFor(seg);
+    const final = this.absRead + buffered >= this.#limitOf(seg);
+    const length = this.#pipeline.maxProducible(seg, buffered, this.fadeFrames, final);
+    this.#fader.rampTo(0, length);
+    if (length === 0) this.#finishInterrupt(frame);
   }
 
   /** Drops everything before the flush point and reports it, head utterance first. */
-  private finishInterrupt(frame: number): void {
-    const flushTo = this.flushTo;
+  #finishInterrupt(frame: number): void {
+    const flushTo = this.#flushTo;
     let first = true;
-    for (let seg = this.queue.head; seg && seg.start < flushTo; seg = this.queue.head) {
+    for (let seg = this.#queue.head; seg && seg.start < flushTo; seg = this.#queue.head) {
       const arrived = Math.min(seg.end, flushTo) - seg.start;
-      const heard = this.pipeline.played(seg);
+      const heard = this.#pipeline.played(seg);
       const kind = first && seg.produced > 0 ? EngineEvent.Interrupted : EngineEvent.Flushed;
-      this.events.record(kind, seg.serial, frame, heard, arrived - heard, this.interruptFadeFrames);
+      this.events.record(kind, seg.serial, frame, heard, arrived - heard, this.#interruptFadeFrames);
       first = false;
-      this.release();
+      this.#release();
     }
-    this.pipeline.reader.skipTo(flushTo);
-    this.flushTo = -1;
-    this.marks.queue.dropThrough(this.dropMarksThrough);
-    this.interruptFadeFrames = 0;
-    this.fader.rampTo(1, 0);
+    this.#pipeline.reader.skipTo(flushTo);
+    this.#flushTo = -1;
+    this.#marks.queue.dropThrough(this.#dropMarksThrough);
+    this.#interruptFadeFrames = 0;
+    this.#fader.rampTo(1, 0);
   }
 
-  private release(): void {
-    const seg = this.queue.head!;
-    this.lastReleased = seg.serial;
-    this.pipeline.release(seg);
-    this.queue.shift();
+  #release(): void {
+    const seg = this.#queue.head!;
+    this.#lastReleased = seg.serial;
+    this.#pipeline.release(seg);
+    this.#queue.shift();
   }
 }

@@ -22,37 +22,37 @@ const Piece = { Serial: 0, Stretched: 1, Source: 2, StretchedLength: 3, SourceLe
  * allocates or throws.
  */
 export class SourceMap implements StretchMapSink {
-  private readonly pieces = new Float64Array(MAP_HISTORY * Piece.Fields);
-  private last = -1;
-  private count = 0;
-  private serial = -1;
+  readonly #pieces = new Float64Array(MAP_HISTORY * Piece.Fields);
+  #last = -1;
+  #count = 0;
+  #serial = -1;
   /** End of the newest piece of the current utterance (stretched, source). */
-  private stretchedEnd = 0;
-  private sourceEnd = 0;
+  #stretchedEnd = 0;
+  #sourceEnd = 0;
 
   /** Utterance `serial` maps from here: stretched position `stretched` is source position `source`. */
   open(serial: number, stretched: number, source: number): void {
-    this.serial = serial;
-    this.stretchedEnd = stretched;
-    this.sourceEnd = source;
-    this.append(0, 0);
+    this.#serial = serial;
+    this.#stretchedEnd = stretched;
+    this.#sourceEnd = source;
+    this.#append(0, 0);
   }
 
   /** Stretched samples made so far for the current utterance (the end of the newest piece). */
   get stretched(): number {
-    return this.stretchedEnd;
+    return this.#stretchedEnd;
   }
 
   /** Appends a piece to the current utterance; slope-1 pieces that continue a slope-1 piece merge into it. */
   plan(stretched: number, source: number): void {
-    const o = this.last * Piece.Fields;
-    const p = this.pieces;
+    const o = this.#last * Piece.Fields;
+    const p = this.#pieces;
     if (stretched === source && p[o + Piece.StretchedLength] === p[o + Piece.SourceLength]) {
       p[o + Piece.StretchedLength] += stretched;
       p[o + Piece.SourceLength] += source;
-    } else this.append(stretched, source);
-    this.stretchedEnd += stretched;
-    this.sourceEnd += source;
+    } else this.#append(stretched, source);
+    this.#stretchedEnd += stretched;
+    this.#sourceEnd += source;
   }
 
   /**
@@ -61,15 +61,15 @@ export class SourceMap implements StretchMapSink {
    * the map jumps forward to `source` after it (the next piece starts there).
    */
   settle(stretched: number, source: number): void {
-    const o = this.last * Piece.Fields;
-    const p = this.pieces;
+    const o = this.#last * Piece.Fields;
+    const p = this.#pieces;
     const planned = p[o + Piece.StretchedLength];
     const slope = planned > 0 ? p[o + Piece.SourceLength] / planned : 1;
     const along = Math.floor(stretched * slope);
     p[o + Piece.StretchedLength] = stretched;
     p[o + Piece.SourceLength] = along < source ? along : source;
-    this.stretchedEnd = p[o + Piece.Stretched] + stretched;
-    this.sourceEnd = p[o + Piece.Source] + source;
+    this.#stretchedEnd = p[o + Piece.Stretched] + stretched;
+    this.#sourceEnd = p[o + Piece.Source] + source;
   }
 
   /**
@@ -77,9 +77,9 @@ export class SourceMap implements StretchMapSink {
    * the source end for a position past the newest piece, or {@link FORGOTTEN}.
    */
   sourceAt(serial: number, s: number): number {
-    const p = this.pieces;
-    for (let k = 0; k < this.count; k++) {
-      const o = ((this.last - k + MAP_HISTORY) % MAP_HISTORY) * Piece.Fields;
+    const p = this.#pieces;
+    for (let k = 0; k < this.#count; k++) {
+      const o = ((this.#last - k + MAP_HISTORY) % MAP_HISTORY) * Piece.Fields;
       if (p[o + Piece.Serial] < serial) break;
       if (p[o + Piece.Serial] > serial || s < p[o + Piece.Stretched]) continue;
       const length = p[o + Piece.StretchedLength];
@@ -96,13 +96,13 @@ export class SourceMap implements StretchMapSink {
    * it yet, {@link FORGOTTEN} when the history no longer covers it.
    */
   stretchedAt(serial: number, source: number): number {
-    if (serial > this.serial) return NOT_YET;
-    const p = this.pieces;
+    if (serial > this.#serial) return NOT_YET;
+    const p = this.#pieces;
     // Newest first; `next` is the start of the piece after the one looked at.
     let next = NOT_YET;
     let nextFrom = -1;
-    for (let k = 0; k < this.count; k++) {
-      const o = ((this.last - k + MAP_HISTORY) % MAP_HISTORY) * Piece.Fields;
+    for (let k = 0; k < this.#count; k++) {
+      const o = ((this.#last - k + MAP_HISTORY) % MAP_HISTORY) * Piece.Fields;
       if (p[o + Piece.Serial] < serial) break;
       if (p[o + Piece.Serial] > serial) continue;
       const from = p[o + Piece.Source];
@@ -117,14 +117,14 @@ export class SourceMap implements StretchMapSink {
     return source === nextFrom ? next : FORGOTTEN;
   }
 
-  private append(stretched: number, source: number): void {
-    this.last = (this.last + 1) % MAP_HISTORY;
-    if (this.count < MAP_HISTORY) this.count++;
-    const o = this.last * Piece.Fields;
-    const p = this.pieces;
-    p[o + Piece.Serial] = this.serial;
-    p[o + Piece.Stretched] = this.stretchedEnd;
-    p[o + Piece.Source] = this.sourceEnd;
+  #append(stretched: number, source: number): void {
+    this.#last = (this.#last + 1) % MAP_HISTORY;
+    if (this.#count < MAP_HISTORY) this.#count++;
+    const o = this.#last * Piece.Fields;
+    const p = this.#pieces;
+    p[o + Piece.Serial] = this.#serial;
+    p[o + Piece.Stretched] = this.#stretchedEnd;
+    p[o + Piece.Source] = this.#sourceEnd;
     p[o + Piece.StretchedLength] = stretched;
     p[o + Piece.SourceLength] = source;
   }

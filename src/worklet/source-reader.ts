@@ -12,11 +12,11 @@ export class SourceReader {
   readonly ring: SampleRing;
   /** Absolute count of samples consumed (played or dropped). */
   absRead = 0;
-  private prefix: Float32Array = new Float32Array(0);
-  private prefixAt = 0;
-  private prefixLeft = 0;
+  #prefix: Float32Array = new Float32Array(0);
+  #prefixAt = 0;
+  #prefixLeft = 0;
   /** Absolute position just after the prefix's last sample. */
-  private prefixEnd = 0;
+  #prefixEnd = 0;
 
   constructor(ring: SampleRing) {
     this.ring = ring;
@@ -24,39 +24,39 @@ export class SourceReader {
 
   /** Samples available now (prefix and ring). */
   available(): number {
-    return this.prefixLeft + this.ring.availableRead();
+    return this.#prefixLeft + this.ring.availableRead();
   }
 
   /** The array the next run lives in. */
   runArray(): Float32Array {
-    return this.prefixLeft > 0 ? this.prefix : this.ring.data;
+    return this.#prefixLeft > 0 ? this.#prefix : this.ring.data;
   }
 
   /** Index of the next sample in {@link runArray}. */
   runIndex(): number {
-    return this.prefixLeft > 0 ? this.prefixAt : this.ring.readIndex();
+    return this.#prefixLeft > 0 ? this.#prefixAt : this.ring.readIndex();
   }
 
   /** Samples contiguous from {@link runIndex}. */
   runLength(): number {
-    return this.prefixLeft > 0 ? this.prefixLeft : this.ring.contiguousRead();
+    return this.#prefixLeft > 0 ? this.#prefixLeft : this.ring.contiguousRead();
   }
 
   /** Consumes `count` samples of the current run. */
   advance(count: number): void {
-    if (this.prefixLeft > 0) {
-      this.prefixAt += count;
-      this.prefixLeft -= count;
+    if (this.#prefixLeft > 0) {
+      this.#prefixAt += count;
+      this.#prefixLeft -= count;
     } else this.ring.advance(count);
     this.absRead += count;
   }
 
   /** Drops every sample before absolute position `to` (an interrupt's flush). */
   skipTo(to: number): void {
-    if (to > this.absRead && this.prefixLeft > 0) {
-      const skipped = Math.min(this.prefixLeft, to - this.absRead);
-      this.prefixAt += skipped;
-      this.prefixLeft -= skipped;
+    if (to > this.absRead && this.#prefixLeft > 0) {
+      const skipped = Math.min(this.#prefixLeft, to - this.absRead);
+      this.#prefixAt += skipped;
+      this.#prefixLeft -= skipped;
       this.absRead += skipped;
     }
     if (to > this.absRead) this.absRead += this.ring.advance(to - this.absRead);
@@ -71,31 +71,31 @@ export class SourceReader {
     const ring = this.ring;
     // The part of the lookahead before prefixEnd came from a prefix of our own (a second
     // recreation), the rest from just behind the ring's read position.
-    const fromRing = Math.min(ahead, Math.max(0, this.absRead - this.prefixEnd));
+    const fromRing = Math.min(ahead, Math.max(0, this.absRead - this.#prefixEnd));
     const fromPrefix = ahead - fromRing;
     if (fromRing > ring.availableWrite()) return null;
-    const out = new Float32Array(ahead + this.prefixLeft);
-    const prefixStart = this.prefixEnd - this.prefix.length;
+    const out = new Float32Array(ahead + this.#prefixLeft);
+    const prefixStart = this.#prefixEnd - this.#prefix.length;
     const at = this.absRead - ahead - prefixStart;
-    out.set(this.prefix.subarray(at, at + fromPrefix), 0);
+    out.set(this.#prefix.subarray(at, at + fromPrefix), 0);
     const cap = ring.data.length; // slots, one more than the capacity
     const from = (ring.readIndex() - fromRing + cap) % cap;
     for (let k = 0; k < fromRing; k++) out[fromPrefix + k] = ring.data[(from + k) % cap];
-    out.set(this.prefix.subarray(this.prefixAt, this.prefixAt + this.prefixLeft), ahead);
+    out.set(this.#prefix.subarray(this.#prefixAt, this.#prefixAt + this.#prefixLeft), ahead);
     return out;
   }
 
   /** The unread prefix alone (when the lookbehind was lost). Allocates. */
   unreadPrefix(): Float32Array {
-    return this.prefix.slice(this.prefixAt, this.prefixAt + this.prefixLeft);
+    return this.#prefix.slice(this.#prefixAt, this.#prefixAt + this.#prefixLeft);
   }
 
   /** Continues from a predecessor: position `absRead`, whose next samples are `prefix`. */
   restore(absRead: number, prefix: Float32Array): void {
     this.absRead = absRead;
-    this.prefix = prefix;
-    this.prefixAt = 0;
-    this.prefixLeft = prefix.length;
-    this.prefixEnd = absRead + prefix.length;
+    this.#prefix = prefix;
+    this.#prefixAt = 0;
+    this.#prefixLeft = prefix.length;
+    this.#prefixEnd = absRead + prefix.length;
   }
 }
