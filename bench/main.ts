@@ -211,8 +211,9 @@ async function main(): Promise<void> {
 
     if (ONLY.has('offline')) {
       for (let run = 0; run < RUNS; run++) {
-        for (const kind of ['voxplay-shared', 'voxplay-message', 'trivial', 'scheduled', 'wavtools']) {
-          const rates = kind === 'wavtools' ? [24000] : [24000, 48000, 44100];
+        for (const kind of ['voxplay-shared', 'voxplay-message', 'voxplay-speed', 'trivial', 'scheduled', 'wavtools']) {
+          // voxplay-speed: the postMessage player at speed 1.5 (issue 24's time-stretcher), 24 → 48 kHz.
+          const rates = kind === 'wavtools' ? [24000] : kind === 'voxplay-speed' ? [48000] : [24000, 48000, 44100];
           const server = kind === 'voxplay-shared' ? isolated : plain;
           const { value } = await inPage(
             env,
@@ -220,10 +221,18 @@ async function main(): Promise<void> {
             async (o: any) => {
               const m = await (globalThis as any).importModule('/bench/pages/offline.js');
               const out = [];
-              for (const contextRate of o.rates) out.push(await m.renderSpeed({ kind: o.kind, contextRate, seconds: o.seconds, voxplayUrl: o.voxplayUrl }));
+              for (const contextRate of o.rates)
+                out.push(await m.renderSpeed({ kind: o.kind, contextRate, seconds: o.seconds, voxplayUrl: o.voxplayUrl, playbackSpeed: o.playbackSpeed }));
               return out;
             },
-            { kind, rates, seconds: kind === 'scheduled' ? 20 : 60, voxplayUrl: env.voxplayUrl },
+            // At 1.5, 40 s of output is 60 s of source: what the ring (70 s) holds.
+            {
+              kind,
+              rates,
+              seconds: kind === 'scheduled' ? 20 : kind === 'voxplay-speed' ? 40 : 60,
+              voxplayUrl: env.voxplayUrl,
+              playbackSpeed: kind === 'voxplay-speed' ? 1.5 : 1,
+            },
           );
           for (const r of value as SpeedResult[]) {
             results.speed.push({ ...r, run });

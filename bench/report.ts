@@ -571,6 +571,17 @@ export function buildReport(results: BenchResults): { markdown: string; table: s
   md.push(
     "- **Main-thread figures** are timed in a cross-origin isolated page (5 µs timer) for every contender: each of 500 frames per pass is handed to the receive path in its own task, as a WebSocket delivers them, and timed until the microtasks it queued have run (voxplay's postMessage transport posts at the end of the task, or, once more than 500 ms is queued, holds frames and posts up to 200 ms of audio at once at the end of the task that fills it, which is timed; what a pass leaves held goes out on a 40 ms timer, one post per pass, untimed); GC pauses that land in a frame are included. " +
       "**Render speed** times only `startRendering()` of an OfflineAudioContext after all audio was handed over (wavtools converts int16 → float in its worklet's message handler, before rendering starts, so that part of its audio-thread work is not counted). " +
+      (() => {
+        const sp = (kind: string) => median(results.speed.filter((x) => x.kind === kind && x.contextRate === 48000).map((x) => x.speed));
+        const stretched = sp('voxplay-speed');
+        const plain = sp('voxplay-message');
+        if (!stretched || !plain) return '';
+        const extra = 1000 / stretched - 1000 / plain;
+        return (
+          `**Speed 1.5×** (issue 24): the postMessage player at \`speed: 1.5\`, fed 1.5× the source so it fills the same output, renders 24 → 48 kHz at ${stretched.toFixed(0)}× real time against ${plain.toFixed(0)}× at speed 1: ` +
+          `the time-stretcher adds ${extra.toFixed(3)} ms per second of output, ${(extra / 10).toFixed(2)} % of the real-time budget (goal ≤ 5 %). `
+        );
+      })() +
       "**Memory** is the page's main-thread JS heap (`performance.memory` with `--enable-precise-memory-info`, after `gc()`); the worklet's own heap and preallocated rings (voxplay preallocates `maxBufferMs` of audio) are not in it. The legacy path cannot run in an OfflineAudioContext, so its render-speed and memory cells are n/a.",
   );
   md.push('');

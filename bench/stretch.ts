@@ -28,7 +28,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { StreamingResampler } from '../src/dsp/resampler.ts';
+import { Fft } from '../src/echo/fft.ts';
 import { TimeStretcher, type StretchMapSink } from '../src/dsp/time-stretch.ts';
 import { loadFixture } from '../test/support/echo-room.ts';
 import { compareF0, median, rmsDb, toneResidual, yinTrack, type PitchTrack } from '../test/support/pitch-track.ts';
@@ -358,6 +360,163 @@ export function mappedReference(input: PitchTrack, output: PitchTrack, map: MapL
   return ref;
 }
 
+/**
+ * Marks against the audio itself: for a mark every 0.25 s of the two voices, the output index
+ * the map gives (the first output sample whose source position reaches the mark, as the
+ * engine fires it) against where the marked 5 ms of source is found in the output by
+ * normalised cross-correlation (within ±800 samples): the nearest lag whose correlation is
+ * within 3 % of the best. Only windows with speech in them (RMS ≥ 0.01) and a clear match
+ * (correlation ≥ 0.9) are compared; goal: within one longest period. `misplace` moves every
+ * mark that many samples later (to check that the figure sees a wrong mark).
+ */
+export function markPlacement(speed: number, misplace = 0): { compared: number; worst: number; median: number } {
+  const x = voices();
+  const r = stretch(x, { speed });
+  const out = r.out;
+  const W = 120;
+  const errors: number[] = [];
+  for (let offset = 2400; offset + 4800 < x.length; offset += 6000) {
+    let e = 0;
+    for (let i = 0; i < W; i++) e += x[offset + i] * x[offset + i];
+    if (Math.sqrt(e / W) < 0.01) continue;
+    // The mark's output index: the first output sample mapped at or past the offset.
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (r.map.sourceAt(mid) >= offset) hi = mid;
+      else lo = mid + 1;
+    }
+    const mark = lo + misplace; // misplace: the metric's own check, a mark fired that late
+    const from = Math.max(0, mark - 800);
+    const to = Math.min(out.length - W, mark + 800);
+    const corr = new Float64Array(to - from + 1);
+    let bestCorr = -Infinity;
+    for (let at = from; at <= to; at++) {
+      let xy = 0;
+      let yy = 0;
+      for (let i = 0; i < W; i++) {
+        xy += x[offset + i] * out[at + i];
+        yy += out[at + i] * out[at + i];
+      }
+      corr[at - from] = yy > 0 ? xy / Math.sqrt(e * yy) : 0;
+      if (corr[at - from] > bestCorr) bestCorr = corr[at - from];
+    }
+    if (bestCorr < 0.9) continue;
+    // Voiced speech repeats every period, and slower playback repeats periods outright: every
+    // lag that matches nearly as well as the best is an occurrence of the marked audio. The
+    // error is the distance to the nearest one.
+    let nearest = Infinity;
+    for (let k = 0; k < corr.length; k++) if (corr[k] >= 0.97 * bestCorr && Math.abs(from + k - mark) < Math.abs(nearest)) nearest = from + k - mark;
+    errors.push(nearest);
+  }
+  const abs = errors.map(Math.abs).sort((a, b) => a - b);
+  return { compared: errors.length, worst: abs.length ? abs[abs.length - 1] : NaN, median: abs.length ? abs[abs.length >> 1] : NaN };
+}
+
+/** Mel-cepstra (c1…c13 of 40 mel bands, 25 ms Hann frames every 10 ms) of `x` at 24 kHz. */
+export function melCepstra(x: Float32Array): Float64Array[] {
+  const N = 1024;
+  const frame = 600;
+  const hop = 240;
+  const bands = 40;
+  const coeffs = 13;
+  const fft = new Fft(N);
+  const re = new Float64Array(N);
+  const im = new Float64Array(N);
+  const mel = (f: number) => 2595 * Math.log10(1 + f / 700);
+  const hz = (m: number) => 700 * (10 ** (m / 2595) - 1);
+  const edges = Array.from({ length: bands + 2 }, (_, k) => (hz((k * mel(12000)) / (bands + 1)) * N) / RATE);
+  const out: Float64Array[] = [];
+  const logMel = new Float64Array(bands);
+  for (let at = 0; at + frame <= x.length; at += hop) {
+    re.fill(0);
+    im.fill(0);
+    for (let i = 0; i < frame; i++) re[i] = x[at + i] * (0.5 - 0.5 * Math.cos((2 * Math.PI * i) / (frame - 1)));
+    fft.forward(re, im);
+    for (let b = 0; b < bands; b++) {
+      let e = 1e-3; // a floor about 80 dB below a full-scale tone: digital silence would dominate the distance
+      for (let k = Math.floor(edges[b]); k <= Math.ceil(edges[b + 2]) && k <= N / 2; k++) {
+        const w = k < edges[b + 1] ? (k - edges[b]) / (edges[b + 1] - edges[b]) : (edges[b + 2] - k) / (edges[b + 2] - edges[b + 1]);
+        if (w > 0) e += w * (re[k] * re[k] + im[k] * im[k]);
+      }
+      logMel[b] = Math.log(e);
+    }
+    const c = new Float64Array(coeffs);
+    for (let d = 1; d <= coeffs; d++) {
+      let sum = 0;
+      for (let b = 0; b < bands; b++) sum += logMel[b] * Math.cos((Math.PI * d * (b + 0.5)) / bands);
+      c[d - 1] = sum * Math.sqrt(2 / bands);
+    }
+    out.push(c);
+  }
+  return out;
+}
+
+/**
+ * Mel-cepstral distance (dB) between `a` and `b` along their DTW alignment: the mean over the
+ * path of (10 / ln 10)·√(2·Σ(cₐ − c_b)²), the usual MCD. Frames of silence in `b` (the
+ * reference) count like any other.
+ */
+export function mcdAfterDtw(a: Float64Array[], b: Float64Array[]): number {
+  const n = a.length;
+  const m = b.length;
+  const dist = (i: number, j: number) => {
+    let sum = 0;
+    for (let d = 0; d < a[i].length; d++) {
+      const e = a[i][d] - b[j][d];
+      sum += e * e;
+    }
+    return (10 / Math.LN10) * Math.sqrt(2 * sum);
+  };
+  // Cumulative cost and path length, row by row.
+  let prevCost = new Float64Array(m).fill(Infinity);
+  let prevLen = new Float64Array(m);
+  let cost = new Float64Array(m);
+  let len = new Float64Array(m);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < m; j++) {
+      const d = dist(i, j);
+      if (i === 0 && j === 0) {
+        cost[j] = d;
+        len[j] = 1;
+        continue;
+      }
+      let best = Infinity;
+      let bestLen = 0;
+      if (i > 0 && prevCost[j] < best) [best, bestLen] = [prevCost[j], prevLen[j]];
+      if (j > 0 && cost[j - 1] < best) [best, bestLen] = [cost[j - 1], len[j - 1]];
+      if (i > 0 && j > 0 && prevCost[j - 1] < best) [best, bestLen] = [prevCost[j - 1], prevLen[j - 1]];
+      cost[j] = best + d;
+      len[j] = bestLen + 1;
+    }
+    [prevCost, cost] = [cost, prevCost];
+    [prevLen, len] = [len, prevLen];
+  }
+  return prevCost[m - 1] / prevLen[m - 1];
+}
+
+/** `sox tempo -s` (WSOLA tuned for speech) of `x` at `speed`, or null without sox. Bench only: sox is never shipped. */
+export function soxTempo(x: Float32Array, speed: number): Float32Array | null {
+  const raw = ['-t', 'raw', '-r', String(RATE), '-e', 'floating-point', '-b', '32', '-c', '1', '-L'];
+  const run = spawnSync('sox', [...raw, '-', ...raw, '-', 'tempo', '-s', String(speed)], {
+    input: Buffer.from(x.buffer, x.byteOffset, x.byteLength),
+    maxBuffer: 64 << 20,
+  });
+  if (run.status !== 0 || !run.stdout) return null;
+  const bytes = run.stdout as Buffer;
+  return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + (bytes.length & ~3)));
+}
+
+/** Mel-cepstral distance to the input after DTW, ours and sox's, over the first 10 s of the two voices. */
+export function againstSox(speed: number): { ours: number; sox: number | null } {
+  const x = voices().subarray(0, 10 * RATE);
+  const reference = melCepstra(x);
+  const ours = mcdAfterDtw(melCepstra(stretch(x, { speed }).out), reference);
+  const theirs = soxTempo(x, speed);
+  return { ours, sox: theirs ? mcdAfterDtw(melCepstra(theirs), reference) : null };
+}
+
 /** The two voices ({@link voices}) at `speed`: F0 against the time-mapped input, voicing agreement (over the `frames` with a reference), level. */
 export function speechPitch(speed: number): { medianError: number; voicing: number; within: number; frames: number; levelDb: number } {
   const x = voices();
@@ -479,6 +638,8 @@ async function main(): Promise<void> {
       ({ f, x }) => toneF0(x, f, speed),
     );
     const sp = speechPitch(speed);
+    const marks = markPlacement(speed);
+    const mcd = againstSox(speed);
     const intClicks = INTEGER_TONES.map((f) => toneClicks(f, speed));
     const fracClicks = FRACTIONAL_TONES.map((f) => toneClicks(f, speed));
     return {
@@ -489,6 +650,8 @@ async function main(): Promise<void> {
       toneMedian: Math.max(...tones.map((t) => t.medianError)),
       toneWithin: Math.min(...tones.map((t) => t.within)),
       speech: sp,
+      marks,
+      mcd,
       intDb: Math.max(...intClicks.map((c) => c.db)),
       intWorstFrame: Math.max(...intClicks.map((c) => c.worstFrameDb)),
       fracDb: Math.max(...fracClicks.map((c) => c.db)),
@@ -512,7 +675,11 @@ async function main(): Promise<void> {
     intDb: Math.max(...perSpeed.map((p) => p.intDb)),
     otherDb: Math.max(...perSpeed.map((p) => p.fracDb), ...ramps.map((r) => r.db)),
     level: Math.max(...perSpeed.map((p) => p.level), ...ramps.map((r) => Math.abs(r.levelDb))),
+    marks: Math.max(...perSpeed.map((p) => p.marks.worst)),
+    /** Ours minus sox's mel-cepstral distance, worst speed (null without sox). */
+    mcdMargin: perSpeed.some((p) => p.mcd.sox === null) ? null : Math.max(...perSpeed.map((p) => p.mcd.ours - p.mcd.sox!)),
   };
+  const slowest = costs.filter((c) => c.speed !== 1).reduce((a, b) => (a.xRealTime < b.xRealTime ? a : b));
   const lines: string[] = [];
   lines.push('# Time-stretcher (issue 24)', '');
   lines.push(`\`npx tsx bench/stretch.ts\`, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, 24 kHz, speeds ${SPEEDS.join(', ')}.`, '');
@@ -539,6 +706,24 @@ async function main(): Promise<void> {
   lines.push(`| clicks, 110 / 170 Hz and speed ramps | ≤ −30 dB | ${db(worst.otherDb)} | ${mark(worst.otherDb <= GOALS.clickOtherDb)} |`);
   lines.push(`| level: RMS out ÷ in | within ±1 dB | ${worst.level.toFixed(2)} dB | ${mark(worst.level <= GOALS.levelDb)} |`);
   lines.push(`| speed 1, never changed: output = input | bit for bit | ${bitExact ? 'yes' : 'no'} | ${mark(bitExact)} |`);
+  lines.push(
+    `| marks: mark frame against its audio found by cross-correlation (two voices) | within ${MAX_PERIOD} samples | ${worst.marks} samples | ${mark(worst.marks <= MAX_PERIOD)} |`,
+  );
+  lines.push(
+    worst.mcdMargin === null
+      ? '| mel-cepstral distance after DTW against `sox tempo -s` | ≤ sox + 1 dB | sox not installed | not measured |'
+      : `| mel-cepstral distance to the input after DTW, ours − \`sox tempo -s\` (first 10 s of the two voices) | ≤ +1 dB | ${worst.mcdMargin >= 0 ? '+' : ''}${worst.mcdMargin.toFixed(2)} dB | ${mark(worst.mcdMargin <= 1)} |`,
+  );
+  lines.push(
+    `| cost of the stretcher, slowest speed (${slowest.speed}×), share of the real-time budget on one core | ≤ 5 % | ${(100 / slowest.xRealTime).toFixed(2)} % (${slowest.xRealTime.toFixed(0)}× real time) | ${mark(100 / slowest.xRealTime <= 5)} |`,
+  );
+  lines.push('');
+  lines.push('Mel-cepstral distance (dB) to the input after DTW alignment, ours and sox `tempo -s` (WSOLA for speech), by speed:', '');
+  lines.push('| speed | ours | sox | marks: median / worst (samples, of n) |', '|---|---|---|---|');
+  for (const p of perSpeed)
+    lines.push(
+      `| ${p.speed} | ${p.mcd.ours.toFixed(2)} | ${p.mcd.sox === null ? '—' : p.mcd.sox.toFixed(2)} | ${p.marks.median} / ${p.marks.worst} of ${p.marks.compared} |`,
+    );
   lines.push('');
   lines.push('Per speed (duration error signed, output minus input ÷ speed; F0 and click figures are the worst over the tones):', '');
   lines.push(

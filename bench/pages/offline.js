@@ -21,7 +21,7 @@ function tone(samples, offset = 0) {
 }
 
 /** Feeds 40 ms frames into the contender; returns a function taking an Int16Array. */
-async function makeFeeder(kind, ctx, voxplayUrl = '/dist/voxplay.js') {
+async function makeFeeder(kind, ctx, voxplayUrl = '/dist/voxplay.js', speed = 1) {
   if (kind.startsWith('voxplay')) {
     const { StreamPlayer } = await import(voxplayUrl);
     const player = new StreamPlayer({
@@ -30,6 +30,7 @@ async function makeFeeder(kind, ctx, voxplayUrl = '/dist/voxplay.js') {
       metricsIntervalMs: 0,
       maxBufferMs: 70000,
       prebufferMs: 60,
+      speed,
     });
     await player.start();
     return {
@@ -88,11 +89,13 @@ function activeFrames(buffer) {
   return n;
 }
 
-export async function renderSpeed({ kind, contextRate, seconds = 60, voxplayUrl }) {
+// `playbackSpeed` (voxplay only): the player's speed; it is fed that many times more source,
+// so the time-stretched output fills the same `seconds`.
+export async function renderSpeed({ kind, contextRate, seconds = 60, voxplayUrl, playbackSpeed = 1 }) {
   const ctx = new OfflineAudioContext(1, Math.round(contextRate * (seconds + 0.5)), contextRate);
-  const feeder = await makeFeeder(kind, ctx, voxplayUrl);
+  const feeder = await makeFeeder(kind, ctx, voxplayUrl, playbackSpeed);
   const frame = Math.round(0.04 * SOURCE_RATE);
-  const total = SOURCE_RATE * seconds;
+  const total = Math.round(SOURCE_RATE * seconds * playbackSpeed);
   if (kind !== 'trivial') {
     for (let pos = 0; pos < total; pos += frame) feeder.feed(tone(Math.min(frame, total - pos), pos));
     feeder.end();
@@ -110,7 +113,7 @@ export async function renderSpeed({ kind, contextRate, seconds = 60, voxplayUrl 
     speed: rendered / (ms / 1000),
     // Sanity: the audio really went through (active frames vs expected).
     active: activeFrames(buffer),
-    expected: kind === 'trivial' ? buffer.length : Math.round((total * contextRate) / SOURCE_RATE),
+    expected: kind === 'trivial' ? buffer.length : Math.round((total * contextRate) / SOURCE_RATE / playbackSpeed),
     info: feeder.info(),
   };
 }

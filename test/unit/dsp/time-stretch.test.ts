@@ -14,6 +14,7 @@ import {
   INTEGER_TONES,
   liveChanges,
   MapLog,
+  markPlacement,
   mappedReference,
   MAX_PERIOD,
   rampClicks,
@@ -202,6 +203,17 @@ describe('TimeStretcher (issue 24)', () => {
         }
       });
     }
+  });
+
+  it(`marks fire within one longest period (${MAX_PERIOD} samples) of where their audio is found by cross-correlation`, () => {
+    for (const speed of SPEEDS) {
+      const m = markPlacement(speed);
+      console.log(`[stretch] marks at ${speed}: ${m.compared} compared, median ${m.median}, worst ${m.worst} samples`);
+      expect(m.compared).toBeGreaterThan(50);
+      expect(m.worst).toBeLessThanOrEqual(MAX_PERIOD);
+    }
+    // The figure sees a mark fired a period and a half late.
+    expect(markPlacement(1.5, Math.round(1.5 * MAX_PERIOD)).worst).toBeGreaterThan(MAX_PERIOD);
   });
 
   describe('pitch of real speech (two espeak-ng voices, time-mapped through the map): median F0 error < 3 %, voicing agreement > 90 %', () => {
