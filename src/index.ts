@@ -10,6 +10,7 @@ export { StreamPlayer } from './player/stream-player.js';
 export type { PlayerEventHandler } from './player/stream-player.js';
 export type { GestureTarget } from './player/gesture-unlock.js';
 export type { OutputRoute } from './player/output-device.js';
+export type { PlayerSnapshot } from './player/store.js';
 export { VoxplayError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type {

@@ -15,6 +15,7 @@ import { msToSamples } from './metrics.js';
 import { badOption, checkFormat, checkRate, checkSpeed, resolveOptions, type ResolvedOptions } from './options.js';
 import type { PlayStreamOptions, PlayStreamResult, StreamHost } from './play-stream.js';
 import { PlaybackSession } from './session.js';
+import { SnapshotStore, type PlayerSnapshot } from './store.js';
 import type { AttachOptions, InterruptResult, OutputLevel, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
 
 // The postMessage transport's cross-task batching (HoldPolicy): hold only with this much
@@ -54,6 +55,9 @@ export class StreamPlayer {
   /** The output gain the app set (the worklet ramps to volume, or to 0 while muted). */
   private readonly gain = { volume: 1, muted: false };
   private speedValue: number;
+  private readonly store: SnapshotStore;
+  /** The last `error` event, for the snapshot. */
+  private lastError: VoxplayError | null = null;
   /** `pause()` was called and not yet undone by `resume()`. */
   private pausedByApp = false;
   private detachSocket: (() => void) | null = null;
@@ -106,6 +110,46 @@ export class StreamPlayer {
         replaced: (_context, clock) => this.session.setClock(clock),
       },
     );
+    this.store = new SnapshotStore(() => this.readSnapshot());
+    // Every event may change what a snapshot shows (state, utterance, buffer, error).
+    this.emitter.on('*', (type, event) => {
+      if (type === 'error') this.lastError = event as VoxplayError;
+      this.store.refresh();
+    });
+  }
+
+  /**
+   * Subscribes to the player's snapshot ({@link StreamPlayer.getSnapshot}): `listener` is
+   * called with no arguments whenever a new snapshot is ready. Bound to the player, so
+   * `useSyncExternalStore(player.subscribe, player.getSnapshot)` works as written.
+   *
+   * @returns the unsubscribe function.
+   */
+  readonly subscribe = (listener: () => void): (() => void) => this.store.subscribe(listener);
+
+  /**
+   * One immutable object with what an app renders: state, the current utterance, buffered ms,
+   * playing / paused / muted, volume, speed and the last error. It keeps its identity until
+   * something in it changes (bound to the player, like {@link StreamPlayer.subscribe}).
+   */
+  readonly getSnapshot = (): PlayerSnapshot => this.store.getSnapshot();
+
+  /** Reads the snapshot's values now. */
+  private readSnapshot(): PlayerSnapshot {
+    const state = this.state;
+    const metrics = this.getMetrics();
+    const current = metrics.current;
+    return {
+      state,
+      utteranceId: current ? current.utteranceId : null,
+      playing: current !== null && current.state === 'playing' && state === 'running',
+      paused: state === 'paused',
+      bufferedMs: Math.round(metrics.bufferedMs),
+      volume: this.gain.volume,
+      muted: this.gain.muted,
+      speed: this.speedValue,
+      error: this.lastError,
+    };
   }
 
   /** Lifecycle state; changes are announced by `statechange`. */
@@ -448,6 +492,7 @@ export class StreamPlayer {
   private sendGain(): void {
     this.assertOpen('volume');
     this.port.post({ type: 'volume', gain: this.gain.muted ? 0 : this.gain.volume });
+    this.store.refresh();
   }
 
   /**
