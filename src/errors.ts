@@ -22,6 +22,7 @@
  * - `network`: a stream given to `playStream()` failed: an HTTP error status, or the body broke off mid-stream (after what arrived had played).
  * - `unsupported`: the browser lacks what a call needs (e.g. choosing the output device in Safari); the player keeps working without it.
  * - `output-device`: the browser refused the output device asked for (unknown id, no permission); the output stays where it was.
+ * - `record-limit`: a recording (`player.record()`) reached its `maxSeconds`; it stopped there and keeps what it has.
  */
 export type ErrorCode =
   | 'bad-option'
@@ -44,7 +45,8 @@ export type ErrorCode =
   | 'disconnected'
   | 'network'
   | 'unsupported'
-  | 'output-device';
+  | 'output-device'
+  | 'record-limit';
 
 /** An Error that carries an {@link ErrorCode}; thrown by the player and carried by `error` events. */
 export class VoxplayError extends Error {

@@ -11,6 +11,8 @@ export type { PlayerEventHandler } from './player/stream-player.js';
 export type { GestureTarget } from './player/gesture-unlock.js';
 export type { OutputRoute } from './player/output-device.js';
 export type { PlayerSnapshot } from './player/store.js';
+export type { PlayerRecorder } from './player/recorder.js';
+export type { Recording, RecordedUtterance, RecordOptions } from './player/recording.js';
 export { VoxplayError } from './errors.js';
 export type { ErrorCode } from './errors.js';
 export type {

@@ -118,6 +118,7 @@ export class Lifecycle {
   private own: AudioContext | null = null;
   private node: AudioWorkletNode | null = null;
   private tap: AnalyserNode | null = null;
+  private streamTap: MediaStreamAudioDestinationNode | null = null;
   private readonly sink: SinkChoice;
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
@@ -188,6 +189,18 @@ export class Lifecycle {
     return this.tap;
   }
 
+  /**
+   * A MediaStream of the player's output (after the volume), made on first call once the node
+   * exists; null before `start()` and in an OfflineAudioContext. Opt-in, like the analyser.
+   */
+  outputStream(): MediaStream | null {
+    if (this.streamTap) return this.streamTap.stream;
+    if (!this.node || typeof MediaStreamAudioDestinationNode === 'undefined' || !(this.node.context instanceof AudioContext)) return null;
+    this.streamTap = this.node.context.createMediaStreamDestination();
+    this.node.connect(this.streamTap);
+    return this.streamTap.stream;
+  }
+
   /** Loads the worklet, connects the node and resumes the context; the same promise on every call. */
   start(): Promise<void> {
     this.startPromise ??= this.doStart();
@@ -211,6 +224,7 @@ export class Lifecycle {
     this.releaseSession();
     this.port.close();
     this.tap = null;
+    this.streamTap = null;
     this.sink.release();
     if (this.node) {
       this.node.disconnect();
@@ -311,6 +325,7 @@ export class Lifecycle {
       this.node?.disconnect();
       this.sink.release();
       this.tap = null;
+      this.streamTap = null;
       void old.close().catch(() => undefined);
       const node = this.buildNode(context, state);
       this.own = context;

@@ -20,6 +20,15 @@ export interface ReportDeps {
   written(): number;
 }
 
+/** Where a recording (`player.record()`) gets the output and the utterance boundaries, in context frames. */
+export interface RecordTap {
+  samples(frame: number, samples: Float32Array, final: boolean): void;
+  started(utteranceId: string, frame: number, sampleRate: number): void;
+  finished(utteranceId: string, frame: number, playedSamples: number, interrupted: boolean): void;
+}
+
+const NO_SAMPLES = new Float32Array(0);
+
 /**
  * Turns the worklet's reports into the player's state and typed events. Each event is
  * scheduled on the audio clock: it fires when the frame it concerns reaches the speakers,
@@ -32,6 +41,8 @@ export class ReportHandler {
   readonly level = { peak: 0, sumSquares: 0, frames: 0, endFrame: 0 };
   /** Lowest buffered level seen while an utterance was playing, ms (null before any). */
   lowWaterMs: number | null = null;
+  /** The recording in progress, if any. */
+  tap: RecordTap | null = null;
   private readonly d: ReportDeps;
 
   constructor(deps: ReportDeps) {
@@ -53,6 +64,10 @@ export class ReportHandler {
       this.level.frames = report.levelFrames;
       this.level.endFrame = report.levelEndFrame;
     }
+    const tap = this.tap;
+    if (tap && (report.recordedCount > 0 || report.recordedFinal)) {
+      tap.samples(report.recordedFrame, report.recorded ? report.recorded.subarray(0, report.recordedCount) : NO_SAMPLES, report.recordedFinal);
+    }
     if (report.lost > 0) this.d.error('context', `the audio thread could not report ${report.lost} event(s); figures may be off`);
     let interrupted: InterruptedEvent | null = null;
     const flushed: string[] = [];
@@ -70,6 +85,7 @@ export class ReportHandler {
           stats.state = 'playing';
           const audibleAt = clock.audibleAt(event.frame);
           stats.firstAudible = audibleAt;
+          tap?.started(utt.id, event.frame, utt.rate);
           scheduler.at(audibleAt, () => emit('playing', { utteranceId: utt.id, audibleAt, timeToFirstAudioMs: stats.timeToFirstAudio() }));
           break;
         }
@@ -79,6 +95,7 @@ export class ReportHandler {
           const audibleAt = clock.audibleAt(event.frame + 1);
           this.d.retire(utt, 'ended');
           const played = event.played;
+          tap?.finished(utt.id, event.frame + 1, played, false);
           scheduler.at(audibleAt, () => emit('ended', { utteranceId: utt.id, playedMs: samplesToMs(played, utt.rate), playedSamples: played, audibleAt }));
           break;
         }
@@ -102,6 +119,7 @@ export class ReportHandler {
           stats.dropped += event.dropped;
           this.d.totals.flushed += event.dropped;
           this.d.retire(utt, 'interrupted');
+          if (event.kind === 'interrupted') tap?.finished(utt.id, event.frame, event.played, true);
           // One event per interrupt: for the utterance that sounded, naming the others it flushed.
           if (event.kind === 'interrupted' || !interrupted) {
             if (interrupted) flushed.push(interrupted.utteranceId!);

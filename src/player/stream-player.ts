@@ -12,10 +12,12 @@ import { listenForGestures, type GestureTarget } from './gesture-unlock.js';
 import { Lifecycle } from './lifecycle.js';
 import type { OutputRoute } from './output-device.js';
 import { msToSamples } from './metrics.js';
-import { badOption, checkFormat, checkRate, checkSpeed, resolveOptions, type ResolvedOptions } from './options.js';
+import { badOption, checkFormat, checkRange, checkRate, checkSpeed, resolveOptions, type ResolvedOptions } from './options.js';
 import type { PlayStreamOptions, PlayStreamResult, StreamHost } from './play-stream.js';
 import { PlaybackSession } from './session.js';
 import { SnapshotStore, type PlayerSnapshot } from './store.js';
+import { PlayerRecorder } from './recorder.js';
+import type { RecordOptions } from './recording.js';
 import type { AttachOptions, InterruptResult, OutputLevel, PlayerEvents, PlayerMetrics, PlayerState, PushOptions, StreamPlayerOptions } from './types.js';
 
 // The postMessage transport's cross-task batching (HoldPolicy): hold only with this much
@@ -487,6 +489,46 @@ export class StreamPlayer {
    */
   get analyser(): AnalyserNode | null {
     return this.lifecycle.analyser();
+  }
+
+  /**
+   * The player's output as a `MediaStream`: exactly what plays, after the volume (muted while
+   * muted), for a `MediaRecorder`, a visualiser or a WebRTC call. Made on first use (an app
+   * that never asks pays nothing); null before `start()` and in an OfflineAudioContext. Read
+   * it again after the state was `stalled`: a replaced context comes with a new stream.
+   */
+  get outputStream(): MediaStream | null {
+    return this.lifecycle.outputStream();
+  }
+
+  /**
+   * Records what is heard: every output frame (after the volume, fades included; what was
+   * never heard is not in it), with each utterance's span and played count, until
+   * `recorder.stop()`, which resolves with the {@link Recording} (whole or per utterance, as
+   * PCM or a WAV `Blob`). Sample-exact: it is the output itself, sent by the audio thread in
+   * blocks of 4096 frames. Bounded by `maxSeconds` (default 600): at the limit it stops and an
+   * `error` event says `record-limit`. One recording at a time; a context replacement ends it.
+   *
+   * @throws VoxplayError `bad-option` before `start()`, while another recording runs, or for a
+   *   `maxSeconds` outside 1–86 400; `closed` after close().
+   */
+  record(options: RecordOptions = {}): PlayerRecorder {
+    this.assertOpen('record');
+    const context = this.lifecycle.audioContext;
+    if (!context) throw badOption('record() needs a started player: call start() first');
+    const reports = this.session.reports;
+    if (reports.tap) throw badOption('a recording is already running: stop() it first');
+    const maxSeconds = checkRange(options.maxSeconds ?? 600, 'maxSeconds', 1, 86_400);
+    const recorder = new PlayerRecorder(context.sampleRate, Math.round(maxSeconds * context.sampleRate), {
+      post: (on) => this.port.post({ type: 'record', on }),
+      detach: () => {
+        if (reports.tap === recorder) reports.tap = null;
+      },
+      limit: () => this.session.error('record-limit', `the recording reached maxSeconds (${maxSeconds} s) and stopped there`),
+    });
+    reports.tap = recorder;
+    this.port.post({ type: 'record', on: true });
+    return recorder;
   }
 
   private sendGain(): void {

@@ -1,5 +1,5 @@
 import { SampleRing } from '../ring/sample-ring.js';
-import type { EngineOptions, EngineReport, HandoverReply, ToEngine } from './messages.js';
+import { RECORD_BLOCK, type EngineOptions, type EngineReport, type HandoverReply, type ToEngine } from './messages.js';
 import { Fader } from '../dsp/fade.js';
 import { PlaybackEngine } from './playback-engine.js';
 
@@ -29,6 +29,10 @@ export class EngineHost {
     eventCount: 0,
     events: null,
     lost: 0,
+    recorded: null,
+    recordedCount: 0,
+    recordedFrame: 0,
+    recordedFinal: false,
   };
   /** False once the player said `close`. */
   alive = true;
@@ -45,6 +49,13 @@ export class EngineHost {
   readonly #fadeFrames: number;
   #peak = 0;
   #sumSquares = 0;
+  /** Recording the output: the block being filled (made at the first `record`), its fill and first frame. */
+  #recording = false;
+  #recordBlock: Float32Array | null = null;
+  #recordCount = 0;
+  #recordFrame = 0;
+  /** A stopped recording's last block is still to be sent. */
+  #recordFlush = false;
 
   constructor(options: EngineOptions, outRate: number) {
     const buffer = options.shared ?? new ArrayBuffer(SampleRing.bytesFor(options.capacity));
@@ -91,6 +102,17 @@ export class EngineHost {
       case 'speed':
         engine.setSpeed(msg.speed);
         break;
+      case 'record':
+        if (msg.on) {
+          this.#recordBlock ??= new Float32Array(RECORD_BLOCK);
+          this.#recording = true;
+          this.#recordCount = 0;
+          this.#recordFlush = false;
+        } else if (this.#recording) {
+          this.#recording = false;
+          this.#recordFlush = true;
+        }
+        break;
       case 'pause':
         engine.pause();
         break;
@@ -134,7 +156,8 @@ export class EngineHost {
     this.#peak = peak;
     this.#sumSquares = sum;
     this.#sinceReport += out.length;
-    if (engine.logCount === 0 && this.#sinceReport < this.#reportInterval) return null;
+    const recorded = this.#record(out);
+    if (engine.logCount === 0 && this.#sinceReport < this.#reportInterval && !recorded) return null;
     const report = this.report;
     report.levelPeak = peak;
     report.levelSumSquares = sum;
@@ -149,8 +172,35 @@ export class EngineHost {
     report.eventCount = engine.logCount;
     report.events = engine.logCount > 0 ? engine.log : null;
     report.lost = engine.logOverflow;
+    // The port's structured clone copies the block when the report is posted, before the next render reuses it.
+    report.recorded = recorded ? this.#recordBlock : null;
+    report.recordedCount = recorded ? this.#recordCount : 0;
+    report.recordedFrame = this.#recordFrame;
+    report.recordedFinal = recorded && !this.#recording;
+    if (recorded) this.#recordCount = 0;
     engine.takeEvents();
     this.#sinceReport = 0;
     return report;
+  }
+
+  /**
+   * While recording, appends the quantum just rendered (after the volume) to the block; true
+   * when the block is to go out with this render's report: full, or the last one of a stopped
+   * recording. Copies numbers only: no allocation.
+   */
+  #record(out: Float32Array): boolean {
+    const block = this.#recordBlock;
+    if (!block) return false;
+    if (this.#recordFlush) {
+      this.#recordFlush = false;
+      return true;
+    }
+    if (!this.#recording) return false;
+    // The frame of the quantum's first sample, as the engine placed it (stale frames corrected).
+    if (this.#recordCount === 0) this.#recordFrame = this.engine.nextFrame - out.length;
+    const n = out.length < block.length - this.#recordCount ? out.length : block.length - this.#recordCount;
+    for (let i = 0; i < n; i++) block[this.#recordCount + i] = out[i];
+    this.#recordCount += n;
+    return this.#recordCount === block.length;
   }
 }

@@ -127,6 +127,18 @@ export interface MarkMessage {
   id: number;
 }
 
+/**
+ * Start (`on`) or stop recording the output (after the volume): the host sends it in blocks of
+ * {@link RECORD_BLOCK} frames inside its reports, and a last, partial one after `on: false`.
+ */
+export interface RecordMessage {
+  type: 'record';
+  on: boolean;
+}
+
+/** Frames of output per recorded block (32 quanta): one report per block, never one per quantum. */
+export const RECORD_BLOCK = 4096;
+
 /** Play at `speed` (0.5–2, pitch kept) from the time-stretcher's next piece of work. */
 export interface SpeedMessage {
   type: 'speed';
@@ -168,7 +180,17 @@ export type FromEngine = EngineReport | HandoverReply;
 
 /** Main → worklet. */
 export type ToEngine =
-  SamplesMessage | BeginMessage | EndMessage | InterruptMessage | MarkMessage | VolumeMessage | SpeedMessage | PauseMessage | CloseMessage | HandoverMessage;
+  | SamplesMessage
+  | BeginMessage
+  | EndMessage
+  | InterruptMessage
+  | MarkMessage
+  | VolumeMessage
+  | SpeedMessage
+  | RecordMessage
+  | PauseMessage
+  | CloseMessage
+  | HandoverMessage;
 
 /**
  * Kinds of records in a report's event log. Each record is {@link EVENT_RECORD} numbers:
@@ -226,6 +248,14 @@ export interface EngineReport {
   events: Float64Array | null;
   /** Events that did not fit in the log since the last report (should stay 0). */
   lost: number;
+  /** While recording: output frames (after the volume), the first {@link EngineReport.recordedCount} of them; else null. */
+  recorded: Float32Array | null;
+  /** How many frames of `recorded` are output. */
+  recordedCount: number;
+  /** Context frame of `recorded[0]`. */
+  recordedFrame: number;
+  /** The last block of a recording that was stopped. */
+  recordedFinal: boolean;
 }
 
 /** One event of a report, with named fields (main thread; allocates). */

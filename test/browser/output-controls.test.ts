@@ -189,4 +189,155 @@ describe(`output controls in ${ENGINE}`, () => {
       await opened.close();
     }
   });
+
+  it('outputStream is a MediaStream of exactly what plays, after the volume', async () => {
+    const rate = 24000;
+    const rng = mulberry32(31);
+    // Wideband: noise through a gentle low-pass, so a wrong gain, a gap or a shift shows.
+    const input = new Float32Array(2 * rate);
+    let y = 0;
+    for (let i = 0; i < input.length; i++) input[i] = y = 0.6 * y + 0.3 * (rng() * 2 - 1);
+    const pcm = toPcm16(input);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(
+        async ({ pcm }) => {
+          const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+          const { createRecorder } = await (globalThis as any).importModule('/test/browser/pages/capture.js');
+          const fx = await setupPlayer({ contextRate: 24000, player: { sampleRate: 24000, prebufferMs: 100 } });
+          const before = fx.player.outputStream === null;
+          await fx.player.start();
+          const stream = fx.player.outputStream as MediaStream;
+          const same = fx.player.outputStream === stream;
+          const context = fx.player.audioContext as AudioContext;
+          const recorder = await createRecorder(context);
+          context.createMediaStreamSource(stream).connect(recorder.node);
+          fx.player.volume = 0.5;
+          fx.player.push(pcm, { utteranceId: 'n' });
+          fx.player.endUtterance('n');
+          await fx.waitFor((e: any) => e.type === 'ended');
+          await new Promise((r) => setTimeout(r, 300));
+          const viaStream = await recorder.capture();
+          return {
+            before,
+            same,
+            tracks: stream.getAudioTracks().length,
+            direct: await fx.result(),
+            viaStream: { samples: Array.from(viaStream.samples as Float32Array) },
+          };
+        },
+        { pcm },
+      );
+      expect(opened.errors).toEqual([]);
+      expect(out.before).toBe(true);
+      expect(out.same).toBe(true);
+      expect(out.tracks).toBe(1);
+      const direct = withoutSkips(Float32Array.from(out.direct.samples), out.direct.startFrame, out.direct.skips);
+      const viaStream = Float32Array.from(out.viaStream.samples);
+      // Where the stream's copy starts: the lag of best match of a 512-sample stretch well inside.
+      const d0 = direct.findIndex((x) => x !== 0) + 4800;
+      let lag = -1;
+      let best = Infinity;
+      for (let i = 0; i + 512 <= viaStream.length; i++) {
+        let err = 0;
+        for (let j = 0; j < 512 && err < best; j++) err += (viaStream[i + j] - direct[d0 + j]) ** 2;
+        if (err < best) [best, lag] = [err, i];
+      }
+      // Over the next second: the same samples (the volume is in both), to within the stream path's rounding.
+      let signal = 0;
+      let noise = 0;
+      for (let k = 0; k < rate; k++) {
+        signal += direct[d0 + k] ** 2;
+        noise += (viaStream[lag + k] - direct[d0 + k]) ** 2;
+      }
+      const snrDb = 10 * Math.log10(signal / noise);
+      console.log(`[outputStream, ${ENGINE}] the stream's copy against the direct output: ${snrDb.toFixed(1)} dB over 1 s`);
+      expect(snrDb).toBeGreaterThan(ENGINE === 'webkit' ? 20 : 60);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('record() gives back exactly what was heard: the output sample for sample, each utterance in place, the cut one with its fade', async () => {
+    const rate = 24000;
+    const rng = mulberry32(41);
+    const a = new Float32Array(rate).map(() => (rng() * 2 - 1) * 0.3);
+    const b = new Float32Array(3 * rate).map(() => (rng() * 2 - 1) * 0.3);
+    const opened = await openPage(suite.browser, `${suite.plain.url}/test/browser/pages/blank.html`);
+    try {
+      const out = await opened.page.evaluate(
+        async ({ a, b }) => {
+          const { setupPlayer } = await (globalThis as any).importModule('/test/browser/pages/player-fixture.js');
+          const fx = await setupPlayer({ contextRate: 24000, player: { sampleRate: 24000, prebufferMs: 100 } });
+          let before = '';
+          try {
+            fx.player.record();
+          } catch (e: any) {
+            before = e.code;
+          }
+          await fx.player.start();
+          const recorder = fx.player.record({ maxSeconds: 30 });
+          let twice = '';
+          try {
+            fx.player.record();
+          } catch (e: any) {
+            twice = e.code;
+          }
+          fx.player.push(new Uint8Array(a), { utteranceId: 'a' });
+          fx.player.push(new Uint8Array(b), { utteranceId: 'b' });
+          await fx.waitFor((e: any) => e.type === 'ended');
+          await new Promise((r) => setTimeout(r, 700));
+          fx.player.interrupt();
+          await fx.waitFor((e: any) => e.type === 'interrupted');
+          await new Promise((r) => setTimeout(r, 200));
+          const rec = await recorder.stop();
+          const wav = new Uint8Array(await rec.toWav().arrayBuffer());
+          return {
+            before,
+            twice,
+            sampleRate: rec.sampleRate,
+            samples: Array.from(rec.samples as Float32Array),
+            utterances: rec.utterances,
+            wavBytes: wav.length,
+            result: await fx.result(),
+          };
+        },
+        { a: Array.from(toPcm16(a)), b: Array.from(toPcm16(b)) },
+      );
+      expect(opened.errors).toEqual([]);
+      expect(out.before).toBe('bad-option');
+      expect(out.twice).toBe('bad-option');
+      expect(out.sampleRate).toBe(rate);
+      expect(out.wavBytes).toBe(44 + 4 * out.samples.length);
+      const recorded = Float32Array.from(out.samples);
+      const raw = Float32Array.from(out.result.samples);
+      // The capture and the recording, aligned on their first sound: the same samples wherever both have them.
+      const shift = raw.findIndex((x) => x !== 0) - recorded.findIndex((x) => x !== 0);
+      let compared = 0;
+      let mismatches = 0;
+      for (let i = 0; i < recorded.length; i++) {
+        const j = i + shift;
+        if (j < 0 || j >= raw.length) continue;
+        compared++;
+        if (recorded[i] !== raw[j]) mismatches++;
+      }
+      const [ua, ub] = out.utterances;
+      const cut = out.result.events.find((e: any) => e.type === 'interrupted').detail;
+      console.log(
+        `[record, ${ENGINE}] ${recorded.length} frames recorded, ${compared} compared with the capture, ${mismatches} differ; utterances ${JSON.stringify(out.utterances)}`,
+      );
+      expect(compared).toBeGreaterThan(rate);
+      expect(mismatches).toBe(0);
+      // a played out whole: its span is its samples (pcm16 round trip), exactly.
+      expect(ua).toMatchObject({ utteranceId: 'a', playedSamples: rate, interrupted: false, sampleRate: rate });
+      const quantized = Float32Array.from(new Int16Array(toPcm16(a).buffer), (v) => v / 32768);
+      expect(Array.from(recorded.subarray(ua.start, ua.end))).toEqual(Array.from(quantized));
+      // b was cut: its span is what was heard, fade included, as the interrupted event counts it.
+      expect(ub).toMatchObject({ utteranceId: 'b', interrupted: true, playedSamples: cut.playedSamples });
+      expect(ub.end - ub.start).toBe(cut.playedSamples);
+      expect(recorded.subarray(ub.end, ub.end + 2400).every((x) => x === 0)).toBe(true);
+    } finally {
+      await opened.close();
+    }
+  });
 });

@@ -35,6 +35,10 @@ describe('WorkletPort', () => {
       eventCount: 0,
       events: null,
       lost: 0,
+      recorded: null,
+      recordedCount: 0,
+      recordedFrame: 0,
+      recordedFinal: false,
     };
     fake.onmessage!({ data: report });
     expect(reports).toEqual([report]);
