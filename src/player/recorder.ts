@@ -1,4 +1,3 @@
-import type { RecordTap } from './reports.js';
 import type { RecordedBlock, RecordedSpan, Recording } from './recording.js';
 
 /** How a {@link PlayerRecorder} reaches the player. */
@@ -18,7 +17,7 @@ const LAST_BLOCK_WAIT_MS = 1000;
  * A recording in progress, from `player.record()`: what reaches the output (after the volume),
  * with each utterance's span. `stop()` gives back the {@link Recording}.
  */
-export class PlayerRecorder implements RecordTap {
+export class PlayerRecorder {
   readonly #sampleRate: number;
   readonly #maxFrames: number;
   readonly #blocks: RecordedBlock[] = [];
