@@ -55,6 +55,12 @@ describe('StreamPlayer (before start)', () => {
     expect(player.getMetrics().speed).toBe(0.5);
   });
 
+  it('record() and outputStream need a started player: bad-option, and null', () => {
+    const player = new StreamPlayer({ transport: 'message' });
+    expect(player.outputStream).toBeNull();
+    expect(() => player.record()).toThrow(expect.objectContaining({ code: 'bad-option' }) as Error);
+  });
+
   it("refuses transport 'shared' on a page that is not cross-origin isolated", () => {
     expect(() => new StreamPlayer({ transport: 'shared' })).toThrow(/cross-origin isolated/);
   });
