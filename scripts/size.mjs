@@ -45,7 +45,10 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
  * playback-processor.js to 10 732; the worklet's classes then moved from TS `private` to
  * `#private` members, which the minifier renames (the old code alone: 7 336 instead of
  * 7 562), so it is 10 105 measured, budget 10 300. voxplay.js to 18 500 for the speed option,
- * setter, event and metric (18 399). Issue 26 takes the core down to 16 KiB.
+ * setter, event and metric (18 399). Issue 25 (part 1), the player as a store (subscribe,
+ * getSnapshot, SnapshotStore), took voxplay.js to 18 712 and the core to 28 810 without
+ * raising the budgets (npm run size failed from that commit on): 18 800 and 28 900.
+ * Issue 26 takes the core down to 16 KiB.
  */
 /**
  * voxplay/barge-in (issue 23), measured at 2 860 B (detector, echo node, streams, the <audio>
@@ -55,7 +58,7 @@ const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const BARGE_IN_BUDGET = 3_100;
 const ECHO_WORKLET_BUDGET = 9_400;
 const BUDGETS = {
-  'dist/voxplay.js': 18_500,
+  'dist/voxplay.js': 18_800,
   'dist/playback-processor.js': 10_300,
   'dist/protocol.js': 3_950,
   'dist/adapters.js': 7_000,
@@ -72,7 +75,7 @@ const CODEC_CHUNK_BUDGET = 2_700;
  */
 const WASM_CHUNK_BUDGET = 66_000;
 /** Budget for the core (app bundle of StreamPlayer + the worklet), min+gzip. */
-const CORE_BUDGET = 28_700; // 28 471 with issue 24's speed stage; 25 760 with issue 22's late-mark history (25 150 after issue 16)
+const CORE_BUDGET = 28_900; // 28 810 with issue 25's store; 28 471 with issue 24's speed stage; 25 760 with issue 22's late-mark history (25 150 after issue 16)
 const TARGET_BYTES = 8 * 1024;
 const CORE_ENTRY = 'import { StreamPlayer } from "./dist/voxplay.js"; new StreamPlayer();';
 
