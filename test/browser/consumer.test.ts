@@ -10,6 +10,9 @@
  *    `<script type="module">`, no bundler, fed raw PCM.
  * 3. A page under a strict Content-Security-Policy (no blob:, no eval, no inline script)
  *    loading the worklet through `workletUrl` (docs/examples/strict-csp/).
+ * 4. A React app in StrictMode (test/consumer/react-app/ + docs/examples/react-speaker.tsx)
+ *    using `voxplay/react`, built by this repo's Vite with this repo's React: one player,
+ *    audio at the destination, the snapshot in the DOM, the meter's renders per frame.
  * Plus: the tarball's contents, the consumer type check (strict, bundler + nodenext, no
  * `any` from voxplay's types) and that docs/integration.md shows the files run here.
  *
@@ -155,7 +158,7 @@ let browser: Browser;
 let tmpRoot: string;
 let tarball: string;
 let tarballFiles: TarEntry[];
-const apps: { vite?: string; plain?: string; csp?: string } = {};
+const apps: { vite?: string; plain?: string; csp?: string; react?: string } = {};
 const timings: Record<string, number> = {};
 
 async function installApp(name: string): Promise<string> {
@@ -174,6 +177,12 @@ async function installApp(name: string): Promise<string> {
 async function copy(from: string, to: string): Promise<void> {
   await mkdir(dirname(to), { recursive: true });
   await cp(from, to);
+}
+
+/** Links this repo's installed `name` (e.g. 'vite', '@types/react') into the app's node_modules. */
+async function linkFromRepo(app: string, name: string): Promise<void> {
+  await mkdir(dirname(join(app, 'node_modules', name)), { recursive: true });
+  await symlink(join(REPO_ROOT, 'node_modules', name), join(app, 'node_modules', name), 'dir');
 }
 
 async function copyCaptureFiles(dir: string): Promise<void> {
@@ -215,8 +224,8 @@ beforeAll(async () => {
     tarball = join(tmpRoot, (JSON.parse(packed.stdout) as { filename: string }[])[0].filename);
   }
   tarballFiles = listTarball(await readFile(tarball));
-  const [vite, plain, csp] = await Promise.all([installApp('vite-app'), installApp('no-bundler'), installApp('strict-csp')]);
-  Object.assign(apps, { vite, plain, csp });
+  const [vite, plain, csp, react] = await Promise.all([installApp('vite-app'), installApp('no-bundler'), installApp('strict-csp'), installApp('react-app')]);
+  Object.assign(apps, { vite, plain, csp, react });
   timings['setup total'] = performance.now() - t0;
 });
 
@@ -236,7 +245,16 @@ afterAll(async () => {
 describe('npm pack', () => {
   it('has dist/ (ESM + .d.ts), the worklet, README and LICENSE, and nothing else of size', async () => {
     const paths = tarballFiles.map((f) => f.path);
-    for (const required of ['package.json', 'README.md', 'LICENSE', 'dist/voxplay.js', 'dist/index.d.ts', 'dist/playback-processor.js']) {
+    for (const required of [
+      'package.json',
+      'README.md',
+      'LICENSE',
+      'dist/voxplay.js',
+      'dist/index.d.ts',
+      'dist/playback-processor.js',
+      'dist/react.js',
+      'dist/react/index.d.ts',
+    ]) {
       expect(paths, `missing ${required}`).toContain(`package/${required}`);
     }
     const allowed = (p: string) => /^package\/(package\.json|README\.md|LICENSE)$/.test(p) || /^package\/dist\/.+\.(js|d\.ts)$/.test(p);
@@ -253,6 +271,17 @@ describe('npm pack', () => {
       const map = /\/\/# sourceMappingURL=(\S+)\s*$/.exec(f.content.toString('utf8'))?.[1];
       if (map && !map.startsWith('data:')) expect(paths, `${f.path} names ${map}, which is not in the package`).toContain(join(dirname(f.path), map));
     }
+    // voxplay/react: a client module for React Server Components, importing the player from
+    // the core's file (not a second copy of it); React is an optional peer, never installed.
+    const react = tarballFiles.find((f) => f.path === 'package/dist/react.js')!.content.toString('utf8');
+    expect(react.split('\n')[0]).toMatch(/^(['"])use client\1;?$/);
+    expect(react).toMatch(/import\s*\{\s*StreamPlayer(\s+as\s+\w+)?\s*\}\s*from\s*["']\.\/voxplay\.js["']/);
+    expect(react).not.toMatch(/getOutputLevel\(\)\s*\{/); // the player's own code is not in it
+    const manifest = JSON.parse(tarballFiles.find((f) => f.path === 'package/package.json')!.content.toString('utf8')) as Record<string, any>;
+    expect(manifest.dependencies).toBeUndefined();
+    expect(manifest.peerDependencies).toEqual({ react: expect.any(String) });
+    expect(manifest.peerDependenciesMeta).toEqual({ react: { optional: true } });
+    expect(existsSync(join(apps.plain!, 'node_modules', 'react'))).toBe(false);
     const total = tarballFiles.reduce((sum, f) => sum + f.size, 0);
     console.log(`[consumer] tarball: ${tarballFiles.length} files, ${(total / 1024).toFixed(1)} KiB unpacked`);
   });
@@ -269,7 +298,7 @@ describe('a Vite app built for production', () => {
     for (const file of (await readdir(EXAMPLES)).filter((f) => f.endsWith('.ts'))) await copy(join(EXAMPLES, file), join(app, 'src', 'examples', file));
     await copyCaptureFiles(join(app, 'public', 'capture'));
     // This repo's Vite, not a fresh install (the config file imports 'vite').
-    await symlink(join(REPO_ROOT, 'node_modules', 'vite'), join(app, 'node_modules', 'vite'), 'dir');
+    await linkFromRepo(app, 'vite');
     const built = await run(NODE, [VITE_BIN, 'build', '--logLevel', 'warn'], app, { NODE_ENV: 'production' });
     timings['vite build'] = built.ms;
     if (built.code !== 0) buildError = new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
@@ -596,10 +625,152 @@ describe('a page under a strict Content-Security-Policy', () => {
   });
 });
 
+describe('a React app in StrictMode (voxplay/react)', () => {
+  // Two builds of one app by this repo's Vite, with this repo's React linked in (as Vite is):
+  // a development build, where StrictMode really mounts, unmounts and mounts every effect
+  // (a production build skips that, so it could not show that the hook survives it), and a
+  // production build of the docs' example.
+  const servers: { dev?: ConsumerServer; prod?: ConsumerServer } = {};
+  let buildError: Error | null = null;
+
+  beforeAll(async () => {
+    const app = apps.react!;
+    await copy(join(REPO_ROOT, 'test', 'consumer', 'react-app', 'index.html'), join(app, 'index.html'));
+    await copy(join(REPO_ROOT, 'test', 'consumer', 'react-app', 'main.jsx'), join(app, 'src', 'main.jsx'));
+    await copy(join(EXAMPLES, 'react-speaker.tsx'), join(app, 'src', 'examples', 'react-speaker.tsx'));
+    await copyCaptureFiles(join(app, 'public', 'capture'));
+    for (const name of ['vite', 'react', 'react-dom']) await linkFromRepo(app, name);
+    for (const [mode, outDir] of [
+      ['development', 'dist-dev'],
+      ['production', 'dist'],
+    ] as const) {
+      const built = await run(NODE, [VITE_BIN, 'build', '--mode', mode, '--outDir', outDir, '--logLevel', 'warn'], app, { NODE_ENV: mode });
+      timings[`vite build react (${mode})`] = built.ms;
+      if (built.code !== 0) buildError = new Error(`vite build (${mode}) failed:\n${built.stdout}\n${built.stderr}`);
+    }
+    servers.dev = await serve({ root: join(app, 'dist-dev') });
+    servers.prod = await serve({ root: join(app, 'dist') });
+  });
+
+  afterAll(async () => {
+    await servers.dev?.close();
+    await servers.prod?.close();
+  });
+
+  /** Opens the app with the destination tap and a count of the AudioContexts made. */
+  async function openReactPage(url: string): Promise<OpenedPage> {
+    const opened = await openPage(browser, 'about:blank');
+    await opened.page.addInitScript({ path: TAP_SCRIPT });
+    await opened.page.addInitScript({
+      content: `(() => {
+        const Native = AudioContext;
+        globalThis.audioContextsMade = 0;
+        globalThis.AudioContext = class extends Native {
+          constructor(...args) { super(...args); globalThis.audioContextsMade++; }
+        };
+      })();`,
+    });
+    await opened.page.goto(url, { waitUntil: 'load' });
+    return opened;
+  }
+
+  it('one player through StrictMode, started by the first click (audio pushed before it kept); plays to the destination; the meter renders at most once per animation frame', async () => {
+    if (buildError) throw buildError;
+    const opened = await openReactPage(`${servers.dev!.url}/`);
+    const { page } = opened;
+    try {
+      type Count = { players: number; closes: number; meterCommits: number; frames: number; now: number; marks: string[]; effectMounts: number };
+      const count = () => page.evaluate(() => (globalThis as any).reactApp.count() as Count);
+      await page.waitForFunction(() => (globalThis as any).reactApp?.stats.player != null, undefined, { timeout: 10_000 });
+      // StrictMode really ran the effects twice (this is a development build)…
+      expect((await count()).effectMounts).toBe(2);
+      // …and the player waits for a gesture: no AudioContext yet.
+      expect(await page.locator('#state').textContent()).toBe('new');
+      expect(await page.evaluate(() => (globalThis as any).audioContextsMade as number)).toBe(0);
+
+      // Audio pushed before the gesture waits in the buffer and plays once the player runs.
+      await page.evaluate(() => (globalThis as any).reactApp.pushTone(0.2, 0, 'early'));
+      await page.mouse.click(5, 5); // a real input event: a user gesture
+      await page.waitForFunction(() => document.getElementById('state')?.textContent === 'running', undefined, { timeout: 10_000 });
+      await page.waitForFunction(() => (globalThis as any).reactApp.stats.ended.includes('early'), undefined, { timeout: 10_000 });
+      const contextRate = await startRecording(opened);
+
+      const before = await count();
+      await page.evaluate(() => (globalThis as any).reactApp.pushTone(2.5, 0.5));
+      await page.waitForFunction(() => (globalThis as any).reactApp.stats.ended.includes('tone'), undefined, { timeout: 15_000 });
+      const after = await count();
+      await page.waitForTimeout(100);
+
+      const renders = after.meterCommits - before.meterCommits;
+      const frames = after.frames - before.frames;
+      const { samples, sampleRate } = await captured(opened);
+      const segs = segments(samples, sampleRate);
+      console.log(
+        `[consumer/react] ${after.players} player(s), ${await page.evaluate(() => (globalThis as any).audioContextsMade)} AudioContext(s); ` +
+          `over ${((after.now - before.now) / 1000).toFixed(2)} s of playback: meter renders ${renders}, animation frames ${frames}; ` +
+          `captured ${segs.map((seg) => `${ms(seg, sampleRate).toFixed(1)} ms @ ${frequency(samples, seg, sampleRate).toFixed(0)} Hz`).join(', ')}`,
+      );
+      expect(opened.errors).toEqual([]);
+      expect(after.players).toBe(1);
+      expect(after.closes).toBe(0);
+      expect(await page.evaluate(() => (globalThis as any).audioContextsMade as number)).toBe(1);
+      expect(await page.evaluate(() => (globalThis as any).destinationTap.contexts().length as number)).toBe(1);
+      expect(await page.locator('#state').textContent()).toBe('running');
+      // The audio reached the destination: the 2.5 s tone, whole.
+      expect(sampleRate).toBe(contextRate);
+      expect(segs).toHaveLength(1);
+      expect(ms(segs[0], sampleRate)).toBeCloseTo(2500, -1);
+      expect(frequency(samples, segs[0], sampleRate)).toBeCloseTo(440, -1);
+      // useOutputLevel: the level changes with every worklet report, the meter follows it,
+      // at most once per animation frame.
+      expect(renders).toBeGreaterThan(20);
+      expect(renders).toBeLessThanOrEqual(frames);
+      // useMark: every word, in order, as heard.
+      expect(after.marks).toEqual(['word0', 'word1', 'word2', 'word3', 'word4']);
+      expect(await page.locator('#word').textContent()).toBe('word4');
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it("the docs' Speaker (production build) plays a raw PCM socket from the first click, with the word being heard", async () => {
+    if (buildError) throw buildError;
+    const server = servers.prod!;
+    const opened = await openReactPage(`${server.url}/?example`);
+    const { page } = opened;
+    try {
+      const ws = await server.nextSocket('/tts');
+      expect(await page.locator('.state').textContent()).toBe('Click anywhere to turn the sound on.');
+      await page.keyboard.press('Space'); // a key press is a gesture too
+      await page.waitForFunction(() => document.querySelector('.state')?.textContent === 'running', undefined, { timeout: 10_000 });
+      await startRecording(opened);
+      const words = ['Hello', 'from', 'React.'];
+      ws.send(encodeControl({ type: 'start', utteranceId: 'hi' }));
+      words.forEach((name, i) => ws.send(encodeControl({ type: 'mark', utteranceId: 'hi', sampleOffset: i * 0.4 * RATE, name })));
+      for (const chunk of randomChunks(toPcm16(sine(440, RATE, 1.2, 0.5)), mulberry32(11), 200, 4000)) ws.send(chunk);
+      ws.send(encodeControl({ type: 'end', utteranceId: 'hi' }));
+      await page.waitForFunction(() => document.querySelector('.word')?.textContent === 'React.', undefined, { timeout: 10_000 });
+      await page.waitForTimeout(700); // the last word is 0.4 s long, plus the output latency
+      const { samples, sampleRate } = await captured(opened);
+      const segs = segments(samples, sampleRate);
+      expect(opened.errors).toEqual([]);
+      expect(await page.evaluate(() => (globalThis as any).audioContextsMade as number)).toBe(1);
+      expect(segs).toHaveLength(1);
+      expect(ms(segs[0], sampleRate)).toBeCloseTo(1200, -1);
+      expect(frequency(samples, segs[0], sampleRate)).toBeCloseTo(440, -1);
+      expect(Number(await page.locator('meter').getAttribute('value'))).toBeLessThan(0);
+    } finally {
+      await opened.close();
+    }
+  });
+});
+
 describe('types, as a consumer compiles them', () => {
   for (const mode of ['bundler', 'nodenext'] as const) {
-    it(`the public API and the docs examples compile under strict (moduleResolution ${mode}) with no any from voxplay`, async () => {
+    it(`the public API and the docs examples compile under strict (moduleResolution ${mode}) with no any from voxplay or voxplay/react`, async () => {
       const app = apps.vite!;
+      // React's types, for voxplay/react's test and the React example (voxplay's own .d.ts need none).
+      if (!existsSync(join(app, 'node_modules', '@types', 'react'))) await linkFromRepo(app, '@types/react');
       const src = join(app, 'types-src');
       await mkdir(src, { recursive: true });
       const api = (await readFile(join(REPO_ROOT, 'test', 'types', 'public-api.ts'), 'utf8'))
@@ -608,7 +779,12 @@ describe('types, as a consumer compiles them', () => {
       expect(api).toContain("from 'voxplay';");
       expect(api).toContain("from 'voxplay/protocol';");
       await writeFile(join(src, 'public-api.ts'), api);
-      for (const file of (await readdir(EXAMPLES)).filter((f) => f.endsWith('.ts'))) await copy(join(EXAMPLES, file), join(src, 'examples', file));
+      const reactApi = (await readFile(join(REPO_ROOT, 'test', 'types', 'react-api.ts'), 'utf8'))
+        .replace("from '../../src/index';", "from 'voxplay';")
+        .replace("from '../../src/react/index';", "from 'voxplay/react';");
+      expect(reactApi).toContain("from 'voxplay/react';");
+      await writeFile(join(src, 'react-api.ts'), reactApi);
+      for (const file of (await readdir(EXAMPLES)).filter((f) => /\.tsx?$/.test(f))) await copy(join(EXAMPLES, file), join(src, 'examples', file));
       const config = join(app, `tsconfig.${mode}.json`);
       await writeFile(
         config,
@@ -627,8 +803,9 @@ describe('types, as a consumer compiles them', () => {
               noEmit: true,
               skipLibCheck: false, // check voxplay's .d.ts files too
               skipDefaultLibCheck: true,
+              jsx: 'react-jsx',
             },
-            include: ['types-src/**/*.ts'],
+            include: ['types-src/**/*.ts', 'types-src/**/*.tsx'],
           },
           null,
           2,
@@ -640,6 +817,10 @@ describe('types, as a consumer compiles them', () => {
       expect(checked.stderr, `compile errors or any (${mode})`).toBe('');
       expect(checked.code).toBe(0);
       console.log(`[consumer/types ${mode}] ${checked.stdout.trim()}`);
+      const react = await run(NODE, [join(REPO_ROOT, 'scripts', 'check-no-any.mjs'), config, 'voxplay/react'], app);
+      expect(react.stderr, `any from voxplay/react (${mode})`).toBe('');
+      expect(react.code).toBe(0);
+      console.log(`[consumer/types ${mode}, voxplay/react] ${react.stdout.trim()}`);
     });
   }
 });
