@@ -771,6 +771,8 @@ describe('types, as a consumer compiles them', () => {
       const app = apps.vite!;
       // React's types, for voxplay/react's test and the React example (voxplay's own .d.ts need none).
       if (!existsSync(join(app, 'node_modules', '@types', 'react'))) await linkFromRepo(app, '@types/react');
+      // Vue, for the Vue store recipe in docs/examples (Svelte's needs no import).
+      if (!existsSync(join(app, 'node_modules', 'vue'))) await linkFromRepo(app, 'vue');
       const src = join(app, 'types-src');
       await mkdir(src, { recursive: true });
       const api = (await readFile(join(REPO_ROOT, 'test', 'types', 'public-api.ts'), 'utf8'))
