@@ -34,6 +34,7 @@ const OTHER_ENGINE_FILES = [
   'test/browser/output-device.test.ts',
   'test/browser/barge-in.test.ts',
   'test/browser/speed.test.ts',
+  'test/browser/script-tag.test.ts',
 ];
 
 // Library build of the main-thread code. Dependencies are bundled (mitt is 200 bytes) so

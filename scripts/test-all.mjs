@@ -25,7 +25,10 @@ const vitest = join(root, 'node_modules', 'vitest', 'vitest.mjs');
 
 const dir = mkdtempSync(join(tmpdir(), 'voxplay-retries-'));
 const retryFile = join(dir, 'retries.jsonl');
-const env = { ...process.env, VOXPLAY_RETRY_FILE: retryFile };
+// VOXPLAY_REQUIRE_DIST: the build runs before the unit tests here, so the unit test that imports
+// the built entries (test/unit/package/server-import.test.ts) fails on a missing dist/ instead
+// of skipping.
+const env = { ...process.env, VOXPLAY_RETRY_FILE: retryFile, VOXPLAY_REQUIRE_DIST: '1' };
 
 const steps = [[npm, ['run', 'typecheck']], [npm, ['run', 'build']], ...PROJECTS.map((p) => [process.execPath, [vitest, 'run', '--project', p]])];
 

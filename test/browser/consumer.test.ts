@@ -7,7 +7,8 @@
  *    `conversation.item.truncate`, and ElevenLabs-style word captions cut at `lastMark`;
  *    the same app under the dev server, with no config and with the docs' vite.config.js.
  * 2. A plain HTML page (docs/examples/no-bundler.html) importing dist/voxplay.js with
- *    `<script type="module">`, no bundler, fed raw PCM.
+ *    `<script type="module">`, no bundler, fed raw PCM; and the same page with a classic
+ *    `<script src>` of dist/voxplay.iife.js, the `voxplay` global (docs/examples/script-tag.html).
  * 3. A page under a strict Content-Security-Policy (no blob:, no eval, no inline script)
  *    loading the worklet through `workletUrl` (docs/examples/strict-csp/).
  * 4. A React app in StrictMode (test/consumer/react-app/ + docs/examples/react-speaker.tsx)
@@ -254,6 +255,7 @@ describe('npm pack', () => {
       'dist/playback-processor.js',
       'dist/react.js',
       'dist/react/index.d.ts',
+      'dist/voxplay.iife.js',
     ]) {
       expect(paths, `missing ${required}`).toContain(`package/${required}`);
     }
@@ -553,6 +555,38 @@ describe('a plain HTML page, no bundler', () => {
       expect(ms(segs[0], sampleRate)).toBeCloseTo(1000, -1);
       expect(frequency(samples, segs[0], sampleRate)).toBeCloseTo(440, -1);
       expect(rms(samples, segs[0])).toBeCloseTo(0.5 / Math.SQRT2, 1);
+    } finally {
+      await opened.close();
+      await server.close();
+    }
+  });
+});
+
+describe('a plain HTML page with a classic script tag, no modules', () => {
+  it('loads dist/voxplay.iife.js with <script src> (the voxplay global), which finds the worklet beside itself, and plays raw PCM from the socket', async () => {
+    const dir = apps.plain!;
+    await copy(join(EXAMPLES, 'script-tag.html'), join(dir, 'script-tag.html'));
+    await copyCaptureFiles(join(dir, 'capture'));
+    const server = await serve({ root: dir });
+    const opened = await openConsumerPage(`${server.url}/script-tag.html`);
+    try {
+      const ws = await server.nextSocket('/tts');
+      await startRecording(opened);
+      const source = toPcm16(sine(440, RATE, 1, 0.5));
+      ws.send(encodeControl({ type: 'start', utteranceId: 'hello' }));
+      for (const chunk of randomChunks(source, mulberry32(8), 1, 3001)) ws.send(chunk);
+      ws.send(encodeControl({ type: 'end', utteranceId: 'hello' }));
+      await opened.page.waitForFunction(() => document.getElementById('status')?.textContent === 'played 1000 ms of hello', undefined, { timeout: 10_000 });
+      await opened.page.waitForTimeout(100);
+      const { samples, sampleRate } = await captured(opened);
+      const segs = segments(samples, sampleRate);
+      expect(opened.errors).toEqual([]);
+      expect(server.requests).toContain('/node_modules/voxplay/dist/voxplay.iife.js');
+      expect(server.requests).toContain('/node_modules/voxplay/dist/playback-processor.js');
+      expect(server.requests.filter((p) => p.endsWith('/voxplay.js'))).toEqual([]);
+      expect(segs).toHaveLength(1);
+      expect(ms(segs[0], sampleRate)).toBeCloseTo(1000, -1);
+      expect(frequency(samples, segs[0], sampleRate)).toBeCloseTo(440, -1);
     } finally {
       await opened.close();
       await server.close();
