@@ -60,9 +60,10 @@ const ECHO_WORKLET_BUDGET = 9_400;
 /**
  * dist/voxplay.iife.js (issue 25), the `voxplay` global for a <script> tag: dist/voxplay.js
  * and every lazy chunk but mp3-wasm in one file, minified by its build: 26 731 B gzip as shipped,
- * 27 058 B measured here (esbuild minifies it again, as it does every file); budget + 3 %.
+ * 27 058 B measured here (esbuild minifies it again, as it does every file); 28 188 with the
+ * store, outputStream and record() (its recording chunk is inlined here); budget + 3 %.
  */
-const IIFE_BUDGET = 27_900;
+const IIFE_BUDGET = 29_000;
 const BUDGETS = {
   'dist/voxplay.js': 19_600,
   'dist/playback-processor.js': 10_400,
