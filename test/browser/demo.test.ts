@@ -370,7 +370,21 @@ describe('demo page (npm run demo)', () => {
       expect(await page.evaluate(() => document.getElementById('room-status')!.dataset.kind), status).toBe('on');
       const interruptsBefore = demo.mock.stats.interrupts.length;
       await page.click('#speak'); // the long default text
-      await page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1)?.state === 'playing', null, { timeout: 15_000 });
+      try {
+        await page.waitForFunction(() => (globalThis as any).voxplayDemo.records.items.at(-1)?.state === 'playing', null, { timeout: 15_000 });
+      } catch (error) {
+        // Once in a CI run the agent's turn never started playing here: say what the page saw.
+        const seen = await page.evaluate(() => {
+          const d = (globalThis as any).voxplayDemo;
+          return JSON.stringify({
+            state: d.player.state,
+            records: d.records.items.slice(-2),
+            log: d.log.entries.slice(-5),
+            current: d.player.getMetrics().current,
+          });
+        });
+        throw new Error(`the agent's turn did not start playing within 15 s: ${seen}`, { cause: error });
+      }
       await page.waitForTimeout(4000);
       const figures = () => page.evaluate(() => ({ ...(globalThis as any).voxplayDemo.room.figures }));
       const before = await figures();
