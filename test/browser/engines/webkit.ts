@@ -79,22 +79,29 @@ async function startDriver(display: string): Promise<{ url: string; stop(): Prom
   throw new Error('WebKitWebDriver did not answer /status within 5 s');
 }
 
+/** Page side: the page errors seen so far, taken (a string, so vitest cannot rewrite it). */
+const TAKE_ERRORS = '(globalThis.__voxErrors || []).splice(0)';
+
 function wrap(driver: WebDriver, errors: string[], logs: string[], ignored: (text: string) => boolean): TestPage {
-  const collect = async () => {
-    const found = (await driver.executeScript('return (globalThis.__voxErrors || []).splice(0);')) as string[];
+  const record = (found: string[]) => {
     for (const text of found) {
       logs.push(`error: ${text}`);
       if (!ignored(text)) errors.push(text);
     }
   };
+  const collect = async () => record((await driver.executeScript(`return ${TAKE_ERRORS};`)) as string[]);
   const testPage: TestPage = {
     async evaluate(fn, arg) {
+      // The page errors come back in the same reply. A second script sent right after an
+      // async one's reply (the old way) failed now and then (twice in CI, 2026-12-06/07) with
+      // a WebDriverError of empty message from WebKitWebDriver (issue 22): one round trip.
       const script = `const done = arguments[arguments.length - 1];
         ${INSTALL}
-        (async () => {${pageFunctionBody(fn as never, arg)}})().then(done, (e) => done({ error: String(e) }));`;
-      const result = await driver.executeAsyncScript(script);
-      await collect();
-      return settle(result) as never;
+        (async () => {${pageFunctionBody(fn as never, arg)}})()
+          .then((r) => done({ result: r, errors: ${TAKE_ERRORS} }), (e) => done({ result: { error: String(e) }, errors: ${TAKE_ERRORS} }));`;
+      const reply = (await driver.executeAsyncScript(script)) as { result: unknown; errors: string[] };
+      record(reply.errors);
+      return settle(reply.result) as never;
     },
     waitForFunction: (fn, arg, options) => pollFor(testPage, fn as never, arg, options),
     waitForTimeout: (ms) => sleep(ms),
