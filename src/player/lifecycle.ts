@@ -1,12 +1,12 @@
 import { VoxplayError, type ErrorCode } from '../errors.js';
 import { PROCESSOR_NAME, type EngineOptions, type EngineState } from '../worklet/messages.js';
 import { OutputClock, RenderClock, type AudioClock } from './clock.js';
+import { ClockWatch, STALL_MS } from './clock-watch.js';
 import type { WorkletPort } from './engine-port.js';
 import { msToSamples } from './metrics.js';
 import type { OutputRoute } from './output-device.js';
 import { SinkChoice } from './sink-choice.js';
 import { claimAudioSession } from './audio-session.js';
-import type { StallGuard } from './stall-guard.js';
 import type { PlayerState } from './types.js';
 
 /** Where the worklet module is when nothing else is said: next to this module in dist/. */
@@ -97,6 +97,8 @@ export interface LifecycleHooks {
 
 /** How long start() waits for the context to run before calling it blocked by autoplay policy. */
 const AUTOPLAY_WAIT_MS = 400;
+/** How often (ms) a real-time context's clock is read to find a stall (see ClockWatch). */
+const WATCH_INTERVAL_MS = 250;
 /** Worklet reports at least this often (ms), so metrics and the postMessage free space stay fresh. */
 const REPORT_INTERVAL_MS = 20;
 
@@ -120,6 +122,8 @@ export class Lifecycle {
   private readonly sink: SinkChoice;
   private startPromise: Promise<void> | null = null;
   private hasRun = false;
+  /** A stalled context is being replaced (see recreate()). */
+  private recreating = false;
   /** The system took the device (`interrupted`) and has not given it back yet. */
   private preempted = false;
   private releaseSession: () => void = () => undefined;
@@ -127,10 +131,8 @@ export class Lifecycle {
     if (document.visibilityState === 'visible') this.recover();
   };
   private readonly onContextState = (): void => this.sync();
-  /** The stall watch of the followed context, once its module has loaded (see follow()). */
-  private guard: StallGuard | null = null;
-  /** The real-time context followed now. */
-  private followed: AudioContext | null = null;
+  private readonly watch = new ClockWatch();
+  private watchTimer: ReturnType<typeof setInterval> | null = null;
 
   constructor(options: LifecycleOptions, port: WorkletPort, hooks: LifecycleHooks) {
     this.options = options;
@@ -296,66 +298,92 @@ export class Lifecycle {
   }
 
   /**
-   * The stall guard moves the player from a stalled `old` context onto `context` (the guard
-   * made it and loaded the worklet): a new node continuing from `state`, then followed.
+   * A context the player made still stands still after a suspend() and resume(): move to a
+   * new one. The old worklet hands its state over (what is buffered, where each utterance
+   * stands, the marks, pause and volume) and goes silent; the new one continues from the
+   * first unheard sample, with a fade-in. Messages sent meanwhile wait and follow in order.
    */
-  private async adopt(old: AudioContext, context: AudioContext, state: EngineState): Promise<void> {
-    this.unfollow(old);
-    this.node?.disconnect();
-    this.sink.release();
-    this.tap = null;
-    this.streamTap = null;
-    void old.close().catch(() => undefined);
-    const node = this.buildNode(context, state);
-    this.own = context;
-    this.context = context;
-    this.node = node;
-    this.outputClock = new OutputClock(context);
-    await this.sink.applyTo(node, context);
-    this.hooks.replaced(context, this.outputClock);
-    this.port.connect(node.port);
-    this.follow(context);
-    await tryResume(context, AUTOPLAY_WAIT_MS);
-    this.sync();
+  private async recreate(old: AudioContext): Promise<void> {
+    if (this.recreating || old !== this.own || this.isClosed()) return;
+    this.recreating = true;
+    try {
+      const state = await this.port.handOver();
+      if (!state || this.isClosed()) return;
+      const context = new AudioContext({ latencyHint: 'interactive' });
+      try {
+        await loadWorklet(context, this.options.workletUrl, this.options.workletSource);
+      } catch (error) {
+        await context.close().catch(() => undefined);
+        this.hooks.error('context', `could not recreate the stalled AudioContext: ${error instanceof Error ? error.message : String(error)}`);
+        return;
+      }
+      if (this.isClosed()) {
+        await context.close().catch(() => undefined);
+        return;
+      }
+      this.unfollow(old);
+      this.node?.disconnect();
+      this.sink.release();
+      this.tap = null;
+      this.streamTap = null;
+      void old.close().catch(() => undefined);
+      const node = this.buildNode(context, state);
+      this.own = context;
+      this.context = context;
+      this.node = node;
+      this.outputClock = new OutputClock(context);
+      await this.sink.applyTo(node, context);
+      this.hooks.replaced(context, this.outputClock);
+      this.port.connect(node.port);
+      if (state.lost > 0) {
+        this.hooks.error(
+          'context',
+          `${state.lost} samples the stalled context had taken ahead were already overwritten in the full buffer; the new context skips them`,
+        );
+      }
+      this.watch.reset();
+      this.follow(context);
+      await tryResume(context, AUTOPLAY_WAIT_MS);
+      this.sync();
+    } finally {
+      this.recreating = false;
+    }
   }
 
-  /**
-   * Follows a real-time context: its state changes, and its clock through the stall guard,
-   * a module loaded now (the rare paths stay out of the core bundle; nothing stalls before
-   * the context runs).
-   */
+  /** Follows a real-time context: its state changes, and its clock on a timer (see checkClock). */
   private follow(context: AudioContext): void {
     context.addEventListener('statechange', this.onContextState);
-    this.followed = context;
-    if (this.guard) {
-      this.guard.follow(context);
-      return;
-    }
-    void import('./stall-guard.js').then(
-      ({ StallGuard }) => {
-        if (this.followed !== context || this.isClosed()) return;
-        this.guard ??= new StallGuard({
-          closed: () => this.isClosed(),
-          context: () => this.context,
-          owns: (c) => c === this.own,
-          stalled: () => this.set('stalled'),
-          sync: () => this.sync(),
-          error: (message) => this.hooks.error('context', message),
-          handOver: () => this.port.handOver(),
-          load: (c) => loadWorklet(c, this.options.workletUrl, this.options.workletSource),
-          adopt: (old, c, state) => this.adopt(old, c, state),
-        });
-        this.guard.follow(context);
-      },
-      () => this.hooks.error('context', 'could not load the stall watch (a build or network problem): a stalled clock goes unnoticed'),
-    );
+    this.watchTimer = setInterval(() => this.checkClock(context), WATCH_INTERVAL_MS);
   }
 
   /** Stops following `context` (a replaced one, or the player closes). */
   private unfollow(context: BaseAudioContext): void {
     context.removeEventListener('statechange', this.onContextState);
-    this.followed = null;
-    this.guard?.stop();
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = null;
+  }
+
+  /** A timer reading of the clock: a running context whose clock stands still is stalled. */
+  private checkClock(context: AudioContext): void {
+    if (this.current === 'closed') return;
+    const verdict = this.watch.observe(performance.now(), context.currentTime, context.state === 'running');
+    if (verdict === 'recovered') this.sync();
+    if (verdict !== 'stalled') return;
+    this.set('stalled');
+    const own = context === this.own;
+    this.hooks.error(
+      'context',
+      `the AudioContext says running but its clock has stood still for ${STALL_MS} ms, so nothing plays; ${own ? 'restarting it with suspend() and resume(), and with a new AudioContext if that does not help' : "the app's context needs recreating"}`,
+    );
+    // Only a context the player made: suspending or replacing an app's context is the app's call.
+    if (!own) return;
+    void context
+      .suspend()
+      .then(() => context.resume())
+      .catch(() => undefined);
+    setTimeout(() => {
+      if (this.watch.stalled && this.context === context) void this.recreate(context);
+    }, STALL_MS);
   }
 
   /**
@@ -396,7 +424,7 @@ export class Lifecycle {
       this.hasRun = true;
       this.preempted = false;
       // A stalled clock also says running: the watch says when it moves again.
-      this.set(this.guard?.stalled ? 'stalled' : 'running');
+      this.set(this.watch.stalled ? 'stalled' : 'running');
     } else if (state === 'suspended') {
       // After an interruption the system leaves the context suspended (iOS after a call or
       // a screen lock): the app did not ask for that, so the player resumes it.
