@@ -129,10 +129,6 @@ export class EchoDetector {
     const farActive = this.farHeld > FAR_ACTIVE;
     const converged = filter.adapted && !gating;
     const echoOnly = farActive && !converged;
-    suppressor.process(gating ? mic : filter.error, gating ? ZERO : filter.echo, filter.leak, echoOnly && this.mode === 'cancel', out);
-    // After the echo estimate has missed (below), the filter's error is no judge for a while.
-    const useGate = gating || (this.mode === 'auto' && (echoOnly || (farActive && this.distrust > 0)));
-    const gate = this.gateEvidence(filter.energy.mic, farActive);
     // An echo estimate that misses makes the error louder than the microphone (|m − ŷ|² ≈ |m|² +
     // |ŷ|² when ŷ no longer matches the room's echo): the echo path changed, or the filter is
     // off. Near-end speech can only make the error approach the microphone, never pass it.
@@ -140,6 +136,18 @@ export class EchoDetector {
     this.misfitError += 0.5 * (e.error - this.misfitError);
     this.misfitMic += 0.5 * (e.mic - this.misfitMic);
     const misfit = converged && e.echo > 0.25 * e.mic && this.misfitError > MISFIT * this.misfitMic;
+    // The leak (the share of echo the filter leaves) was learnt for weights that matched the room:
+    // while they miss, and for the distrust that follows, the output's suppression takes all of
+    // the echo estimate as left over, so the cancelled stream holds no echo of a changed path
+    // while the filter re-learns (re-convergence of the output in the bench: 2.88 → 1.01 s, worst room). The
+    // evidence keeps the learnt leak: a leak of 1 there (tried) cost 2 points of recall, and a
+    // reset of the regression itself left it at 1 for seconds after a misfit in double talk
+    // (recall 91 → 63 %).
+    const outputLeak = misfit || this.distrust > 0 ? 1 : filter.leak;
+    suppressor.process(gating ? mic : filter.error, gating ? ZERO : filter.echo, filter.leak, echoOnly && this.mode === 'cancel', out, outputLeak);
+    // After the echo estimate has missed (below), the filter's error is no judge for a while.
+    const useGate = gating || (this.mode === 'auto' && (echoOnly || (farActive && this.distrust > 0)));
+    const gate = this.gateEvidence(filter.energy.mic, farActive);
     if (misfit) filter.reopen();
     // A miss is often the first sign of a moved echo (delay or path) that the error will pass
     // off as a talker once the old estimate has faded: the level gate judges for a while.

@@ -61,6 +61,8 @@ export class ResidualSuppressor {
   private readonly yPrev: Float64Array;
   private readonly tail: Float64Array;
   private readonly residual: Float64Array;
+  /** The residual the output's gain subtracts, held like {@link residual} (see `outputLeak`). */
+  private readonly residualOut: Float64Array;
   private readonly noise: Float64Array;
   private readonly smooth: Float64Array;
   private readonly eyr: Float64Array;
@@ -85,6 +87,7 @@ export class ResidualSuppressor {
     this.yPrev = new Float64Array(block);
     this.tail = new Float64Array(block);
     this.residual = new Float64Array(block + 1);
+    this.residualOut = new Float64Array(block + 1);
     this.noise = new Float64Array(block + 1);
     this.smooth = new Float64Array(block + 1);
     this.eyr = new Float64Array(block + 1);
@@ -98,10 +101,12 @@ export class ResidualSuppressor {
    * One block of the filter's error `e` and echo estimate `y`, with the filter's `leak`.
    * `echoOnly` says the error is known to hold nothing but echo (the filter has not adapted
    * yet while the far end plays): then every bin counts as residual echo. Writes the
-   * suppressed block, one block late, to `out`.
+   * suppressed block, one block late, to `out`. `outputLeak` (at least `leak`) sizes the residual
+   * the output's gain subtracts, held apart: a larger one suppresses more of the output while
+   * the evidence is read with the filter's own `leak`, so it cannot cost the detector a talker.
    */
-  process(e: ArrayLike<number>, y: ArrayLike<number>, leak: number, echoOnly: boolean, out: Float32Array | Float64Array): void {
-    const { n, er, ei, yr, yi, window, residual, noise } = this;
+  process(e: ArrayLike<number>, y: ArrayLike<number>, leak: number, echoOnly: boolean, out: Float32Array | Float64Array, outputLeak = leak): void {
+    const { n, er, ei, yr, yi, window, residual, residualOut, noise } = this;
     for (let i = 0; i < n; i++) {
       er[i] = this.ePrev[i] * window[i];
       er[n + i] = e[i] * window[n + i];
@@ -136,13 +141,18 @@ export class ResidualSuppressor {
       const held = residual[k] * DECAY;
       if (r < held) r = held;
       residual[k] = r;
+      let ro = OVERESTIMATE * outputLeak * py;
+      if (ro < r) ro = r;
+      const heldOut = residualOut[k] * DECAY;
+      if (ro < heldOut) ro = heldOut;
+      residualOut[k] = ro;
       // Noise floor: a minimum tracker on the smoothed spectrum (a bare periodogram's minimum
       // sits ~10 dB under the mean); follows it down at once, up only slowly.
       const smooth = first ? pe : this.smooth[k] + 0.3 * (pe - this.smooth[k]);
       this.smooth[k] = smooth;
       const floor = first ? smooth : noise[k];
       noise[k] = smooth < floor ? smooth : floor * NOISE_RISE + 1e-14;
-      const gain = pe > 0 ? Math.max(MIN_GAIN, 1 - r / pe) : 1;
+      const gain = pe > 0 ? Math.max(MIN_GAIN, 1 - ro / pe) : 1;
       er[k] *= gain;
       ei[k] *= gain;
       if (k >= this.low && k <= this.high) {
