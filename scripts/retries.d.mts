@@ -4,6 +4,8 @@ export interface RetryError {
   message?: string;
   name?: string;
   stack?: string;
+  /** vitest's diff of an assertion (expected against received), when it has one. */
+  diff?: string;
   /** vitest's parsed, source-mapped frames. */
   stacks?: readonly { file: string; line: number; column: number; method?: string }[];
 }

@@ -21,7 +21,8 @@ export function stackOf(error) {
 
 /**
  * The block printed to the log for a test that needed a retry: which test, in which engine
- * (project), how the retry ended, and its first failure (message and stack).
+ * (project), how the retry ended, and its first failure (message, the assertion's diff when it
+ * has one, and stack): "expected [ Array(1) ] to deeply equal []" alone hides what the array held.
  */
 export function formatRetry(t) {
   const first = t.errors[0];
@@ -34,7 +35,14 @@ export function formatRetry(t) {
     .map((line) => `    ${line}`)
     .join('\n');
   const stack = stackOf(first);
-  return `${head}\n  first failure${name}:\n${message}${stack ? `\n${stack}` : ''}`;
+  const diff = first.diff
+    ? `\n${plain(first.diff)
+        .trimEnd()
+        .split('\n')
+        .map((line) => `    ${line}`)
+        .join('\n')}`
+    : '';
+  return `${head}\n  first failure${name}:\n${message}${diff}${stack ? `\n${stack}` : ''}`;
 }
 
 /**

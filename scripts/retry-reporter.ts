@@ -37,6 +37,7 @@ export default class RetryReporter implements Reporter {
       message: e.message,
       name: e.name,
       stack: e.stack,
+      diff: e.diff,
       stacks: e.stacks?.map((s) => ({ ...s, file: relative(root, s.file) })),
     }));
     const text = formatRetry({

@@ -28,6 +28,37 @@ describe('retry report (scripts/retries.mjs)', () => {
     );
   });
 
+  it("prints the assertion's diff after the message, so an array's contents are seen", () => {
+    const text = formatRetry({
+      project: 'webkit',
+      file: 'c.test.ts',
+      test: 'y',
+      retries: 1,
+      passed: true,
+      errors: [
+        {
+          name: 'AssertionError',
+          message: 'expected [ Array(1) ] to deeply equal []',
+          diff: '\u001b[32m- Expected\u001b[39m\n\u001b[31m+ Received\u001b[39m\n\n- []\n+ [\n+   "underrun",\n+ ]',
+          stacks: [{ file: 'c.test.ts', line: 9, column: 1 }],
+        },
+      ],
+    });
+    expect(text).toContain(
+      [
+        '    expected [ Array(1) ] to deeply equal []',
+        '    - Expected',
+        '    + Received',
+        '    ',
+        '    - []',
+        '    + [',
+        '    +   "underrun",',
+        '    + ]',
+        '    at c.test.ts:9:1',
+      ].join('\n'),
+    );
+  });
+
   it('falls back to the raw stack, and says when the retry failed too', () => {
     const text = formatRetry({
       project: 'chromium',
