@@ -24,6 +24,14 @@ const DECAY = 0.7;
 /** Noise floor: per-block rise when the signal stays above it (about 3 dB/s at 16 ms blocks). */
 const NOISE_RISE = 1.011;
 /**
+ * A frame under this energy is digital silence (a microphone not yet connected, or muted): it
+ * says nothing of the room's noise and leaves the floor alone. Taken as the floor, it left
+ * every later block of plain noise "unexplained" for tens of seconds, as the floor climbs back
+ * at 3 dB/s: speech evidence, and a false barge-in 0.26 s after a start with one silent block
+ * (the demo's loudspeaker room interrupted its own agent so, once in CI).
+ */
+const SILENT_FRAME = 1e-12;
+/**
  * Weight of a new block in the error/echo-estimate cross-spectrum (about 320 ms of memory):
  * shorter memories let chance coherence with near-end speech pass for echo (recall fell from
  * 94 % to 85 % at 0.15 in the bench's rooms).
@@ -107,9 +115,11 @@ export class ResidualSuppressor {
    */
   process(e: ArrayLike<number>, y: ArrayLike<number>, leak: number, echoOnly: boolean, out: Float32Array | Float64Array, outputLeak = leak): void {
     const { n, er, ei, yr, yi, window, residual, residualOut, noise } = this;
+    let frameEnergy = 0;
     for (let i = 0; i < n; i++) {
       er[i] = this.ePrev[i] * window[i];
       er[n + i] = e[i] * window[n + i];
+      frameEnergy += er[i] * er[i] + er[n + i] * er[n + i];
       yr[i] = this.yPrev[i] * window[i];
       yr[n + i] = y[i] * window[n + i];
       this.ePrev[i] = e[i];
@@ -119,7 +129,9 @@ export class ResidualSuppressor {
     yi.fill(0);
     this.fft.forward(er, ei);
     this.fft.forward(yr, yi);
-    const first = this.frames++ === 0;
+    const silent = frameEnergy < SILENT_FRAME;
+    const first = this.frames === 0;
+    if (!silent) this.frames++;
     let near = 0;
     let explained = 0;
     let noi = 0;
@@ -148,10 +160,12 @@ export class ResidualSuppressor {
       residualOut[k] = ro;
       // Noise floor: a minimum tracker on the smoothed spectrum (a bare periodogram's minimum
       // sits ~10 dB under the mean); follows it down at once, up only slowly.
-      const smooth = first ? pe : this.smooth[k] + 0.3 * (pe - this.smooth[k]);
-      this.smooth[k] = smooth;
-      const floor = first ? smooth : noise[k];
-      noise[k] = smooth < floor ? smooth : floor * NOISE_RISE + 1e-14;
+      if (!silent) {
+        const smooth = first ? pe : this.smooth[k] + 0.3 * (pe - this.smooth[k]);
+        this.smooth[k] = smooth;
+        const floor = first ? smooth : noise[k];
+        noise[k] = smooth < floor ? smooth : floor * NOISE_RISE + 1e-14;
+      }
       const gain = pe > 0 ? Math.max(MIN_GAIN, 1 - ro / pe) : 1;
       er[k] *= gain;
       ei[k] *= gain;

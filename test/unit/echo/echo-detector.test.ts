@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { ECHO_BLOCK, EchoDetector, type EchoDetectorOptions } from '../../../src/echo/echo-detector';
 import type { BargeInEvent } from '../../../src/echo/barge-in-policy';
 import { FAR_FIXTURE, NEAR_FIXTURE, ROOMS, loadFixture, loadNearIndex, makeRir, simulateRoom, type RoomOptions } from '../../support/echo-room';
+import { mulberry32 } from '../prng';
 
 const far = loadFixture(FAR_FIXTURE);
 const nearVoice = loadFixture(NEAR_FIXTURE);
@@ -71,6 +72,22 @@ describe('EchoDetector in simulated rooms', () => {
       const r = room(config.name, { pathChange });
       const { out } = run(r.mic, r.ref);
       expect(erleDb(r.mic, out, change + 8000, change + 16000), config.name).toBeGreaterThan(25);
+    }
+  });
+
+  it('digital silence (a microphone not yet connected, or muted) then plain room noise is never speech', () => {
+    // Silence taken as the noise floor left every later block of noise over it for tens of
+    // seconds: a false barge-in 0.26 s after a start with one silent block.
+    const rng = mulberry32(7);
+    for (const [label, silentBlocks] of [
+      ['1 silent block first', (b: number) => b < 1],
+      ['10 silent blocks first', (b: number) => b < 10],
+      ['muted for 2 s in the middle', (b: number) => b >= 200 && b < 325],
+    ] as const) {
+      const mic = new Float32Array(10 * 16000);
+      for (let i = 0; i < mic.length; i++) mic[i] = silentBlocks(Math.floor(i / ECHO_BLOCK)) ? 0 : (rng() * 2 - 1) * 0.003;
+      const { events } = run(mic, new Float32Array(mic.length));
+      expect(events, label).toEqual([]);
     }
   });
 
