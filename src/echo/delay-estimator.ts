@@ -9,8 +9,12 @@ import { Fft, mirrorHalfSpectrum } from './fft.js';
 const DECIMATE = 4;
 /** FFT length at the decimated rate: 1.024 s of reference, the newest half of it of microphone. */
 const SIZE = 4096;
-/** A new estimate every this many decimated samples (256 ms at 16 kHz). */
-const HOP = 1024;
+/**
+ * A new estimate every this many decimated samples (128 ms). Two must agree before a delay is
+ * adopted, and the filter cannot cancel an echo it has no window on until then: at 256 ms the
+ * 400 ms room locked at 0.77 s and reached 20 dB of ERLE at 1.60 s; at 128 ms, 0.26 s and 0.75 s.
+ */
+const HOP = 512;
 /** Weight of each new whitened cross-spectrum in the running average. */
 const SMOOTH = 0.3;
 /** A correlation peak must stand this far above the correlation's RMS to count. */

@@ -26,9 +26,23 @@ describe('BargeInPolicy', () => {
   });
 
   it('a pause before confirmation rejects it (the volume comes back)', () => {
-    expect(run('xxxxx' + '.'.repeat(12))).toEqual([
+    expect(run('xxxxx' + '.'.repeat(16))).toEqual([
       [1, 'speechstart'],
-      [12, 'rejected'], // 130 ms = 8 silent blocks
+      [17, 'rejected'], // 200 ms = 13 silent blocks
+    ]);
+  });
+
+  it('two words with a pause between them are one barge-in, confirmed once 60 % of confirmMs was speech', () => {
+    // 80 ms, a 176 ms pause, then the second word: its fifth block makes 10 blocks of speech
+    // (160 ms) since the onset, 20 blocks after it. Only 50 % of those were speech.
+    expect(run('xxxxx' + '.'.repeat(11) + 'x'.repeat(12))).toEqual([
+      [1, 'speechstart'],
+      [20, 'bargein'],
+    ]);
+    // With too little speech the same pause still rejects: 3 + 3 blocks are not 10.
+    expect(run('xxx' + '.'.repeat(11) + 'xxx' + '.'.repeat(20))).toEqual([
+      [1, 'speechstart'],
+      [29, 'rejected'], // 13 silent blocks after the second word
     ]);
   });
 
