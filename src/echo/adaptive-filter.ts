@@ -42,9 +42,15 @@ const KALMAN_STEP = 0.7;
 const SHRINK = 0.1;
 /** State transition A²: the process noise (1 − A²)|W|² lets the filter keep tracking. */
 const TRANSITION = 0.999;
-/** The filter counts as adapted once its first partitions hold under this share of the prior. */
+/**
+ * The filter counts as adapted once its first partitions hold under this share of the prior.
+ * Until then the detector hears only a talker well over the echo (the level gate). The prior is
+ * generous, so in a room whose echo is at the near end's level the cancelled stream was
+ * 20 dB under the echo 0.8 s before 0.1 said so: 0.2 found 2 more of the bench's first utterances (recall
+ * 93.1 → 94.0 %); 0.15–0.3 made no false barge-in, 0.4 one.
+ */
 const ADAPTED_PARTITIONS = 4;
-const ADAPTED_SHARE = 0.1;
+const ADAPTED_SHARE = 0.2;
 /**
  * Fastest per-block update of the leak regression, × N / 16000 (Valin's 0.5, doubled): the
  * leak starts at 1, and while it is high the residual suppressor takes most of the echo estimate
