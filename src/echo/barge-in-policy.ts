@@ -18,12 +18,13 @@ export interface BargeInPolicyOptions {
 /** Consecutive speech blocks that make an onset (32 ms at 16 ms blocks). */
 const ONSET_BLOCKS = 2;
 /**
- * Share of the blocks since the onset that must be speech to confirm; or, counted in blocks of
- * speech, this share of `confirmMs` within twice `confirmMs` of the onset. The count lets the
- * pause between two words in (the first word alone is too short, and the pause lowers the
- * share): in the bench, it and the longer pause below took the late barge-ins (over 400 ms)
- * from 17 to 8 of 218, and recall at SER ≥ −5 dB from 91.7 to 92.7 %, with no false barge-in.
- * A count of half of `confirmMs` found 2 more talkers but made 4 false barge-ins.
+ * Speech must fill this share of `confirmMs`, counted in blocks from the onset, no sooner than
+ * `confirmMs` after it and within twice `confirmMs`. A count rather than a share of the blocks
+ * since the onset lets the pause between two words in (the first word alone is too short, and
+ * the pause lowers the share): in the bench, it and the longer pause below took the late
+ * barge-ins (over 400 ms) from 17 to 8 of 218, and recall at SER ≥ −5 dB from 91.7 to 92.7 %,
+ * with no false barge-in. A count of half of `confirmMs` found 2 more talkers but made 4 false
+ * barge-ins.
  */
 const CONFIRM_SHARE = 0.6;
 /** A pause this long (ms) before confirmation means it was not speech after all (130 ms rejected the first word of two). */
@@ -44,9 +45,9 @@ const END_GAP_MS = 400;
 /**
  * The detector's state machine, fed one boolean per block: "this block holds near-end speech
  * the echo does not explain". Two speech blocks in a row are an onset (`speechstart`, the
- * player ducks). If speech then fills most of the blocks until `confirmMs` after the onset it
- * is a `bargein`; a pause of {@link REJECT_GAP_MS} before that, or too sparse a stretch by
- * twice `confirmMs`, is `rejected` (the volume comes back, nothing was cut). After a barge-in
+ * player ducks). Once speech has filled {@link CONFIRM_SHARE} of `confirmMs`, no sooner than
+ * `confirmMs` after the onset, it is a `bargein`; a pause of {@link REJECT_GAP_MS} before that,
+ * or too little speech by twice `confirmMs`, is `rejected` (the volume comes back, nothing was cut). After a barge-in
  * the turn ends at {@link END_GAP_MS} of silence, and the next onset starts over.
  * Allocation-free; pure.
  */
@@ -107,7 +108,7 @@ export class BargeInPolicy {
         if (this.silent >= (sure ? this.sureGap : this.rejectGap)) return this.reject();
         if (this.elapsed >= this.confirmBlocks) {
           const enough = CONFIRM_SHARE * this.confirmBlocks;
-          if (this.voiced >= CONFIRM_SHARE * this.elapsed || this.voiced >= enough || (sure && this.score >= enough)) {
+          if (this.voiced >= enough || (sure && this.score >= enough)) {
             this.state = 'confirmed';
             return 'bargein';
           }

@@ -135,7 +135,10 @@ export class EchoDetector {
     const e = filter.energy;
     this.misfitError += 0.5 * (e.error - this.misfitError);
     this.misfitMic += 0.5 * (e.mic - this.misfitMic);
-    const misfit = converged && e.echo > 0.25 * e.mic && this.misfitError > MISFIT * this.misfitMic;
+    // Both tests below ask for a converged filter whose echo estimate is a real share of the
+    // microphone, and differ only in how loud the error is against it.
+    const estimating = converged && e.echo > 0.25 * e.mic;
+    const misfit = estimating && this.misfitError > MISFIT * this.misfitMic;
     // The leak (the share of echo the filter leaves) was learnt for weights that matched the room:
     // while they miss, and for the distrust that follows, the output's suppression takes all of
     // the echo estimate as left over, so the cancelled stream holds no echo of a changed path
@@ -147,7 +150,7 @@ export class EchoDetector {
     // learns at once, leaving the error at about half the microphone) is caught for the output
     // the same way: an error over SUSPECT of the microphone, with nothing the far end cannot
     // make in it (1.01 → 0.26 s in that room). It costs the near end about 1 dB in double talk.
-    const suspect = converged && e.echo > 0.25 * e.mic && this.misfitError > SUSPECT * this.misfitMic && filter.excess < BEYOND;
+    const suspect = estimating && this.misfitError > SUSPECT * this.misfitMic && filter.excess < BEYOND;
     const outputLeak = misfit || suspect || this.distrust > 0 ? 1 : filter.leak;
     suppressor.process(gating ? mic : filter.error, gating ? ZERO : filter.echo, filter.leak, echoOnly && this.mode === 'cancel', out, outputLeak);
     // After the echo estimate has missed (below), the filter's error is no judge for a while.
@@ -250,7 +253,6 @@ const DISTRUST_BLOCKS = 62;
 const MISFIT_RUN = 3;
 /** Near-end evidence over which the filter stops learning (speech itself needs ~4). */
 const FREEZE_EVIDENCE = 1;
-/** Gate mode asks the microphone to be this many times (≈ 10 dB) over the echo the far end predicts. */
 /** The gate's prediction is the loudest coupling seen times the far end's level, times this. */
 const GATE_MARGIN = 1;
 /**
