@@ -117,7 +117,7 @@ export class BargeInPolicy {
         return null;
       }
       case 'confirmed':
-        if (this.silent >= this.endGap) this.state = 'idle';
+        if (this.silent >= this.endGap) this.toIdle();
         return null;
     }
   }
@@ -139,10 +139,19 @@ export class BargeInPolicy {
   }
 
   private reject(): BargeInEvent {
+    this.toIdle();
+    return 'rejected';
+  }
+
+  /**
+   * Back to idle with nothing counted. A finished turn's counts must go too: its strong blocks
+   * made a speech block right after it a "sure" talker with a full score, and a 32 ms blip then
+   * confirmed as a barge-in (a false one in the bench, 400 ms after a talker stopped).
+   */
+  private toIdle(): void {
     this.state = 'idle';
     this.elapsed = 0;
     this.voiced = 0;
     this.score = this.strong = this.beyond = 0;
-    return 'rejected';
   }
 }

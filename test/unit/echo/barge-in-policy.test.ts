@@ -64,4 +64,22 @@ describe('BargeInPolicy', () => {
     const events = run('x'.repeat(20) + '.'.repeat(30) + 'x'.repeat(20));
     expect(events.map((e) => e[1])).toEqual(['speechstart', 'bargein', 'speechstart', 'bargein']);
   });
+
+  it('a blip right after a turn ends is judged on its own, not on the finished turn', () => {
+    // A sure talker (strong blocks, sound the far end cannot make), 400 ms of silence that ends
+    // the turn, then two speech blocks and silence: an onset, then a rejection.
+    const policy = new BargeInPolicy({ blockMs: 16, confirmMs: 250 });
+    const events: BargeInEvent[] = [];
+    const step = (speech: boolean, strong = false, beyond = false) => {
+      const event = policy.step(speech, strong, beyond);
+      if (event) events.push(event);
+    };
+    for (let i = 0; i < 20; i++) step(true, true, true);
+    for (let i = 0; i < 25; i++) step(false);
+    expect(policy.state).toBe('idle');
+    step(true);
+    step(true);
+    for (let i = 0; i < 20; i++) step(false);
+    expect(events).toEqual(['speechstart', 'bargein', 'speechstart', 'rejected']);
+  });
 });
