@@ -293,7 +293,10 @@ interface RecallRow {
   /** Utterances without a speechstart (or energy-VAD onset) in their first second. */
   speechstartMissing: number;
   bargeinMedianMs: number;
+  bargeinP95Ms: number;
   bargeinMaxMs: number;
+  /** Hits whose `bargein` came more than 400 ms after the onset. */
+  bargeinOver400: number;
   falseBargeinsPerMin: number;
 }
 
@@ -364,7 +367,9 @@ function scenarioRecall(): RecallRow[] {
         speechstartP95Ms: percentile(a.ss, 95),
         speechstartMissing: a.ssMissing,
         bargeinMedianMs: median(a.bi),
+        bargeinP95Ms: percentile(a.bi, 95),
         bargeinMaxMs: max(a.bi),
+        bargeinOver400: a.bi.filter((ms) => ms > 400).length,
         falseBargeinsPerMin: a.falseBi / (seconds / 60),
       });
     });
@@ -550,7 +555,13 @@ async function main(): Promise<void> {
       '≤ 150 / ≤ 300 ms',
       `${fmt(Math.max(...atLeastMinus5.map((r) => r.speechstartMedianMs)))} / ${fmt(Math.max(...atLeastMinus5.map((r) => r.speechstartP95Ms)))} ms`,
     ],
-    ['`bargein` after the onset, SER ≥ −5 dB (max)', '≤ 400 ms', `${fmt(Math.max(...atLeastMinus5.map((r) => r.bargeinMaxMs)))} ms`],
+    [
+      '`bargein` after the onset, SER ≥ −5 dB (worst SER: median / p95; max; hits over 400 ms)',
+      '≤ 400 ms',
+      `${fmt(Math.max(...atLeastMinus5.map((r) => r.bargeinMedianMs)))} / ${fmt(Math.max(...atLeastMinus5.map((r) => r.bargeinP95Ms)))} ms; ` +
+        `${fmt(Math.max(...atLeastMinus5.map((r) => r.bargeinMaxMs)))} ms; ` +
+        `${atLeastMinus5.reduce((s, r) => s + r.bargeinOver400, 0)} of ${atLeastMinus5.reduce((s, r) => s + r.hits, 0)}`,
+    ],
     ['cost of one canceller', '≥ 10× real time', `${cost.xRealTime.toFixed(1)}×`],
   ];
 
@@ -577,13 +588,13 @@ async function main(): Promise<void> {
     '## (b) Recall and latency (utterances 0.32–1.39 s; hit = `bargein` within 1 s of the onset)',
     '',
     table(
-      ['SER dB', 'detector', 'recall', 'speechstart median / p95 ms (none)', 'bargein median / max ms', 'false barge-ins / min'],
+      ['SER dB', 'detector', 'recall', 'speechstart median / p95 ms (none)', 'bargein median / p95 / max ms', 'false barge-ins / min'],
       recall.map((r) => [
         r.serDb,
         r.name,
         `${fmt(100 * r.recall, 1)} % (${r.hits}/${r.utterances})`,
         `${fmt(r.speechstartMedianMs)} / ${fmt(r.speechstartP95Ms)} (${r.speechstartMissing})`,
-        `${fmt(r.bargeinMedianMs)} / ${fmt(r.bargeinMaxMs)}`,
+        `${fmt(r.bargeinMedianMs)} / ${fmt(r.bargeinP95Ms)} / ${fmt(r.bargeinMaxMs)}`,
         fmt(r.falseBargeinsPerMin, 2),
       ]),
     ),
