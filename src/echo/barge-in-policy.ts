@@ -47,8 +47,9 @@ const END_GAP_MS = 400;
  * the echo does not explain". Two speech blocks in a row are an onset (`speechstart`, the
  * player ducks). Once speech has filled {@link CONFIRM_SHARE} of `confirmMs`, no sooner than
  * `confirmMs` after the onset, it is a `bargein`; a pause of {@link REJECT_GAP_MS} before that,
- * or too little speech by twice `confirmMs`, is `rejected` (the volume comes back, nothing was cut). After a barge-in
- * the turn ends at {@link END_GAP_MS} of silence, and the next onset starts over.
+ * or too little speech by twice `confirmMs`, is `rejected` (the volume comes back, nothing was
+ * cut). After a barge-in the turn ends at {@link END_GAP_MS} of silence, and the next onset
+ * starts over.
  * Allocation-free; pure.
  */
 export class BargeInPolicy {

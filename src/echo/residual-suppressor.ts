@@ -64,8 +64,9 @@ const BAND_HIGH = 3800;
  * half overlap (perfect reconstruction, one block of latency). Per bin, the residual echo is
  * `OVERESTIMATE · leak · |Ŷ|²`, held against the room's decay; the gain is a power
  * subtraction of it, floored at −30 dB. The same bins give {@link evidence}: the energy in
- * the speech band that neither the residual echo nor the noise floor explains, as a ratio to
- * what they do explain. Allocation-free after construction.
+ * the speech band that neither the residual echo (there `EVIDENCE_OVERESTIMATE · leak · |Ŷ|²`)
+ * nor the noise floor explains, as a ratio to what they do explain. Allocation-free after
+ * construction.
  */
 export class ResidualSuppressor {
   /** Near-end energy the echo and the noise do not explain, over what they explain (speech band). */
