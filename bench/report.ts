@@ -9,6 +9,9 @@ import { CONTENDERS, SCENARIOS, SEND_AFTER_INTERRUPT_MS, type ContenderId, type 
 import { SIGNAL_SECONDS, SOURCE_RATE } from './signal';
 import { MIN_GAP_MS, SILENCE, INTERRUPT_SILENCE_MS } from './analyze';
 
+/** Render-speed targets by context rate (issue 26: 44.1 kHz ≥ 300× in the same run as 48 kHz ≥ 350×). */
+const RENDER_TARGET: Record<number, number> = { 48000: 350, 44100: 300 };
+
 export interface CpuResult {
   kind: string;
   frames: number;
@@ -294,8 +297,9 @@ function buildRows(results: BenchResults): Row[] {
         na: { legacy: 'n/a', ...(resampled ? { wavtools: 'n/a' } : {}) },
         digits: 0,
         ratio: true,
-        target: resampled ? '≥ 300×' : undefined,
-        check: resampled ? (v) => v >= 300 : undefined,
+        // Issue 26: 44.1 kHz at least 300× in the same run as 48 kHz at 350×.
+        target: resampled ? `≥ ${RENDER_TARGET[rate]}×` : undefined,
+        check: resampled ? (v) => v >= RENDER_TARGET[rate] : undefined,
       });
       first = false;
     }
@@ -347,8 +351,9 @@ function buildRows(results: BenchResults): Row[] {
       values,
       digits: 1,
       ratio: true,
-      target: '≤ 8 KB',
-      check: (v) => v <= 8,
+      // Issue 26's core goal (KB here are KiB: bytes / 1024).
+      target: '≤ 16 KB',
+      check: (v) => v <= 16,
     });
     const shaken = (s.voxplay.streamPlayerOnly.gzip + s.voxplay.worklet.gzip) / 1024;
     rows.push({
@@ -631,14 +636,16 @@ function diagnose(row: Row, results: BenchResults): string {
     const total = 1000 / vox;
     const plumbing = 1000 / floor;
     const own = Math.max(0, total - plumbing);
-    const budget = 1000 / 300;
+    const target = RENDER_TARGET[rate];
+    const budget = 1000 / target;
     const ownBudget = budget - plumbing;
     return (
       `Rendering 1 s of audio at ${rate / 1000} kHz takes ${total.toFixed(2)} ms: ≈${plumbing.toFixed(2)} ms is Chromium's own AudioWorklet plumbing (a do-nothing worklet renders at ${floor.toFixed(0)}×) and ≈${own.toFixed(2)} ms is voxplay's work (≈${own > 0 ? (1000 / own).toFixed(0) : '∞'}× on its own). ` +
-      `300× allows ${budget.toFixed(2)} ms, so voxplay's share would have to fit in ${ownBudget > 0 ? `${ownBudget.toFixed(2)} ms (${(own / ownBudget).toFixed(1)}× less than now)` : 'less than nothing: the floor alone exceeds the budget on this machine'}. ` +
+      `${target}× allows ${budget.toFixed(2)} ms, so voxplay's share would have to fit in ${ownBudget > 0 ? `${ownBudget.toFixed(2)} ms (${(own / ownBudget).toFixed(1)}× less than now)` : 'less than nothing: the floor alone exceeds the budget on this machine'}. ` +
       `The resampler is that work: in Node (CPU time, same machine and load) the engine renders 24→24 kHz at ${same24?.engine?.toFixed(0)}× but 24→${rate / 1000} kHz at ${node?.engine?.toFixed(0)}×, and the resampler alone runs at ${node?.resampler?.toFixed(0)}× ` +
       `(in Chromium, 24 kHz → 24 kHz renders at ${same?.toFixed(0)}×). ` +
-      `It evaluates ${DEFAULT_HALF_TAPS} taps per side at the lower rate (${2 * DEFAULT_HALF_TAPS} multiply-adds per output sample for 24→48 kHz), what keeps the band flat to 0.9 of the lower Nyquist with images and aliases under −90 dB (docs/fidelity.md); an equiripple design with fewer taps, or the mirror symmetry of the two 2× phases for 24→48 kHz, are the levers.`
+      `It evaluates ${DEFAULT_HALF_TAPS} taps per side at the lower rate (${2 * DEFAULT_HALF_TAPS} multiply-adds per output sample for 24→48 kHz), what keeps the band flat to 0.9 of the lower Nyquist with images and aliases under −90 dB (docs/fidelity.md). ` +
+      'Exact 2× rates (24→48 kHz) add mirrored samples before one multiply (half the multiplies). Tried for 24→44.1 kHz and not kept (issue 26): the exact 2× path then a 16-tap second stage, 72 multiply-adds instead of 104, ran at 0.70× (the 2× path is only about 15 % faster per output than the paired 44.1 kHz rows, so per-output overhead, not multiply-adds, sets the speed); a float32 coefficient table, 0.9×.'
     );
   }
   if (row.figure.startsWith('time per frame')) {
