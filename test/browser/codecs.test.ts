@@ -258,7 +258,13 @@ describe(`codecs in ${ENGINE}`, () => {
       const ref = new Float32Array(refBytes.slice().buffer);
       const leadIn = 480;
       const { out, errors, chunks } = await pushInPieces(mp3, 'mp3', rate, maxPiece, 5, { leadIn, noWebCodecs });
-      expect(out.events.filter((e: any) => e.type === 'error').map((e: any) => e.detail.message)).toEqual([]);
+      // When and where an error came (WebKitGTK's stall guard fired here in 2 CI runs: at start-up,
+      // while suspended for the decode, or after the resume?), with the player's states.
+      const states = out.events.filter((e: any) => e.type === 'statechange').map((e: any) => `${e.detail.state} at frame ${e.frame}, ${Math.round(e.at)} ms`);
+      expect(
+        out.events.filter((e: any) => e.type === 'error').map((e: any) => `${e.detail.message} (at frame ${e.frame}, ${Math.round(e.at)} ms)`),
+        `the player's states: ${states.join('; ')}`,
+      ).toEqual([]);
       expect(errors).toEqual([]);
       expect(chunks.some((name) => name.startsWith('mp3-wasm'))).toBe(wasm);
       const played = out.events.filter((e: any) => e.type === 'ended' && e.detail.utteranceId === 'p').map((e: any) => e.detail.playedSamples);
