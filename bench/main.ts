@@ -96,11 +96,16 @@ async function writeResults(results: BenchResults, name = 'latest'): Promise<voi
   log(`wrote bench/results/${name}.md, ${name}.svg, ${name}.json (the run took ${results.durationS.toFixed(0)} s)`);
 }
 
+/** Every section's results, none run yet: a fresh run fills them, and a saved run lacks none. */
+function emptySections(): Pick<BenchResults, 'streams' | 'retries' | 'cpu' | 'speed' | 'nodeSpeed' | 'memory' | 'decode' | 'sizeBreakdown'> {
+  return { streams: [], retries: [], cpu: [], speed: [], nodeSpeed: [], memory: [], decode: [], sizeBreakdown: [] };
+}
+
 async function main(): Promise<void> {
   if (process.env.BENCH_REPORT_ONLY) {
     // Results written before a section existed (decode came later) report it as not run.
     const saved = JSON.parse(await readFile(resolve(REPO_ROOT, 'bench', 'results', 'latest.json'), 'utf8')) as Partial<BenchResults>;
-    await writeResults({ retries: [], cpu: [], speed: [], nodeSpeed: [], memory: [], decode: [], sizeBreakdown: [], ...saved } as BenchResults);
+    await writeResults({ ...emptySections(), ...saved } as BenchResults);
     return;
   }
   await snapshotDist();
@@ -121,15 +126,8 @@ async function main(): Promise<void> {
       loadAverageEnd: 0,
       clock: [],
     },
-    streams: [],
-    retries: [],
-    cpu: [],
-    speed: [],
-    nodeSpeed: [],
-    memory: [],
-    decode: [],
+    ...emptySections(),
     sizes: null as unknown as BundleSizes,
-    sizeBreakdown: [],
     durationS: 0,
   };
   const env: StreamEnv = { browser, plain, isolated, stream, log, voxplayUrl: `/${SNAPSHOT}/voxplay.js` };

@@ -297,7 +297,6 @@ function buildRows(results: BenchResults): Row[] {
         na: { legacy: 'n/a', ...(resampled ? { wavtools: 'n/a' } : {}) },
         digits: 0,
         ratio: true,
-        // Issue 26: 44.1 kHz at least 300× in the same run as 48 kHz at 350×.
         target: resampled ? `≥ ${RENDER_TARGET[rate]}×` : undefined,
         check: resampled ? (v) => v >= RENDER_TARGET[rate] : undefined,
       });
