@@ -216,7 +216,16 @@ const VARIANTS: Variant[] = [
 
 interface FalseResult {
   minutes: number;
-  perContender: { name: string; speechstarts: number; bargeins: number; speechstartsPerMin: number; bargeinsPerMin: number }[];
+  perContender: {
+    name: string;
+    speechstarts: number;
+    bargeins: number;
+    speechstartsPerMin: number;
+    bargeinsPerMin: number;
+    /** How long a false duck lasts: `speechstart` to its `rejected` (or `bargein`), median and max ms. */
+    duckMedianMs: number;
+    duckMaxMs: number;
+  }[];
   /** EchoDetector's false barge-ins, where. */
   oursAt: { room: string; variant: string; atS: number }[];
   /** EchoDetector's ERLE over the steady streams' far-end blocks after 2 s, 30 dB SNR, per room. */
@@ -225,7 +234,7 @@ interface FalseResult {
 
 function scenarioFalse(): FalseResult {
   const variants = QUICK && process.env.ECHO_BENCH_ONLY !== 'false' ? VARIANTS.slice(0, 1) : VARIANTS;
-  const counts = CONTENDERS.map(() => ({ speechstarts: 0, bargeins: 0 }));
+  const counts = CONTENDERS.map(() => ({ speechstarts: 0, bargeins: 0, ducksMs: [] as number[] }));
   const oursAt: FalseResult['oursAt'] = [];
   const erleAt30dbSnr: FalseResult['erleAt30dbSnr'] = [];
   let seconds = 0;
@@ -253,8 +262,14 @@ function scenarioFalse(): FalseResult {
       const run = runStream(r);
       seconds += far.length / RATE;
       run.events.forEach((evs, d) => {
+        let duckFrom = -1;
         for (const [b, e] of evs) {
           if (e === 'speechstart' || (e === 'bargein' && CONTENDERS[d].onsetIsBargein)) counts[d].speechstarts++;
+          if (e === 'speechstart') duckFrom = b;
+          else if (duckFrom >= 0) {
+            counts[d].ducksMs.push(((b - duckFrom) * BLOCK * 1000) / RATE);
+            duckFrom = -1;
+          }
           if (e === 'bargein') {
             counts[d].bargeins++;
             if (d === OURS) oursAt.push({ room: room.name, variant: v.name, atS: ((b + 1) * BLOCK) / RATE });
@@ -270,7 +285,10 @@ function scenarioFalse(): FalseResult {
     minutes,
     perContender: CONTENDERS.map((c, d) => ({
       name: c.name,
-      ...counts[d],
+      speechstarts: counts[d].speechstarts,
+      bargeins: counts[d].bargeins,
+      duckMedianMs: median(counts[d].ducksMs),
+      duckMaxMs: max(counts[d].ducksMs),
       speechstartsPerMin: counts[d].speechstarts / minutes,
       bargeinsPerMin: counts[d].bargeins / minutes,
     })),
@@ -577,8 +595,14 @@ async function main(): Promise<void> {
     `## (a) False barge-ins in ${falses.minutes.toFixed(0)} min of agent speech (echo 0 to +10 dB over a −26 dBFS near end)`,
     '',
     table(
-      ['detector', 'barge-ins', 'per min', 'speech starts (ducks) per min'],
-      falses.perContender.map((c) => [c.name, c.bargeins, fmt(c.bargeinsPerMin, 2), fmt(c.speechstartsPerMin, 2)]),
+      ['detector', 'barge-ins', 'per min', 'speech starts (ducks) per min', 'duck length median / max ms'],
+      falses.perContender.map((c) => [
+        c.name,
+        c.bargeins,
+        fmt(c.bargeinsPerMin, 2),
+        fmt(c.speechstartsPerMin, 2),
+        `${fmt(c.duckMedianMs)} / ${fmt(c.duckMaxMs)}`,
+      ]),
     ),
     '',
     falses.oursAt.length

@@ -48,7 +48,11 @@ const END_GAP_MS = 400;
  * player ducks). Once speech has filled {@link CONFIRM_SHARE} of `confirmMs`, no sooner than
  * `confirmMs` after the onset, it is a `bargein`; a pause of {@link REJECT_GAP_MS} before that,
  * or too little speech by twice `confirmMs`, is `rejected` (the volume comes back, nothing was
- * cut). After a barge-in the turn ends at {@link END_GAP_MS} of silence, and the next onset
+ * cut). Only silence is a pause: a faint block (some evidence, under the speech bar) keeps a
+ * tentative talker, though it does not count as speech, so it can delay a rejection to twice
+ * `confirmMs` but never confirm. In the bench, talkers often said one loud syllable and then
+ * 150–250 ms of speech at the residual's level: each such talker was rejected and confirmed
+ * only from a second onset, 500–980 ms after the first. After a barge-in the turn ends at {@link END_GAP_MS} of silence, and the next onset
  * starts over.
  * Allocation-free; pure.
  */
@@ -75,20 +79,23 @@ export class BargeInPolicy {
   }
 
   /**
-   * Feeds one block; returns the event it caused, if any. `strong`: the block's evidence is far
+   * Feeds one block; returns the event it caused, if any. `faint`: not speech, but some of the
+   * block is still unexplained (a talker's quieter syllables under the echo's residual).
+   * `strong`: the block's evidence is far
    * over the speech threshold; `beyond`: it holds sound the far end cannot make at all (energy
    * over what any echo path of the room's strength would leave). A talker with one strong
    * block and two beyond is "sure": a pause must last {@link SURE_GAP_MS} to reject it, and
    * strong blocks weigh {@link STRONG_WEIGHT} towards confirmation. An echo-path change makes
    * strong blocks, but not blocks beyond the far end; the far end's own words make neither.
    */
-  step(speech: boolean, strong = false, beyond = false): BargeInEvent | null {
+  step(speech: boolean, strong = false, beyond = false, faint = false): BargeInEvent | null {
     if (speech) {
       this.run++;
       this.silent = 0;
     } else {
       this.run = 0;
-      this.silent++;
+      // A faint block is no pause while a talker is tentative: see the class TSDoc.
+      this.silent = faint && this.state === 'tentative' ? 0 : this.silent + 1;
     }
     switch (this.state) {
       case 'idle':

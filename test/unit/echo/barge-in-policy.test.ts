@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { BargeInPolicy, type BargeInEvent } from '../../../src/echo/barge-in-policy';
 
-/** Feeds a pattern ('x' speech, '.' not) and returns the events with their block index. */
+/** Feeds a pattern ('x' speech, '~' faint, '.' neither) and returns the events with their block index. */
 function run(pattern: string, confirmMs = 250): [number, BargeInEvent][] {
   const policy = new BargeInPolicy({ blockMs: 16, confirmMs });
   const events: [number, BargeInEvent][] = [];
   [...pattern].forEach((c, i) => {
-    const event = policy.step(c === 'x');
+    const event = policy.step(c === 'x', false, false, c === '~');
     if (event) events.push([i, event]);
   });
   return events;
@@ -58,6 +58,31 @@ describe('BargeInPolicy', () => {
       [1, 'speechstart'],
       [31, 'rejected'],
     ]);
+  });
+
+  it('faint blocks after a loud first syllable keep the talker: confirmed when speech resumes, not from a new onset', () => {
+    // 64 ms of speech, 240 ms faint (15 blocks, more than the 13 silent ones that reject), then
+    // speech again: its sixth block makes 10 blocks of speech, 23 blocks after the onset.
+    const words = 'xxxx' + '~'.repeat(15) + 'x'.repeat(10);
+    expect(run(words)).toEqual([
+      [1, 'speechstart'],
+      [24, 'bargein'],
+    ]);
+    // Silence instead of the faint stretch rejects the first syllable; the second starts over.
+    expect(run('xxxx' + '.'.repeat(15) + 'x'.repeat(20)).map((e) => e[1])).toEqual(['speechstart', 'rejected', 'speechstart', 'bargein']);
+  });
+
+  it('faint blocks alone never confirm: twice confirmMs without enough speech rejects', () => {
+    expect(run('xx' + '~'.repeat(40))).toEqual([
+      [1, 'speechstart'],
+      [31, 'rejected'],
+    ]);
+  });
+
+  it('a faint block is silence when no talker is tentative: it neither starts an onset nor holds a finished turn', () => {
+    expect(run('~'.repeat(30))).toEqual([]);
+    const events = run('x'.repeat(20) + '~'.repeat(30) + 'x'.repeat(20));
+    expect(events.map((e) => e[1])).toEqual(['speechstart', 'bargein', 'speechstart', 'bargein']);
   });
 
   it('after a barge-in, the turn ends with silence and the next onset starts over', () => {
