@@ -62,6 +62,11 @@ export default defineConfig({
           name: 'unit',
           include: ['test/unit/**/*.test.ts'],
           environment: 'happy-dom',
+          // Some unit tests run seconds of DSP (the echo rooms, the time-stretcher, the
+          // resampler's fidelity): on a shared 2-core machine vitest's 5 s default turned
+          // one of them (3.3 s locally) into a failure in CI. A timeout is a hang guard
+          // here, never a speed test.
+          testTimeout: 60_000,
         },
       },
       {
