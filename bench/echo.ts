@@ -609,6 +609,8 @@ async function main(): Promise<void> {
       ? `EchoDetector's false barge-ins: ${falses.oursAt.map((f) => `${f.room} (${f.variant}) at ${f.atS.toFixed(2)} s`).join('; ')}.`
       : "EchoDetector's false barge-ins: none.",
     '',
+    'Duck length: from a `speechstart` to the `rejected` or `bargein` that ends it. The energy VAD has no duck (its onset is its barge-in); behind LiveKit’s rule the duck lasts until its barge-in, 0.5 s later.',
+    '',
     '## (b) Recall and latency (utterances 0.32–1.39 s; hit = `bargein` within 1 s of the onset)',
     '',
     table(

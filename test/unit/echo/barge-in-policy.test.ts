@@ -72,6 +72,12 @@ describe('BargeInPolicy', () => {
     expect(run('xxxx' + '.'.repeat(15) + 'x'.repeat(20)).map((e) => e[1])).toEqual(['speechstart', 'rejected', 'speechstart', 'bargein']);
   });
 
+  it('a faint block starts the pause count over rather than holding it', () => {
+    // 12 silent blocks, one faint, 12 silent: never 13 in a row, so no rejection before twice
+    // confirmMs (block 31). Holding the count would reject at block 17.
+    expect(run('xxxx' + '.'.repeat(12) + '~' + '.'.repeat(12))).toEqual([[1, 'speechstart']]);
+  });
+
   it('faint blocks alone never confirm: twice confirmMs without enough speech rejects', () => {
     expect(run('xx' + '~'.repeat(40))).toEqual([
       [1, 'speechstart'],

@@ -99,9 +99,6 @@ async function sourceKeys(): Promise<Record<string, string[]>> {
   return out;
 }
 
-// Transforming every entry's sources, and a Node process, can take seconds on a loaded machine.
-const SLOW = { timeout: 30_000 };
-
 describe('importing voxplay on a server (Node, no DOM)', () => {
   it('runs without a DOM here (the node environment, not happy-dom)', () => {
     expect(typeof window).toBe('undefined');
@@ -110,7 +107,7 @@ describe('importing voxplay on a server (Node, no DOM)', () => {
     expect(ENTRIES.map((e) => e.specifier)).toEqual(expect.arrayContaining(['voxplay', 'voxplay/protocol', 'voxplay/adapters', 'voxplay/barge-in']));
   });
 
-  it('every entry imports from its sources, each with exports; new StreamPlayer() works too (only start() needs a browser)', SLOW, async () => {
+  it('every entry imports from its sources, each with exports; new StreamPlayer() works too (only start() needs a browser)', async () => {
     const keys = await sourceKeys();
     for (const e of ENTRIES) expect(keys[e.specifier].length, `${e.src} exports nothing`).toBeGreaterThan(0);
     const { StreamPlayer } = (await import(/* @vite-ignore */ pathToFileURL(join(ROOT, MAIN.src)).href)) as typeof import('../../../src/index');
@@ -118,7 +115,7 @@ describe('importing voxplay on a server (Node, no DOM)', () => {
   });
 
   describe.skipIf(missing.length > 0 && !REQUIRE_DIST)('as built (dist/)', () => {
-    it('every entry imports by its package name in a fresh Node process, resolves to its exports target, and has the sources’ exports', SLOW, async () => {
+    it('every entry imports by its package name in a fresh Node process, resolves to its exports target, and has the sources’ exports', async () => {
       expect(missing, 'run `npm run build` before the unit tests').toEqual([]);
       const { outcome, construct, dom } = await importInNode(ENTRIES.map((e) => e.specifier));
       expect(dom).toEqual([]);
@@ -132,7 +129,7 @@ describe('importing voxplay on a server (Node, no DOM)', () => {
       }
     });
 
-    it('dist/voxplay.iife.js runs as a classic script in an empty context and defines the voxplay global with the main entry’s exports', SLOW, async () => {
+    it('dist/voxplay.iife.js runs as a classic script in an empty context and defines the voxplay global with the main entry’s exports', async () => {
       const context = createContext({});
       runInContext(readFileSync(join(ROOT, IIFE), 'utf8'), context, { filename: IIFE });
       const global = (context as { voxplay?: object }).voxplay;
