@@ -220,7 +220,10 @@ describe('demo page (npm run demo)', () => {
   it('the Playback speed slider plays at 2×: captions light in source time and the cut falls where the listener stopped', async () => {
     const { page } = opened;
     await page.fill('#text', 'Listening faster keeps every word in its place: the captions follow the marks, and the cut is exact.');
-    await page.selectOption('select[name="speed"]', '4'); // the server sends 4× real time: no underrun at 2×
+    // The server sends 10× real time, so the whole utterance is buffered long before the cut: at
+    // 4× a loaded CI host stalled the feed twice, the underruns left no mark pair to check, and
+    // the test failed its first attempt (f117c0a). Mark spacing, not delivery, is tested here.
+    await page.selectOption('select[name="speed"]', '10');
     await page.evaluate(() => {
       const d = (globalThis as any).voxplayDemo;
       const input = document.getElementById('playback-speed') as HTMLInputElement;
