@@ -17,6 +17,8 @@ export interface BodyRoute {
   delayMs?: number;
   /** Destroy the connection after this many bytes (a network failure mid-body). */
   cutAfterBytes?: number;
+  /** Wait this long after the last write before the cut (default 0). */
+  cutDelayMs?: number;
   /** HTTP status (default 200). */
   status?: number;
 }
@@ -70,7 +72,8 @@ export async function startBodyServer(): Promise<BodyServer> {
       if (res.destroyed) return;
       if (at >= limit) {
         if (route.cutAfterBytes !== undefined) {
-          res.socket?.destroy(); // no terminating chunk: the client sees the body break off
+          // No terminating chunk: the client sees the body break off.
+          setTimeout(() => res.socket?.destroy(), route.cutDelayMs ?? 0);
           return;
         }
         log.finished = true;

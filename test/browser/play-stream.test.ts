@@ -241,7 +241,7 @@ describe(`playStream in ${ENGINE}`, () => {
 
   it('a body broken off mid-stream: what arrived plays out, then playStream rejects with network; an HTTP 404 and a text/html body are typed rejections; the player keeps playing', async () => {
     const pcm = fixture('speech-24k.s16le');
-    bodies.route('/cut', { contentType: 'audio/pcm;rate=24000', body: pcm, chunkBytes: 4000, delayMs: 5, cutAfterBytes: 60000 });
+    bodies.route('/cut', { contentType: 'audio/pcm;rate=24000', body: pcm, chunkBytes: 4000, delayMs: 5, cutAfterBytes: 60000, cutDelayMs: 300 });
     bodies.route('/missing', { contentType: 'text/plain', body: new TextEncoder().encode('no such voice'), status: 404 });
     bodies.route('/page', { contentType: 'text/html', body: new TextEncoder().encode('<html>not audio</html>') });
     const { value, errors } = await inPlayerPage<any>(
@@ -259,16 +259,37 @@ describe(`playStream in ${ENGINE}`, () => {
     );
     // The browser logs the two failed loads itself; nothing else may go wrong.
     expect(errors.filter((e) => !/Failed to load resource|ERR_INCOMPLETE_CHUNKED_ENCODING|404/.test(e))).toEqual([]);
+    let read: number;
     if (ENGINE === 'webkit') {
       // WebKitGTK's fetch ends a chunked body whose connection drops as if it were complete:
       // nothing tells the page, so the stream ends normally with what arrived.
       expect(value.cut.ok).toMatchObject({ utteranceId: 'cut', outcome: 'ended', playedSamples: 30000, bytes: 60000 });
+      read = 60000;
     } else {
       expect(value.cut.code).toBe('network');
-      expect(value.cut.message).toMatch(/the stream for utterance "cut" failed after 60000 bytes/);
+      const said = /the stream for utterance "cut" failed after (\d+) bytes: /.exec(value.cut.message);
+      expect(said, value.cut.message).not.toBeNull();
+      read = Number(said![1]);
+      if (ENGINE === 'firefox') {
+        // Firefox hands the page every byte that arrived before the error.
+        expect(read).toBe(60000);
+      } else {
+        // Chromium's fetch body drops what the browser received but the page had not yet
+        // read the moment the network error comes (Blink's DataPipeBytesConsumer::SignalError
+        // "switch[es] states immediately" and clears its pipe; a page busy for 1 s after the
+        // headers reads 0 of the 60000 bytes). The server waits 300 ms before the cut, so
+        // the page reads all 60000 unless it fell behind: the CI of 77d486d read 56000 and
+        // 44000 on a loaded host. The player cannot play bytes it never saw; what it read,
+        // it must account for.
+        if (read < 60000) console.log(`[cut, ${ENGINE}] the page read ${read} of the 60000 bytes sent before the error dropped the rest`);
+        expect(read).toBeGreaterThanOrEqual(0);
+        expect(read).toBeLessThanOrEqual(60000);
+      }
     }
-    // Everything that arrived (30000 samples) played before the rejection.
-    expect(value.cutSamples).toMatchObject({ received: 30000, played: 30000, buffered: 0, dropped: 0 });
+    // Everything the page read played before the rejection (whole PCM16 samples: a read may
+    // end mid-sample), and nothing else.
+    const samples = Math.floor(read / 2);
+    expect(value.cutSamples).toMatchObject({ received: samples, played: samples, buffered: 0, dropped: 0 });
     expect(value.missing.code).toBe('network');
     expect(value.missing.message).toMatch(/answered HTTP 404/);
     expect(value.page.code).toBe('unsupported-codec');
