@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vite';
-import { keepWorkletUrl } from './vite.keep-url';
+import { keepWorkletUrl } from './vite.keep-url.ts';
 
 const ERRORS = fileURLToPath(new URL('./src/errors.ts', import.meta.url));
 

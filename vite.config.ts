@@ -1,5 +1,5 @@
 import { defineConfig } from 'vitest/config';
-import { keepWorkletUrl } from './vite.keep-url';
+import { keepWorkletUrl } from './vite.keep-url.ts';
 
 const keepWorkletUrlPlugin = keepWorkletUrl('playback-processor.js');
 
