@@ -234,6 +234,9 @@ const MISFIT = 0.9;
 /**
  * Evidence this many times the speech threshold (≈ +12 dB) is a strong block for the policy:
  * the residual of an echo-path change stayed under it in the bench but for single blocks.
+ * 12 and lower (tried down to 6) confirm a talker who pauses after one loud syllable sooner,
+ * but the bench's lounge path and delay change then made a false barge-in: five blocks at 18–49
+ * times the bar, beyond the far end, then silence (docs/barge-in.md).
  */
 const STRONG = 15;
 /**
