@@ -19,7 +19,7 @@
  * - `rate-change`: a frame's sample rate differs from its utterance's; it was discarded.
  * - `sequence`: frames of an utterance went missing, or arrived duplicated or out of order.
  * - `disconnected`: the attached socket closed while an utterance was still arriving.
- * - `network`: a stream given to `playStream()` failed: an HTTP error status, or the body broke off mid-stream (after what arrived had played).
+ * - `network`: a stream given to `playStream()` failed: an HTTP error status, or the body broke off mid-stream (after what was read had played).
  * - `unsupported`: the browser lacks what a call needs (e.g. choosing the output device in Safari); the player keeps working without it.
  * - `output-device`: the browser refused the output device asked for (unknown id, no permission); the output stays where it was.
  * - `record-limit`: a recording (`player.record()`) reached its `maxSeconds`; it stopped there and keeps what it has.

@@ -114,7 +114,7 @@ export function playStream(host: StreamHost, input: ByteStreamInput, options: Pl
       for (const c of cleanups) c();
       fn();
     };
-    /** The utterance is over: played out, or cut. A failed read rejects only now, after what arrived has played. */
+    /** The utterance is over: played out, or cut. A failed read rejects only now, after what was read has played. */
     const finish = (outcome: 'ended' | 'interrupted', playedSamples: number, playedMs: number): void =>
       settle(() => {
         if (read?.kind === 'failed') {

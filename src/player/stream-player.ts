@@ -297,7 +297,7 @@ export class StreamPlayer {
    * @returns resolves once the utterance has played out (`outcome: 'ended'`) or was cut by
    *   `interrupt()` (`'interrupted'`), with the samples heard and the bytes read.
    * @throws VoxplayError (as a rejection) `network` for an HTTP error status, or a body that
-   *   broke off mid-stream (after what arrived has played); `unsupported-codec` for a
+   *   broke off mid-stream (after what was read has played); `unsupported-codec` for a
    *   `Content-Type` that is not playable audio and no `format`; `bad-option`; `closed`.
    *   With `signal`, an abort rejects with its reason.
    */

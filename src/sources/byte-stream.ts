@@ -143,13 +143,16 @@ export class ByteStreamSource implements AudioSource {
         }
       }
       this.stopped = true;
-      sink.endUtterance(id);
       this.onDone({ kind: 'complete' });
+      sink.endUtterance(id);
     } catch (error) {
       if (this.stopped) return;
       this.stopped = true;
-      sink.endUtterance(id); // what arrived plays out
+      // The outcome first: an utterance with nothing to play (no byte read, or one odd byte)
+      // retires inside endUtterance(), and its owner must know by then that the read failed
+      // (else a body that broke off before its first byte resolved as 'ended').
       this.onDone({ kind: 'failed', error });
+      sink.endUtterance(id); // what arrived plays out
     }
   }
 }

@@ -73,7 +73,8 @@ export async function startBodyServer(): Promise<BodyServer> {
       if (at >= limit) {
         if (route.cutAfterBytes !== undefined) {
           // No terminating chunk: the client sees the body break off.
-          setTimeout(() => res.socket?.destroy(), route.cutDelayMs ?? 0);
+          const cut = setTimeout(() => res.socket?.destroy(), route.cutDelayMs ?? 0);
+          res.once('close', () => clearTimeout(cut));
           return;
         }
         log.finished = true;
