@@ -86,7 +86,8 @@ export class BargeInPolicy {
    * over what any echo path of the room's strength would leave). A talker with one strong
    * block and two beyond is "sure": a pause must last {@link SURE_GAP_MS} to reject it, and
    * strong blocks weigh {@link STRONG_WEIGHT} towards confirmation. An echo-path change makes
-   * strong blocks, but not blocks beyond the far end; the far end's own words make neither.
+   * strong blocks, but not blocks beyond the far end (unless its delay moves the echo before the
+   * filter's window, see `BEYOND`); the far end's own words make neither.
    */
   step(speech: boolean, strong = false, beyond = false, faint = false): BargeInEvent | null {
     if (speech) {

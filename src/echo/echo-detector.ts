@@ -235,13 +235,16 @@ const MISFIT = 0.9;
  * Evidence this many times the speech threshold (≈ +12 dB) is a strong block for the policy:
  * the residual of an echo-path change stayed under it in the bench but for single blocks.
  * 12 and lower (tried down to 6) confirm a talker who pauses after one loud syllable sooner,
- * but the bench's lounge path and delay change then made a false barge-in: five blocks at 18–49
- * times the bar, beyond the far end, then silence (docs/barge-in.md).
+ * but the bench's lounge path and delay change then made a false barge-in: five blocks of
+ * evidence 18–49 (the bar is 4 at the default sensitivity), beyond the far end, then silence
+ * (docs/barge-in.md).
  */
 const STRONG = 15;
 /**
  * {@link AdaptiveFilter.excess} over this: the block holds sound the far end cannot make (after
- * echo-path changes it stayed under 0.1; under near-end speech its median is 0.6).
+ * echo-path changes it stayed under 0.1; under near-end speech its median is 0.6). The exception:
+ * a delay change that brings the echo before the filter's window (the bench's lounge, 250 → 10
+ * ms) is beyond it at first (five blocks there, before the delay estimator moves the window).
  */
 const BEYOND = 0.1;
 /**
