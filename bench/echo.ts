@@ -1,7 +1,7 @@
 /**
  * `npm run bench:echo` (= `npx tsx bench/echo.ts`): the echo-aware barge-in detector (issue 23)
  * side by side with what apps do today, in the simulated room of test/support/echo-room.ts. Node
- * only, one core, deterministic (seeded) apart from the cost figure; about 2–3 minutes. It is
+ * only, one core, deterministic (seeded) apart from the cost figure; about 3 minutes. It is
  * not part of `npm run bench`, which drives a browser.
  *
  *   npx tsx bench/echo.ts                     # everything; prints markdown, writes bench/results/echo.{md,json}
@@ -16,9 +16,11 @@
  * - `EchoDetector` (src/echo/echo-detector.ts), default options, fresh for every stream.
  *
  * Scenarios:
- * - (a) False barge-ins: voice A alone through every room, 5 streams of 60 s each (30 min in all),
- *   echo 0 to +10 dB over the nominal near-end level (−26 dBFS active), with an echo-path change
- *   and a player-volume change mid-stream in some. Every barge-in is false.
+ * - (a) False barge-ins: voice A alone through every room, 5 streams of 60 s each (30 min), echo
+ *   0 to +10 dB over the nominal near-end level (−26 dBFS active), with an echo-path change and a
+ *   player-volume change mid-stream in some; then the same 30 min with voice A darker (a one-pole
+ *   low-pass at `DARK_HZ`, 1.5 kHz; `ECHO_BENCH_DARK_HZ=400` for one as dark as the demo's mock
+ *   voice): the path-change defence once held on voice A alone. Every barge-in is false.
  * - (b) Recall and latency: voice B's utterances (0.32–1.39 s) at random times from 2 s on, 3–5 s
  *   apart, over voice A, at SER −15 … +5 dB (active near-end power over active echo power). A hit
  *   is a `bargein` between the onset and 1000 ms after it; latencies run from the onset to the end
@@ -30,6 +32,9 @@
  *   Convergence: seconds of far-end speech (active blocks only) until the ERLE over the last 16
  *   active blocks (256 ms) first reaches 20 dB ("reach"), and until it stays there up to the change
  *   or the end ("stays"); the same from the change for re-convergence.
+ * - (d) The demo's loudspeaker room (demo/loudspeaker-room.ts): the mock server's voice, a room
+ *   like the demo's, and "Wait a second." talked over it as test/browser/demo.test.ts does (up to
+ *   three talks 2.3 s apart; the first barge-in ends the run): how many are heard at which talk.
  * - Cost: CPU time of one EchoDetector over 60 s of one room, median of 5, as × real time.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -40,6 +45,9 @@ import { EchoDetector, ECHO_BLOCK, ECHO_RATE } from '../src/echo/echo-detector.t
 import {
   activeThreshold,
   blockPowers,
+  convolve,
+  DARK_HZ,
+  darken,
   FAR_FIXTURE,
   loadFixture,
   loadNearIndex,
@@ -52,6 +60,7 @@ import {
   type RoomOptions,
 } from '../test/support/echo-room.ts';
 import { mulberry32 } from '../test/unit/prng.ts';
+import { synthesize } from '../demo/server/voice.ts';
 
 const QUICK = !!process.env.ECHO_BENCH_QUICK;
 const RATE = ECHO_RATE;
@@ -190,6 +199,12 @@ function rotate(x: Float32Array, by: number): Float32Array {
 }
 
 const far0 = loadFixture(FAR_FIXTURE);
+/** The false-barge-in scenario's far ends: voice A, and voice A darker (ECHO_BENCH_DARK_HZ overrides the corner). */
+const DARK_CORNER_HZ = Number(process.env.ECHO_BENCH_DARK_HZ ?? DARK_HZ);
+const FAR_ENDS = [
+  { name: 'voice A', samples: far0 },
+  { name: `voice A darker (${DARK_CORNER_HZ} Hz low-pass)`, samples: darken(far0, DARK_CORNER_HZ) },
+];
 if (far0.length !== STREAM_S * RATE) throw new Error(`${FAR_FIXTURE}: expected ${STREAM_S} s`);
 const nearVoice = loadFixture(NEAR_FIXTURE);
 const nearIndex = loadNearIndex();
@@ -238,47 +253,49 @@ function scenarioFalse(): FalseResult {
   const oursAt: FalseResult['oursAt'] = [];
   const erleAt30dbSnr: FalseResult['erleAt30dbSnr'] = [];
   let seconds = 0;
-  for (const [ri, room] of ROOMS.entries()) {
-    for (const [k, v] of variants.entries()) {
-      const far = rotate(far0, (12 * k + 5 * ri) * RATE);
-      const options: RoomOptions = {
-        far,
-        rir: rirOf(room, k),
-        delayMs: room.delayMs,
-        clip: room.clip,
-        echoLevelDb: NEAR_NOMINAL_DBFS + v.echoOverNearDb,
-        seed: 100 * ri + k,
-      };
-      if (v.change === 'path' || v.change === 'path+delay') {
-        const other = ROOMS[(ri + 2) % ROOMS.length];
-        options.pathChange = { atSample: 30 * RATE, rir: rirOf(room, 50 + k), delayMs: v.change === 'path' ? room.delayMs : other.delayMs };
-      } else if (v.change === 'volume down') {
-        options.volumeChange = { atSample: 20 * RATE, gain: 0.5 };
-      } else if (v.change === 'volume up') {
-        options.far = far.map((s) => s * 0.5);
-        options.volumeChange = { atSample: 20 * RATE, gain: 2 };
-      }
-      const r = simulateRoom(options);
-      const run = runStream(r);
-      seconds += far.length / RATE;
-      run.events.forEach((evs, d) => {
-        let duckFrom = -1;
-        for (const [b, e] of evs) {
-          if (e === 'speechstart' || (e === 'bargein' && CONTENDERS[d].onsetIsBargein)) counts[d].speechstarts++;
-          if (e === 'speechstart') duckFrom = b;
-          else if (duckFrom >= 0) {
-            counts[d].ducksMs.push(((b - duckFrom) * BLOCK * 1000) / RATE);
-            duckFrom = -1;
-          }
-          if (e === 'bargein') {
-            counts[d].bargeins++;
-            if (d === OURS) oursAt.push({ room: room.name, variant: v.name, atS: ((b + 1) * BLOCK) / RATE });
-          }
+  for (const [fi, farEnd] of FAR_ENDS.entries()) {
+    for (const [ri, room] of ROOMS.entries()) {
+      for (const [k, v] of variants.entries()) {
+        const far = rotate(farEnd.samples, (12 * k + 5 * ri) * RATE);
+        const options: RoomOptions = {
+          far,
+          rir: rirOf(room, k),
+          delayMs: room.delayMs,
+          clip: room.clip,
+          echoLevelDb: NEAR_NOMINAL_DBFS + v.echoOverNearDb,
+          seed: 100 * ri + k,
+        };
+        if (v.change === 'path' || v.change === 'path+delay') {
+          const other = ROOMS[(ri + 2) % ROOMS.length];
+          options.pathChange = { atSample: 30 * RATE, rir: rirOf(room, 50 + k), delayMs: v.change === 'path' ? room.delayMs : other.delayMs };
+        } else if (v.change === 'volume down') {
+          options.volumeChange = { atSample: 20 * RATE, gain: 0.5 };
+        } else if (v.change === 'volume up') {
+          options.far = far.map((s) => s * 0.5);
+          options.volumeChange = { atSample: 20 * RATE, gain: 2 };
         }
-      });
-      if (!v.change) erleAt30dbSnr.push({ room: room.name, erleDb: erle(r, run.out, 2 * RATE, r.mic.length) });
+        const r = simulateRoom(options);
+        const run = runStream(r);
+        seconds += far.length / RATE;
+        run.events.forEach((evs, d) => {
+          let duckFrom = -1;
+          for (const [b, e] of evs) {
+            if (e === 'speechstart' || (e === 'bargein' && CONTENDERS[d].onsetIsBargein)) counts[d].speechstarts++;
+            if (e === 'speechstart') duckFrom = b;
+            else if (duckFrom >= 0) {
+              counts[d].ducksMs.push(((b - duckFrom) * BLOCK * 1000) / RATE);
+              duckFrom = -1;
+            }
+            if (e === 'bargein') {
+              counts[d].bargeins++;
+              if (d === OURS) oursAt.push({ room: room.name, variant: `${farEnd.name}, ${v.name}`, atS: ((b + 1) * BLOCK) / RATE });
+            }
+          }
+        });
+        if (!v.change && fi === 0) erleAt30dbSnr.push({ room: room.name, erleDb: erle(r, run.out, 2 * RATE, r.mic.length) });
+      }
+      log(`(a) ${farEnd.name}, ${room.name}: ${CONTENDERS.map((c, d) => `${c.name} ${counts[d].bargeins}`).join(', ')} barge-ins so far`);
     }
-    log(`(a) ${room.name}: ${CONTENDERS.map((c, d) => `${c.name} ${counts[d].bargeins}`).join(', ')} barge-ins so far`);
   }
   const minutes = seconds / 60;
   return {
@@ -507,6 +524,77 @@ function scenarioCanceller(): CancellerRow[] {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// (d) The demo's loudspeaker room.
+
+/** The demo's default text (demo/index.html), spoken by the mock server's voice (demo/server/voice.ts). */
+const DEMO_TEXT =
+  'Hello! This is streamed speech from a mock TTS server. Every chunk joins the next without a gap, and you can cut me off at any moment: press Escape, or just start talking.';
+/** "Wait a second." in voice B, at the demo's level (demo/loudspeaker-room.ts, NEAR_CLIP × 0.9). */
+const DEMO_CLIP = { start: 30764, end: 43884, gain: 0.9 };
+/** The demo test's protocol (test/browser/demo.test.ts): a talk, 2 s for a barge-in, the next talk 2.3 s after the last. */
+const DEMO_TALKS = 3;
+const DEMO_TALK_GAP_S = 2.3;
+
+interface DemoRoomResult {
+  /** Placements tried (room × first talk). */
+  placements: number;
+  /** How many were heard at the first, second and third talk, and never. */
+  heardAt: [number, number, number];
+  never: number;
+  falseBargeins: number;
+  /** `bargein` after the onset of the talk that was heard, median / max ms. */
+  bargeinMedianMs: number;
+  bargeinMaxMs: number;
+}
+
+/**
+ * The demo's "loudspeaker room" in Node: the mock voice through a 50 ms delay and a room of
+ * RT60 0.35 s (exponentially decaying noise, no direct path, energy 0.49: the echo about 3 dB
+ * under the output) plus uniform noise at ±0.003, and a voice that talks over it the way the
+ * demo's browser test does. Three rooms, the first talk at 24 times 2.5–8.25 s after the start.
+ */
+function scenarioDemoRoom(): DemoRoomResult {
+  const far = synthesize(DEMO_TEXT, RATE).samples;
+  const clip = nearVoice.subarray(DEMO_CLIP.start, DEMO_CLIP.end);
+  const result: DemoRoomResult = { placements: 0, heardAt: [0, 0, 0], never: 0, falseBargeins: 0, bargeinMedianMs: NaN, bargeinMaxMs: NaN };
+  const latencies: number[] = [];
+  for (const seed of [1, 2, 3]) {
+    const rir = makeRir({ rt60: 0.35, seed: 9000 + seed, energy: 0.49, drrDb: null });
+    const echo = convolve(far, rir, Math.round(0.05 * RATE));
+    const rand = mulberry32(seed);
+    const noise = Float32Array.from(far, () => (2 * rand() - 1) * 0.003);
+    for (let first = 2.5; first + (DEMO_TALKS - 1) * DEMO_TALK_GAP_S + 2 <= far.length / RATE; first += 0.25) {
+      const talks = Array.from({ length: DEMO_TALKS }, (_, i) => Math.round((first + i * DEMO_TALK_GAP_S) * RATE));
+      const mic = new Float32Array(far.length);
+      for (let i = 0; i < mic.length; i++) mic[i] = echo[i] + noise[i];
+      for (const at of talks) for (let i = 0; i < clip.length && at + i < mic.length; i++) mic[at + i] += DEMO_CLIP.gain * clip[i];
+      const detector = new EchoDetector();
+      const out = new Float32Array(BLOCK);
+      let heard = 0;
+      for (let b = 0; (b + 1) * BLOCK <= mic.length; b++) {
+        if (detector.process(mic.subarray(b * BLOCK, (b + 1) * BLOCK), far.subarray(b * BLOCK, (b + 1) * BLOCK), out) !== 'bargein') continue;
+        // The demo interrupts at the first barge-in: nothing after it counts.
+        const end = (b + 1) * BLOCK;
+        const talk = talks.findIndex((at) => end > at && end <= at + 2 * RATE);
+        if (talk < 0) result.falseBargeins++;
+        else {
+          heard = talk + 1;
+          latencies.push(((end - talks[talk]) / RATE) * 1000);
+        }
+        break;
+      }
+      result.placements++;
+      if (heard) result.heardAt[heard - 1]++;
+      else result.never++;
+    }
+  }
+  result.bargeinMedianMs = median(latencies);
+  result.bargeinMaxMs = max(latencies);
+  log(`(d) demo room: heard at the first talk ${result.heardAt[0]} of ${result.placements}, never ${result.never}`);
+  return result;
+}
+
 function scenarioCost(): { xRealTime: number; runsS: number[] } {
   const room = ROOMS[3];
   const r = simulateRoom({ far: far0, rir: rirOf(room, 400), delayMs: room.delayMs, clip: room.clip, echoLevelDb: NEAR_NOMINAL_DBFS + 10, seed: 400 });
@@ -541,6 +629,7 @@ async function main(): Promise<void> {
   }
   const recall = scenarioRecall();
   const canceller = scenarioCanceller();
+  const demoRoom = scenarioDemoRoom();
   const cost = scenarioCost();
   log(`cost: ${cost.xRealTime.toFixed(1)}× real time`);
 
@@ -592,7 +681,7 @@ async function main(): Promise<void> {
     '',
     table(['figure', 'goal', 'measured'], summary),
     '',
-    `## (a) False barge-ins in ${falses.minutes.toFixed(0)} min of agent speech (echo 0 to +10 dB over a −26 dBFS near end)`,
+    `## (a) False barge-ins in ${falses.minutes.toFixed(0)} min of agent speech (${FAR_ENDS.map((f) => f.name).join(' and ')}; echo 0 to +10 dB over a −26 dBFS near end)`,
     '',
     table(
       ['detector', 'barge-ins', 'per min', 'speech starts (ducks) per min', 'duck length median / max ms'],
@@ -654,6 +743,21 @@ async function main(): Promise<void> {
       ]),
     ),
     '',
+    "## (d) The demo's loudspeaker room (the mock server's voice, a voice talking over it as the demo's browser test does)",
+    '',
+    table(
+      ['placements', 'heard at talk 1 / 2 / 3', 'never (3 talks)', 'false barge-ins', 'bargein median / max ms'],
+      [
+        [
+          demoRoom.placements,
+          demoRoom.heardAt.join(' / '),
+          demoRoom.never,
+          demoRoom.falseBargeins,
+          `${fmt(demoRoom.bargeinMedianMs)} / ${fmt(demoRoom.bargeinMaxMs)}`,
+        ],
+      ],
+    ),
+    '',
     `Cost: one EchoDetector processes 60 s in ${fmt(median(cost.runsS) * 1000)} ms of CPU: ${cost.xRealTime.toFixed(1)}× real time (median of ${cost.runsS.length}).`,
     '',
   ].join('\n');
@@ -662,11 +766,19 @@ async function main(): Promise<void> {
     date: new Date().toISOString(),
     quick: QUICK,
     env: { node: process.version, cpuModel: cpus()[0]?.model ?? '?' },
-    config: { nearNominalDbfs: NEAR_NOMINAL_DBFS, vadOverFloorDb: VAD_OVER_FLOOR_DB, sersDb: SERS_DB, rooms: ROOMS, variants: VARIANTS },
+    config: {
+      nearNominalDbfs: NEAR_NOMINAL_DBFS,
+      vadOverFloorDb: VAD_OVER_FLOOR_DB,
+      sersDb: SERS_DB,
+      rooms: ROOMS,
+      variants: VARIANTS,
+      falseFarEnds: FAR_ENDS.map((f) => f.name),
+    },
     summary: summary.map(([figure, goal, measured]) => ({ figure, goal, measured })),
     falseBargeIns: falses,
     recall,
     canceller,
+    demoRoom,
     cost,
     durationS: (performance.now() - t0) / 1000,
   };

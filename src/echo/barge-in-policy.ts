@@ -139,6 +139,19 @@ export class BargeInPolicy {
     if (beyond) this.beyond++;
   }
 
+  /**
+   * The echo estimate the evidence was read against has proved wrong (the echo path changed
+   * under it): a tentative talker made only of that evidence is taken back. One with
+   * {@link SURE_BEYOND} blocks of sound the far end cannot make is kept (near-end speech can make
+   * the estimate look wrong too). Returns `'rejected'` when the talker was taken back.
+   */
+  withdraw(): BargeInEvent | null {
+    if (this.state !== 'tentative' || this.beyond >= SURE_BEYOND) return null;
+    // The speech run that made the onset is discredited too: the next onset needs two new blocks.
+    this.run = 0;
+    return this.reject();
+  }
+
   /** Back to idle without an event (the player was interrupted by other means, a new turn). */
   reset(): void {
     this.state = 'idle';

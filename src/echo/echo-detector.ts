@@ -174,11 +174,22 @@ export class EchoDetector {
     // do better): freezing it on this evidence locked it out of an echo-path change, whose new
     // echo looks like a talker to the old weights (re-convergence 2.9 s → 1.7–2.9 s, recall
     // unchanged within noise). Only a confirmed talker stops it.
-    const talk = misfit ? 0 : converged ? suppressor.evidence : gate;
+    // During the distrust the leak and the background learn again unless the level gate hears
+    // a talker: the suppressor's own evidence is read with the leak learnt for the old path, so
+    // the new path's residual held it over the freeze bar and the leak never caught up (a
+    // false barge-in 2.5 s after a path change, once the distrust was over, on a darker far
+    // end; docs/barge-in.md).
+    const talk = misfit ? 0 : converged && !useGate ? suppressor.evidence : gate;
     const confirmed = this.policy.state === 'confirmed';
     filter.adapt(gating || confirmed || talk > FREEZE_EVIDENCE, gating || confirmed);
     this.track(filter.energy.mic, energyOf(out), farActive, converged, useGate);
-    return this.policy.step(this.speech, this.evidence > STRONG * this.threshold, filter.excess > BEYOND, faint);
+    // The distrust starts: the echo estimate behind the last blocks' evidence missed, so a
+    // tentative talker made of it goes, before this block can confirm it (unless it had sound
+    // the far end cannot make). Without this an echo-path change under a darker far end
+    // confirmed as a barge-in: its first blocks read as strong speech before the miss showed
+    // (docs/barge-in.md).
+    const withdrawn = this.misfitRun === MISFIT_RUN ? this.policy.withdraw() : null;
+    return this.policy.step(this.speech, this.evidence > STRONG * this.threshold, filter.excess > BEYOND, faint) ?? withdrawn;
   }
 
   /**

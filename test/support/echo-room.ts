@@ -59,6 +59,30 @@ export const FAR_FIXTURE = 'echo-far-a-16k.s16le';
 /** Voice B, the user: 12 utterances (see {@link loadNearIndex}) at 16 kHz. */
 export const NEAR_FIXTURE = 'echo-near-b-16k.s16le';
 
+/**
+ * The corner of {@link darken} for a darker far end: voice A through it sits 2–5 dB under the
+ * ANSI male speech spectrum (third-octave levels at 1, 2, 3.15 and 4 kHz against 500 Hz), where
+ * voice A itself is within 3 dB of it; the demo's mock voice is about 10 dB under it at 2–3 kHz.
+ * A darker voice gives the canceller less of the band to learn from (`npm run bench:echo`
+ * runs its false-barge-in scenario on both).
+ */
+export const DARK_HZ = 1500;
+
+/**
+ * `x` through a one-pole low-pass at `cornerHz` (−6 dB an octave over it, unity at DC): a far end
+ * with a darker spectrum, less of the band above 1 kHz for the canceller to learn from.
+ */
+export function darken(x: Float32Array, cornerHz: number, sampleRate = ROOM_RATE): Float32Array {
+  const a = Math.exp((-2 * Math.PI * cornerHz) / sampleRate);
+  const y = new Float32Array(x.length);
+  let s = 0;
+  for (let i = 0; i < x.length; i++) {
+    s = (1 - a) * x[i] + a * s;
+    y[i] = s;
+  }
+  return y;
+}
+
 /** Standard normal deviates from a uniform PRNG (Box–Muller). */
 export function gaussian(rand: () => number): () => number {
   let spare: number | null = null;

@@ -113,4 +113,31 @@ describe('BargeInPolicy', () => {
     for (let i = 0; i < 20; i++) step(false);
     expect(events).toEqual(['speechstart', 'bargein', 'speechstart', 'rejected']);
   });
+
+  it('withdraw() takes back a tentative talker with no sound beyond the far end, and only such a one', () => {
+    const fresh = () => new BargeInPolicy({ blockMs: 16, confirmMs: 250 });
+    // Strong speech blocks only (what an echo-path change makes): an onset, then withdrawn.
+    const echoLike = fresh();
+    for (let i = 0; i < 5; i++) echoLike.step(true, true, false);
+    expect(echoLike.state).toBe('tentative');
+    expect(echoLike.withdraw()).toBe('rejected');
+    expect(echoLike.state).toBe('idle');
+    // Nothing counted survives: the same blocks again make a fresh onset.
+    expect([echoLike.step(true, true, false), echoLike.step(true, true, false)]).toEqual([null, 'speechstart']);
+    // Two blocks beyond the far end (near-end speech): kept, and confirmed as before.
+    const talker = fresh();
+    for (let i = 0; i < 5; i++) talker.step(true, false, i < 2);
+    expect(talker.withdraw()).toBeNull();
+    const events: (BargeInEvent | null)[] = [];
+    for (let i = 0; i < 15; i++) events.push(talker.step(true));
+    expect(events.filter(Boolean)).toEqual(['bargein']);
+    // One block beyond is not enough; idle and confirmed are left alone.
+    const once = fresh();
+    for (let i = 0; i < 5; i++) once.step(true, false, i === 0);
+    expect(once.withdraw()).toBe('rejected');
+    expect(fresh().withdraw()).toBeNull();
+    expect(talker.state).toBe('confirmed');
+    expect(talker.withdraw()).toBeNull();
+    expect(talker.state).toBe('confirmed');
+  });
 });
