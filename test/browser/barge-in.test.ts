@@ -203,7 +203,8 @@ describe(`barge-in detector in ${ENGINE}`, () => {
           route.close();
           await player.close();
           await context.close();
-          return { captured: Array.from(capture.samples as Float32Array), ended, elementTime, samples };
+          // As a typed array: it crosses the drivers base64-encoded (engines/page-script.ts).
+          return { captured: capture.samples as Float32Array, ended, elementTime, samples };
         },
         { pcm, rate },
       );
