@@ -53,10 +53,11 @@ import {
   loadNearIndex,
   makeRir,
   NEAR_FIXTURE,
+  rirOf,
   ROOMS,
+  rotate,
   simulateRoom,
   type Room,
-  type RoomConfig,
   type RoomOptions,
 } from '../test/support/echo-room.ts';
 import { mulberry32 } from '../test/unit/prng.ts';
@@ -189,15 +190,6 @@ const percentile = (xs: number[], p: number) => (xs.length ? sortNum(xs)[Math.ma
 const max = (xs: number[]) => (xs.length ? Math.max(...xs) : NaN);
 const fmt = (x: number | null | undefined, digits = 0) => (x === null || x === undefined || Number.isNaN(x) ? '–' : x.toFixed(digits));
 
-function rotate(x: Float32Array, by: number): Float32Array {
-  const n = x.length;
-  const s = ((by % n) + n) % n;
-  const y = new Float32Array(n);
-  y.set(x.subarray(s));
-  y.set(x.subarray(0, s), n - s);
-  return y;
-}
-
 const far0 = loadFixture(FAR_FIXTURE);
 /** The false-barge-in scenario's far ends: voice A, and voice A darker (ECHO_BENCH_DARK_HZ overrides the corner). */
 const DARK_CORNER_HZ = Number(process.env.ECHO_BENCH_DARK_HZ ?? DARK_HZ);
@@ -208,7 +200,6 @@ const FAR_ENDS = [
 if (far0.length !== STREAM_S * RATE) throw new Error(`${FAR_FIXTURE}: expected ${STREAM_S} s`);
 const nearVoice = loadFixture(NEAR_FIXTURE);
 const nearIndex = loadNearIndex();
-const rirOf = (room: RoomConfig, seed: number) => makeRir({ rt60: room.rt60, seed: room.seed * 1000 + seed });
 
 const t0 = performance.now();
 const log = (line: string) => console.log(`[echo ${((performance.now() - t0) / 1000).toFixed(0).padStart(4)} s] ${line}`);

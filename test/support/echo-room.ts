@@ -83,6 +83,16 @@ export function darken(x: Float32Array, cornerHz: number, sampleRate = ROOM_RATE
   return y;
 }
 
+/** `x` rotated left by `by` samples (wrapping): the same voice, starting elsewhere. */
+export function rotate(x: Float32Array, by: number): Float32Array {
+  const n = x.length;
+  const s = ((by % n) + n) % n;
+  const y = new Float32Array(n);
+  y.set(x.subarray(s));
+  y.set(x.subarray(0, s), n - s);
+  return y;
+}
+
 /** Standard normal deviates from a uniform PRNG (Box–Muller). */
 export function gaussian(rand: () => number): () => number {
   let spare: number | null = null;
@@ -362,3 +372,6 @@ export const ROOMS: readonly RoomConfig[] = [
   { name: 'lounge-250ms-clip', rt60: 0.5, delayMs: 250, clip: 1.5, seed: 105 },
   { name: 'hall-400ms', rt60: 0.6, delayMs: 400, clip: 0, seed: 106 },
 ];
+
+/** The RIR the bench and the tests draw for `room` with a per-run `seed`. */
+export const rirOf = (room: RoomConfig, seed: number): Float32Array => makeRir({ rt60: room.rt60, seed: room.seed * 1000 + seed });

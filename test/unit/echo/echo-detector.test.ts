@@ -14,6 +14,8 @@ import {
   loadFixture,
   loadNearIndex,
   makeRir,
+  rirOf,
+  rotate,
   simulateRoom,
   type RoomOptions,
 } from '../../support/echo-room';
@@ -158,18 +160,14 @@ describe('EchoDetector in simulated rooms', () => {
     for (const name of ['kitchen-150ms', 'hall-400ms']) {
       const ri = ROOMS.findIndex((r) => r.name === name);
       const config = ROOMS[ri];
-      const rir = (seed: number) => makeRir({ rt60: config.rt60, seed: config.seed * 1000 + seed });
-      const start = (12 + 5 * ri) * 16000;
-      const stream = new Float32Array(36 * 16000);
-      for (let i = 0; i < stream.length; i++) stream[i] = dark[(start + i) % dark.length];
       const r = simulateRoom({
-        far: stream,
-        rir: rir(1),
+        far: rotate(dark, (12 + 5 * ri) * 16000).subarray(0, 36 * 16000),
+        rir: rirOf(config, 1),
         delayMs: config.delayMs,
         clip: config.clip,
         echoLevelDb: -16,
         seed: 100 * ri + 1,
-        pathChange: { atSample: 30 * 16000, rir: rir(51), delayMs: config.delayMs },
+        pathChange: { atSample: 30 * 16000, rir: rirOf(config, 51), delayMs: config.delayMs },
       });
       const { events } = run(r.mic, r.ref);
       expect(
